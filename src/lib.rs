@@ -1,0 +1,10 @@
+//! vigil reads the state of a Kubernetes or OpenShift cluster, evaluates
+//! high-availability and health checks namespace by namespace, weighs every
+//! violation against a Jira-linked exception list, and writes JUnit that
+//! Sippy-style dashboards read as pass, flake or fail.
+//!
+//! The pipeline, one module per stage:
+//! [`sources`] → [`model`] → [`checks`] → [`exceptions`] → [`outcomes`] → [`reports`].
+
+pub mod model;
+pub mod sources;

@@ -1,0 +1,732 @@
+//! Slim Kubernetes object types: only the fields that checks read.
+//!
+//! Every type deserializes straight from `kubectl -o yaml|json` output or an
+//! API response; unknown fields are skipped without being stored, so memory
+//! grows with what vigil needs rather than with the size of the objects.
+
+use serde::{Deserialize, Deserializer};
+
+use super::selector::{LabelSelector, Labels};
+use super::serde_util::{null_default, present, IntOrPercent, Scalar};
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ObjectMeta {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub namespace: String,
+    #[serde(default)]
+    pub uid: String,
+    #[serde(default, deserialize_with = "null_default")]
+    pub labels: Labels,
+    #[serde(default, deserialize_with = "null_default")]
+    pub owner_references: Vec<OwnerReference>,
+    #[serde(default)]
+    pub creation_timestamp: Option<String>,
+    #[serde(default)]
+    pub deletion_timestamp: Option<String>,
+    #[serde(default)]
+    pub generation: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OwnerReference {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub uid: String,
+    #[serde(default)]
+    pub controller: Option<bool>,
+}
+
+impl ObjectMeta {
+    /// The owner reference with `controller: true`, if any.
+    pub fn controller(&self) -> Option<&OwnerReference> {
+        self.owner_references
+            .iter()
+            .find(|o| o.controller == Some(true))
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Condition {
+    #[serde(rename = "type", default)]
+    pub type_: String,
+    #[serde(default)]
+    pub status: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
+    pub last_transition_time: Option<String>,
+}
+
+/// Finds the condition of `type_` in a list.
+pub fn condition<'a>(conds: &'a [Condition], type_: &str) -> Option<&'a Condition> {
+    conds.iter().find(|c| c.type_ == type_)
+}
+
+// ---------------------------------------------------------------- pod spec
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodTemplate {
+    #[serde(default)]
+    pub metadata: TemplateMeta,
+    #[serde(default)]
+    pub spec: PodSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct TemplateMeta {
+    #[serde(default, deserialize_with = "null_default")]
+    pub labels: Labels,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodSpec {
+    #[serde(default, deserialize_with = "null_default")]
+    pub containers: Vec<Container>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub init_containers: Vec<Container>,
+    #[serde(default)]
+    pub priority_class_name: Option<String>,
+    #[serde(default)]
+    pub node_name: Option<String>,
+    #[serde(default)]
+    pub affinity: Option<Affinity>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub topology_spread_constraints: Vec<TopologySpreadConstraint>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Container {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default, deserialize_with = "present")]
+    pub readiness_probe: bool,
+    #[serde(default, deserialize_with = "present")]
+    pub liveness_probe: bool,
+    #[serde(default, deserialize_with = "null_default")]
+    pub resources: Resources,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Resources {
+    #[serde(default, deserialize_with = "null_default")]
+    pub requests: std::collections::BTreeMap<String, Scalar>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub limits: std::collections::BTreeMap<String, Scalar>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Affinity {
+    #[serde(default)]
+    pub pod_anti_affinity: Option<PodAntiAffinity>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodAntiAffinity {
+    #[serde(default, deserialize_with = "null_default")]
+    pub required_during_scheduling_ignored_during_execution: Vec<PodAffinityTerm>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub preferred_during_scheduling_ignored_during_execution: Vec<WeightedPodAffinityTerm>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodAffinityTerm {
+    #[serde(default)]
+    pub label_selector: Option<LabelSelector>,
+    #[serde(default)]
+    pub topology_key: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WeightedPodAffinityTerm {
+    #[serde(default)]
+    pub pod_affinity_term: PodAffinityTerm,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct TopologySpreadConstraint {
+    #[serde(default)]
+    pub topology_key: String,
+    #[serde(default)]
+    pub label_selector: Option<LabelSelector>,
+    #[serde(default)]
+    pub when_unsatisfiable: Option<String>,
+}
+
+// ---------------------------------------------------------------- pods
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Pod {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: PodRuntimeSpec,
+    #[serde(default)]
+    pub status: PodStatus,
+}
+
+/// The part of a live pod's spec vigil reads (templates use [`PodSpec`]).
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodRuntimeSpec {
+    #[serde(default)]
+    pub node_name: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PodStatus {
+    #[serde(default)]
+    pub phase: String,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub start_time: Option<String>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub conditions: Vec<Condition>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub container_statuses: Vec<ContainerStatus>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub init_container_statuses: Vec<ContainerStatus>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerStatus {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub ready: bool,
+    #[serde(default)]
+    pub restart_count: i64,
+    #[serde(default)]
+    pub state: ContainerState,
+    #[serde(default)]
+    pub last_state: ContainerState,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ContainerState {
+    #[serde(default)]
+    pub waiting: Option<StateWaiting>,
+    #[serde(default)]
+    pub terminated: Option<StateTerminated>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct StateWaiting {
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub message: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StateTerminated {
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub exit_code: i64,
+    #[serde(default)]
+    pub finished_at: Option<String>,
+}
+
+// ---------------------------------------------------------------- workloads
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum WorkloadKind {
+    Deployment,
+    StatefulSet,
+    DaemonSet,
+}
+
+impl WorkloadKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            WorkloadKind::Deployment => "Deployment",
+            WorkloadKind::StatefulSet => "StatefulSet",
+            WorkloadKind::DaemonSet => "DaemonSet",
+        }
+    }
+}
+
+/// A Deployment, StatefulSet or DaemonSet. Their specs share almost every
+/// field vigil reads; `strategy` is the Deployment's, `update_strategy` the
+/// others'.
+#[derive(Debug, Clone)]
+pub struct Workload {
+    pub kind: WorkloadKind,
+    pub metadata: ObjectMeta,
+    pub spec: WorkloadSpec,
+    pub status: WorkloadStatus,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct WorkloadRaw {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: WorkloadSpec,
+    #[serde(default)]
+    pub status: WorkloadStatus,
+}
+
+impl WorkloadRaw {
+    pub fn into_workload(self, kind: WorkloadKind) -> Workload {
+        Workload {
+            kind,
+            metadata: self.metadata,
+            spec: self.spec,
+            status: self.status,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadSpec {
+    #[serde(default)]
+    pub replicas: Option<i64>,
+    #[serde(default)]
+    pub selector: Option<LabelSelector>,
+    #[serde(default)]
+    pub template: PodTemplate,
+    #[serde(default)]
+    pub strategy: Option<Strategy>,
+    #[serde(default)]
+    pub update_strategy: Option<Strategy>,
+    #[serde(default)]
+    pub progress_deadline_seconds: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Strategy {
+    #[serde(rename = "type", default)]
+    pub type_: Option<String>,
+    #[serde(default)]
+    pub rolling_update: Option<RollingUpdate>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RollingUpdate {
+    #[serde(default)]
+    pub max_unavailable: Option<IntOrPercent>,
+    #[serde(default)]
+    pub max_surge: Option<IntOrPercent>,
+    #[serde(default)]
+    pub partition: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct WorkloadStatus {
+    #[serde(default)]
+    pub observed_generation: Option<i64>,
+    #[serde(default)]
+    pub replicas: Option<i64>,
+    #[serde(default)]
+    pub ready_replicas: Option<i64>,
+    #[serde(default)]
+    pub updated_replicas: Option<i64>,
+    #[serde(default)]
+    pub available_replicas: Option<i64>,
+    #[serde(default)]
+    pub current_revision: Option<String>,
+    #[serde(default)]
+    pub update_revision: Option<String>,
+    #[serde(default)]
+    pub desired_number_scheduled: Option<i64>,
+    #[serde(default)]
+    pub updated_number_scheduled: Option<i64>,
+    #[serde(default)]
+    pub number_available: Option<i64>,
+    #[serde(default)]
+    pub number_unavailable: Option<i64>,
+    #[serde(default, deserialize_with = "null_default")]
+    pub conditions: Vec<Condition>,
+}
+
+impl Workload {
+    /// `spec.replicas` with the API default of 1; `None` for DaemonSets.
+    pub fn replicas(&self) -> Option<i64> {
+        match self.kind {
+            WorkloadKind::DaemonSet => None,
+            _ => Some(self.spec.replicas.unwrap_or(1)),
+        }
+    }
+
+    /// Scaled to zero: every check passes it.
+    pub fn is_scaled_to_zero(&self) -> bool {
+        self.replicas() == Some(0)
+    }
+
+    pub fn pod_labels(&self) -> &Labels {
+        &self.spec.template.metadata.labels
+    }
+
+    /// The update strategy this kind actually uses.
+    pub fn strategy(&self) -> Option<&Strategy> {
+        match self.kind {
+            WorkloadKind::Deployment => self.spec.strategy.as_ref(),
+            _ => self.spec.update_strategy.as_ref(),
+        }
+    }
+
+    /// The strategy type with the API server's default (`RollingUpdate` for all three kinds).
+    pub fn strategy_type(&self) -> &str {
+        self.strategy()
+            .and_then(|s| s.type_.as_deref())
+            .unwrap_or("RollingUpdate")
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct ReplicaSet {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+}
+
+// ---------------------------------------------------------------- policy
+
+#[derive(Debug, Clone, Default)]
+pub struct Pdb {
+    pub api_version: String,
+    pub metadata: ObjectMeta,
+    pub spec: PdbSpec,
+    pub status: Option<PdbStatus>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PdbRaw {
+    #[serde(default)]
+    pub api_version: Option<String>,
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: PdbSpec,
+    #[serde(default)]
+    pub status: Option<PdbStatus>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PdbSpec {
+    #[serde(default)]
+    pub selector: Option<LabelSelector>,
+    #[serde(default)]
+    pub min_available: Option<IntOrPercent>,
+    #[serde(default)]
+    pub max_unavailable: Option<IntOrPercent>,
+    #[serde(default)]
+    pub unhealthy_pod_eviction_policy: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PdbStatus {
+    #[serde(default)]
+    pub current_healthy: i64,
+    #[serde(default)]
+    pub desired_healthy: i64,
+    #[serde(default)]
+    pub disruptions_allowed: i64,
+    #[serde(default)]
+    pub expected_pods: i64,
+}
+
+impl Pdb {
+    /// Whether the PDB's selector selects pods with `labels`. `policy/v1`
+    /// selects every pod with an empty selector; `policy/v1beta1` none. A
+    /// missing selector selects nothing in both.
+    pub fn selects(&self, labels: &Labels) -> bool {
+        use super::selector::Empty;
+        let empty = if self.api_version.ends_with("v1beta1") {
+            Empty::Nothing
+        } else {
+            Empty::Everything
+        };
+        self.spec
+            .selector
+            .as_ref()
+            .is_some_and(|s| s.matches_with(labels, empty))
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Hpa {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: HpaSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct HpaSpec {
+    #[serde(default)]
+    pub scale_target_ref: CrossVersionRef,
+    #[serde(default)]
+    pub min_replicas: Option<i64>,
+    #[serde(default)]
+    pub max_replicas: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct CrossVersionRef {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub name: String,
+}
+
+// ---------------------------------------------------------------- network
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Service {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: ServiceSpec,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ServiceSpec {
+    #[serde(default)]
+    pub selector: Option<Labels>,
+    #[serde(rename = "type", default)]
+    pub type_: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct EndpointSlice {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default, deserialize_with = "null_default")]
+    pub endpoints: Vec<SliceEndpoint>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct SliceEndpoint {
+    #[serde(default)]
+    pub conditions: EndpointConditions,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct EndpointConditions {
+    /// `nil` means ready, per the EndpointSlice API.
+    #[serde(default)]
+    pub ready: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Endpoints {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default, deserialize_with = "null_default")]
+    pub subsets: Vec<EndpointSubset>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EndpointSubset {
+    #[serde(default, deserialize_with = "seq_len")]
+    pub addresses: usize,
+    #[serde(default, deserialize_with = "seq_len")]
+    pub not_ready_addresses: usize,
+}
+
+/// Counts the elements of a sequence without keeping them.
+fn seq_len<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
+    Ok(Option::<Vec<serde::de::IgnoredAny>>::deserialize(d)?
+        .map(|v| v.len())
+        .unwrap_or(0))
+}
+
+// ---------------------------------------------------------------- cluster
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Event {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default, alias = "regarding")]
+    pub involved_object: InvolvedObject,
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default, alias = "note")]
+    pub message: Option<String>,
+    #[serde(rename = "type", default)]
+    pub type_: Option<String>,
+    #[serde(default, alias = "deprecatedCount")]
+    pub count: Option<i64>,
+    #[serde(default)]
+    pub first_timestamp: Option<String>,
+    #[serde(default)]
+    pub last_timestamp: Option<String>,
+    #[serde(default)]
+    pub event_time: Option<String>,
+    #[serde(default)]
+    pub series: Option<EventSeries>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct EventSeries {
+    #[serde(default)]
+    pub count: Option<i64>,
+    #[serde(default)]
+    pub last_observed_time: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct InvolvedObject {
+    #[serde(default)]
+    pub kind: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub namespace: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Namespace {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Node {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: NodeSpec,
+    #[serde(default)]
+    pub status: NodeStatus,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NodeSpec {
+    #[serde(default)]
+    pub unschedulable: bool,
+    #[serde(default, deserialize_with = "null_default")]
+    pub taints: Vec<Taint>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Taint {
+    #[serde(default)]
+    pub key: String,
+    #[serde(default)]
+    pub effect: String,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct NodeStatus {
+    #[serde(default, deserialize_with = "null_default")]
+    pub conditions: Vec<Condition>,
+}
+
+impl Node {
+    /// Accepts new pods: not cordoned and without a `NoSchedule`/`NoExecute` taint.
+    pub fn is_schedulable(&self) -> bool {
+        !self.spec.unschedulable
+            && !self
+                .spec
+                .taints
+                .iter()
+                .any(|t| t.effect == "NoSchedule" || t.effect == "NoExecute")
+    }
+}
+
+/// OpenShift's `Infrastructure` (config.openshift.io/v1), read for the topology.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Infrastructure {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub status: InfrastructureStatus,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InfrastructureStatus {
+    #[serde(default)]
+    pub infrastructure_topology: Option<String>,
+    #[serde(default)]
+    pub control_plane_topology: Option<String>,
+}
+
+/// One decoded object of a kind vigil reads.
+#[derive(Debug, Clone)]
+pub enum Object {
+    Namespace(Namespace),
+    Node(Node),
+    Pod(Pod),
+    Workload(Workload),
+    ReplicaSet(ReplicaSet),
+    Pdb(Pdb),
+    Hpa(Hpa),
+    Service(Service),
+    EndpointSlice(EndpointSlice),
+    Endpoints(Endpoints),
+    Event(Event),
+    Infrastructure(Infrastructure),
+}
+
+impl Object {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Object::Namespace(_) => "Namespace",
+            Object::Node(_) => "Node",
+            Object::Pod(_) => "Pod",
+            Object::Workload(w) => w.kind.as_str(),
+            Object::ReplicaSet(_) => "ReplicaSet",
+            Object::Pdb(_) => "PodDisruptionBudget",
+            Object::Hpa(_) => "HorizontalPodAutoscaler",
+            Object::Service(_) => "Service",
+            Object::EndpointSlice(_) => "EndpointSlice",
+            Object::Endpoints(_) => "Endpoints",
+            Object::Event(_) => "Event",
+            Object::Infrastructure(_) => "Infrastructure",
+        }
+    }
+
+    pub fn metadata(&self) -> &ObjectMeta {
+        match self {
+            Object::Namespace(o) => &o.metadata,
+            Object::Node(o) => &o.metadata,
+            Object::Pod(o) => &o.metadata,
+            Object::Workload(o) => &o.metadata,
+            Object::ReplicaSet(o) => &o.metadata,
+            Object::Pdb(o) => &o.metadata,
+            Object::Hpa(o) => &o.metadata,
+            Object::Service(o) => &o.metadata,
+            Object::EndpointSlice(o) => &o.metadata,
+            Object::Endpoints(o) => &o.metadata,
+            Object::Event(o) => &o.metadata,
+            Object::Infrastructure(o) => &o.metadata,
+        }
+    }
+}

@@ -1,0 +1,302 @@
+//! Decoding of `kubectl get -o yaml|json` output into slim objects.
+//!
+//! A document is a single object or a list (`items`). Objects are dispatched
+//! on `kind` while they are being read: `kind` sorts before `metadata`, `spec`
+//! and `status` in kubectl's YAML and comes first in API JSON, so the fields
+//! that matter are deserialized straight into the typed structs and only the
+//! few keys that precede `kind` (say an Event's `involvedObject`) are buffered.
+//! Objects of kinds vigil does not read are skipped without being stored.
+
+use serde::de::{
+    self, DeserializeSeed, IgnoredAny, IntoDeserializer, MapAccess, SeqAccess, Visitor,
+};
+use serde::{Deserialize, Deserializer};
+use std::fmt;
+
+use crate::model::objects::*;
+
+/// What one document held: the objects vigil reads, in order.
+#[derive(Debug, Default)]
+pub struct Doc(pub Vec<Object>);
+
+impl<'de> Deserialize<'de> for Doc {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let mut out = Vec::new();
+        d.deserialize_any(ObjectVisitor { out: &mut out })?;
+        Ok(Doc(out))
+    }
+}
+
+/// Kinds that are decoded; everything else is skipped.
+pub const KINDS: &[&str] = &[
+    "Namespace",
+    "Node",
+    "Pod",
+    "Deployment",
+    "ReplicaSet",
+    "StatefulSet",
+    "DaemonSet",
+    "PodDisruptionBudget",
+    "HorizontalPodAutoscaler",
+    "Service",
+    "EndpointSlice",
+    "Endpoints",
+    "Event",
+    "Infrastructure",
+];
+
+struct ObjectVisitor<'a> {
+    out: &'a mut Vec<Object>,
+}
+
+impl<'de> DeserializeSeed<'de> for ObjectVisitor<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for ObjectVisitor<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a Kubernetes object or list (a mapping with `kind` or `items`)")
+    }
+
+    // A `null` item or document holds nothing.
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    // A bare JSON array of objects reads like a list's items.
+    fn visit_seq<S: SeqAccess<'de>>(self, seq: S) -> Result<(), S::Error> {
+        Items { out: self.out }.visit_seq(seq)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let mut pending: Vec<(String, serde_json::Value)> = Vec::new();
+        let mut api_version: Option<String> = None;
+        let mut skip = false;
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "items" => map.next_value_seed(Items { out: self.out })?,
+                "apiVersion" => api_version = map.next_value()?,
+                "kind" => {
+                    let kind: String = map.next_value()?;
+                    if KINDS.contains(&kind.as_str()) {
+                        let rest = Chained {
+                            pending: pending.into_iter(),
+                            value: None,
+                            inner: map,
+                        };
+                        return decode_kind(&kind, api_version, rest, self.out);
+                    }
+                    // A list kind (`PodList`, `List`) or a kind vigil does not read.
+                    skip = true;
+                    pending.clear();
+                }
+                _ if skip => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+                _ => pending.push((key, map.next_value()?)),
+            }
+        }
+        Ok(())
+    }
+}
+
+struct Items<'a> {
+    out: &'a mut Vec<Object>,
+}
+
+impl<'de> DeserializeSeed<'de> for Items<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Items<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of Kubernetes objects")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_none<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
+        while seq
+            .next_element_seed(ObjectVisitor {
+                out: &mut *self.out,
+            })?
+            .is_some()
+        {}
+        Ok(())
+    }
+}
+
+fn decode_kind<'de, A: MapAccess<'de>>(
+    kind: &str,
+    api_version: Option<String>,
+    rest: Chained<A>,
+    out: &mut Vec<Object>,
+) -> Result<(), A::Error> {
+    let d = de::value::MapAccessDeserializer::new(rest);
+    let obj = match kind {
+        "Namespace" => Object::Namespace(Namespace::deserialize(d)?),
+        "Node" => Object::Node(Node::deserialize(d)?),
+        "Pod" => Object::Pod(Pod::deserialize(d)?),
+        "Deployment" => {
+            Object::Workload(WorkloadRaw::deserialize(d)?.into_workload(WorkloadKind::Deployment))
+        }
+        "StatefulSet" => {
+            Object::Workload(WorkloadRaw::deserialize(d)?.into_workload(WorkloadKind::StatefulSet))
+        }
+        "DaemonSet" => {
+            Object::Workload(WorkloadRaw::deserialize(d)?.into_workload(WorkloadKind::DaemonSet))
+        }
+        "ReplicaSet" => Object::ReplicaSet(ReplicaSet::deserialize(d)?),
+        "PodDisruptionBudget" => {
+            let raw = PdbRaw::deserialize(d)?;
+            Object::Pdb(Pdb {
+                api_version: raw.api_version.or(api_version).unwrap_or_default(),
+                metadata: raw.metadata,
+                spec: raw.spec,
+                status: raw.status,
+            })
+        }
+        "HorizontalPodAutoscaler" => Object::Hpa(Hpa::deserialize(d)?),
+        "Service" => Object::Service(Service::deserialize(d)?),
+        "EndpointSlice" => Object::EndpointSlice(EndpointSlice::deserialize(d)?),
+        "Endpoints" => Object::Endpoints(Endpoints::deserialize(d)?),
+        "Event" => Object::Event(Event::deserialize(d)?),
+        "Infrastructure" => Object::Infrastructure(Infrastructure::deserialize(d)?),
+        _ => unreachable!("decode_kind called with a kind outside KINDS"),
+    };
+    out.push(obj);
+    Ok(())
+}
+
+/// A map that first replays the entries buffered before `kind` was known,
+/// then continues with the remaining entries of the underlying map.
+struct Chained<A> {
+    pending: std::vec::IntoIter<(String, serde_json::Value)>,
+    value: Option<serde_json::Value>,
+    inner: A,
+}
+
+impl<'de, A: MapAccess<'de>> MapAccess<'de> for Chained<A> {
+    type Error = A::Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, A::Error> {
+        if let Some((key, value)) = self.pending.next() {
+            self.value = Some(value);
+            return seed.deserialize(key.into_deserializer()).map(Some);
+        }
+        self.inner.next_key_seed(seed)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, A::Error> {
+        match self.value.take() {
+            Some(v) => seed.deserialize(v).map_err(de::Error::custom),
+            None => self.inner.next_value_seed(seed),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn json(s: &str) -> Vec<Object> {
+        serde_json::from_str::<Doc>(s).unwrap().0
+    }
+
+    #[test]
+    fn single_object_and_list() {
+        let objs = json(
+            r#"{"apiVersion":"v1","items":[
+                {"apiVersion":"v1","kind":"Pod","metadata":{"name":"a","namespace":"n"}},
+                {"kind":"ConfigMap","metadata":{"name":"skip"},"data":{"x":"y"}},
+                {"kind":"Namespace","metadata":{"name":"n"}}
+            ],"kind":"List"}"#,
+        );
+        let kinds: Vec<_> = objs.iter().map(|o| o.kind()).collect();
+        assert_eq!(kinds, ["Pod", "Namespace"]);
+    }
+
+    #[test]
+    fn fields_before_kind_are_replayed() {
+        // kubectl sorts keys, so an Event's involvedObject precedes its kind.
+        let objs = json(
+            r#"{"apiVersion":"v1","count":12,"involvedObject":{"kind":"Pod","name":"p","namespace":"n"},
+                "kind":"Event","metadata":{"name":"e","namespace":"n"},"reason":"BackOff"}"#,
+        );
+        let Object::Event(e) = &objs[0] else {
+            panic!("not an event")
+        };
+        assert_eq!(e.count, Some(12));
+        assert_eq!(e.involved_object.name, "p");
+        assert_eq!(e.reason.as_deref(), Some("BackOff"));
+    }
+
+    #[test]
+    fn pdb_api_version_is_kept_from_either_side_of_kind() {
+        for doc in [
+            r#"{"apiVersion":"policy/v1beta1","kind":"PodDisruptionBudget","metadata":{"name":"a"}}"#,
+            r#"{"kind":"PodDisruptionBudget","apiVersion":"policy/v1beta1","metadata":{"name":"a"}}"#,
+        ] {
+            let Object::Pdb(p) = &json(doc)[0] else {
+                panic!()
+            };
+            assert_eq!(p.api_version, "policy/v1beta1");
+        }
+    }
+
+    #[test]
+    fn workload_kinds() {
+        let objs = json(
+            r#"{"items":[
+              {"kind":"Deployment","metadata":{"name":"d"},"spec":{"replicas":3}},
+              {"kind":"StatefulSet","metadata":{"name":"s"},"spec":{"updateStrategy":{"type":"OnDelete"}}},
+              {"kind":"DaemonSet","metadata":{"name":"ds"}}]}"#,
+        );
+        let ws: Vec<_> = objs
+            .iter()
+            .map(|o| match o {
+                Object::Workload(w) => (w.kind, w.replicas(), w.strategy_type().to_owned()),
+                _ => panic!(),
+            })
+            .collect();
+        assert_eq!(
+            ws,
+            [
+                (
+                    WorkloadKind::Deployment,
+                    Some(3),
+                    "RollingUpdate".to_owned()
+                ),
+                (WorkloadKind::StatefulSet, Some(1), "OnDelete".to_owned()),
+                (WorkloadKind::DaemonSet, None, "RollingUpdate".to_owned()),
+            ]
+        );
+    }
+
+    #[test]
+    fn type_errors_are_reported() {
+        let err = serde_json::from_str::<Doc>(
+            r#"{"kind":"Deployment","metadata":{"name":"d"},"spec":{"replicas":"many"}}"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("line 1"), "{err}");
+    }
+}

@@ -1,0 +1,12 @@
+//! Sources: where cluster state comes from.
+//!
+//! `vigil run --from PATH` accepts files and directories: `kubectl get -o
+//! yaml|json` output (lists, single objects, multi-document YAML, `.gz`
+//! compressed), directory trees of such files, and OpenShift must-gather
+//! trees, whose layout is recognised so that only the files holding the
+//! kinds vigil reads are opened. Secrets and ConfigMaps are never read.
+
+pub mod decode;
+mod files;
+
+pub use files::{load_paths, Loaded, SourceError};
