@@ -6,5 +6,6 @@
 //! The pipeline, one module per stage:
 //! [`sources`] → [`model`] → [`checks`] → [`exceptions`] → [`outcomes`] → [`reports`].
 
+pub mod checks;
 pub mod model;
 pub mod sources;

@@ -9,6 +9,17 @@ use serde::{Deserialize, Deserializer};
 use super::selector::{LabelSelector, Labels};
 use super::serde_util::{null_default, present, IntOrPercent, Scalar};
 
+/// Percent comparisons on `IntOrString` values.
+pub trait IntOrPercentExt {
+    fn is_percent(&self, p: i64) -> bool;
+}
+
+impl IntOrPercentExt for IntOrPercent {
+    fn is_percent(&self, p: i64) -> bool {
+        matches!(self, IntOrPercent::Str(_)) && self.percent() == Some(p)
+    }
+}
+
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectMeta {

@@ -1,0 +1,163 @@
+//! `ha/anti-affinity`: replicated workloads ask the scheduler to put their
+//! replicas on different nodes.
+
+use super::*;
+use crate::model::objects::PodAffinityTerm;
+use crate::model::selector::{format_labels, optional_matches};
+
+pub struct AntiAffinity;
+
+pub const HOSTNAME: &str = "kubernetes.io/hostname";
+
+static INFO: CheckInfo = CheckInfo {
+    id: "ha/anti-affinity",
+    monitor: Monitor::HaCompliance,
+    subject: "workloads",
+    should: "spread replicas across nodes by pod anti-affinity",
+    rule: "Deployments and StatefulSets with replicas >= 2 declare required or preferred pod anti-affinity, \
+           or a topology spread constraint, on kubernetes.io/hostname whose selector matches their own pods",
+    default_mode: Mode::Blocking,
+    multi_node: true,
+    kinds: &["Deployment", "StatefulSet"],
+    thresholds: &[],
+};
+
+impl Check for AntiAffinity {
+    fn info(&self) -> &'static CheckInfo {
+        &INFO
+    }
+
+    fn evaluate(&self, ctx: &Context, out: &mut Vec<Finding>) {
+        for (_, w, replicas) in ctx.replicated() {
+            let spec = &w.spec.template.spec;
+            let labels = w.pod_labels();
+            let terms: Vec<&PodAffinityTerm> = spec
+                .affinity
+                .as_ref()
+                .and_then(|a| a.pod_anti_affinity.as_ref())
+                .map(|pa| {
+                    pa.required_during_scheduling_ignored_during_execution
+                        .iter()
+                        .chain(
+                            pa.preferred_during_scheduling_ignored_during_execution
+                                .iter()
+                                .map(|t| &t.pod_affinity_term),
+                        )
+                        .collect()
+                })
+                .unwrap_or_default();
+            let on_host_terms: Vec<_> = terms
+                .iter()
+                .filter(|t| t.topology_key == HOSTNAME)
+                .collect();
+            let spreads: Vec<_> = spec
+                .topology_spread_constraints
+                .iter()
+                .filter(|t| t.topology_key == HOSTNAME)
+                .collect();
+            let ok = on_host_terms
+                .iter()
+                .any(|t| optional_matches(t.label_selector.as_ref(), labels))
+                || spreads
+                    .iter()
+                    .any(|t| optional_matches(t.label_selector.as_ref(), labels));
+            if ok {
+                continue;
+            }
+            let detail = if let Some(t) = on_host_terms.first() {
+                format!(
+                    "anti-affinity on {HOSTNAME} selects {}, not its own pods (labels {})",
+                    t.label_selector
+                        .as_ref()
+                        .map_or("nothing".to_owned(), |s| s.to_string()),
+                    format_labels(labels)
+                )
+            } else if let Some(t) = spreads.first() {
+                format!(
+                    "topology spread on {HOSTNAME} selects {}, not its own pods (labels {})",
+                    t.label_selector
+                        .as_ref()
+                        .map_or("nothing".to_owned(), |s| s.to_string()),
+                    format_labels(labels)
+                )
+            } else if !terms.is_empty() {
+                format!(
+                    "{replicas} replicas; pod anti-affinity only on {}, want {HOSTNAME}",
+                    terms
+                        .iter()
+                        .map(|t| t.topology_key.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            } else {
+                format!("{replicas} replicas and no pod anti-affinity or topology spread constraint on {HOSTNAME}")
+            };
+            out.push(workload_finding(&INFO, w, None, detail));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+
+    fn eval(name: &str, pod_spec: &str) -> Vec<String> {
+        lines(&run(&AntiAffinity, &deployment(name, 2, pod_spec)))
+    }
+
+    #[test]
+    fn required_and_preferred_on_hostname_pass() {
+        let required = "      affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: kubernetes.io/hostname, labelSelector: {matchLabels: {app: web}}}]}}";
+        let preferred = "      affinity: {podAntiAffinity: {preferredDuringSchedulingIgnoredDuringExecution: [{weight: 100, podAffinityTerm: {topologyKey: kubernetes.io/hostname, labelSelector: {matchLabels: {app: web}}}}]}}";
+        let spread = "      topologySpreadConstraints: [{topologyKey: kubernetes.io/hostname, maxSkew: 1, whenUnsatisfiable: DoNotSchedule, labelSelector: {matchLabels: {app: web}}}]";
+        assert!(eval("web", required).is_empty());
+        assert!(eval("web", preferred).is_empty());
+        assert!(eval("web", spread).is_empty());
+    }
+
+    #[test]
+    fn nothing_declared() {
+        assert_eq!(
+            eval("web", ""),
+            ["Deployment/web: 2 replicas and no pod anti-affinity or topology spread constraint on kubernetes.io/hostname"]
+        );
+    }
+
+    #[test]
+    fn wrong_topology_key() {
+        let zone = "      affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: topology.kubernetes.io/zone, labelSelector: {matchLabels: {app: web}}}]}}";
+        assert_eq!(
+            eval("web", zone),
+            ["Deployment/web: 2 replicas; pod anti-affinity only on topology.kubernetes.io/zone, want kubernetes.io/hostname"]
+        );
+    }
+
+    #[test]
+    fn selector_not_matching_own_pods() {
+        let other = "      affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: kubernetes.io/hostname, labelSelector: {matchLabels: {app: other}}}]}}";
+        assert_eq!(
+            eval("web", other),
+            ["Deployment/web: anti-affinity on kubernetes.io/hostname selects app=other, not its own pods (labels app=web)"]
+        );
+        let missing = "      affinity: {podAntiAffinity: {requiredDuringSchedulingIgnoredDuringExecution: [{topologyKey: kubernetes.io/hostname}]}}";
+        assert_eq!(
+            eval("web", missing),
+            ["Deployment/web: anti-affinity on kubernetes.io/hostname selects nothing, not its own pods (labels app=web)"]
+        );
+    }
+
+    #[test]
+    fn spread_selector_not_matching() {
+        let spread = "      topologySpreadConstraints: [{topologyKey: kubernetes.io/hostname, maxSkew: 1, labelSelector: {matchLabels: {app: x}}}]";
+        assert_eq!(
+            eval("web", spread),
+            ["Deployment/web: topology spread on kubernetes.io/hostname selects app=x, not its own pods (labels app=web)"]
+        );
+    }
+
+    #[test]
+    fn single_replica_is_not_judged() {
+        assert!(lines(&run(&AntiAffinity, &deployment("web", 1, ""))).is_empty());
+    }
+}

@@ -1,0 +1,311 @@
+//! Checks: each one reads the cluster model and reports violations
+//! ([`Finding`]s). One file per check; [`ALL`] is the registry, in the order
+//! test cases are written.
+//!
+//! A check knows nothing of exceptions or JUnit: it only says what is wrong,
+//! naming the object and the observed values.
+
+use serde::Serialize;
+use std::fmt;
+
+use crate::model::objects::{Workload, WorkloadKind};
+use crate::model::{Cluster, Topology};
+
+mod anti_affinity;
+mod pdb;
+mod pdb_disruptions;
+mod pdb_eviction_policy;
+mod priority_class;
+mod probes;
+mod replicas;
+mod resources;
+mod rollout_strategy;
+mod spread;
+
+#[cfg(test)]
+pub(crate) mod testing;
+
+/// The Sippy monitor a check's test cases belong to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Monitor {
+    #[serde(rename = "ha-compliance")]
+    HaCompliance,
+    #[serde(rename = "infra-health")]
+    InfraHealth,
+}
+
+impl Monitor {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Monitor::HaCompliance => "ha-compliance",
+            Monitor::InfraHealth => "infra-health",
+        }
+    }
+}
+
+/// Whether a check's failures block (fail) or only inform (flake).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    Blocking,
+    Informing,
+}
+
+impl fmt::Display for Mode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Mode::Blocking => "blocking",
+            Mode::Informing => "informing",
+        })
+    }
+}
+
+/// `--profile`: which conventions the HA checks enforce.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize, clap::ValueEnum,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Profile {
+    /// Plain Kubernetes: any priority class, limits allowed.
+    #[default]
+    Generic,
+    /// OpenShift platform conventions: system priority classes, requests without limits,
+    /// DaemonSets rolling 10% or 33% at a time.
+    Openshift,
+}
+
+impl fmt::Display for Profile {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Profile::Generic => "generic",
+            Profile::Openshift => "openshift",
+        })
+    }
+}
+
+/// How bad one finding is on its own, before exceptions are weighed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Flake,
+    Fail,
+}
+
+/// One violation of one rule by one object.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Finding {
+    pub check: &'static str,
+    pub namespace: String,
+    /// The object's kind, e.g. `Deployment`.
+    pub kind: String,
+    pub name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    /// What is wrong, with the observed values: `spec.replicas=1, want >= 2`.
+    pub detail: String,
+    pub severity: Severity,
+}
+
+impl Finding {
+    /// `Kind/name`, as exception `object` globs match it.
+    pub fn object(&self) -> String {
+        format!("{}/{}", self.kind, self.name)
+    }
+}
+
+impl fmt::Display for Finding {
+    /// `Deployment/console container proxy: no readinessProbe`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}/{}", self.kind, self.name)?;
+        if let Some(c) = &self.container {
+            write!(f, " container {c}")?;
+        }
+        write!(f, ": {}", self.detail)
+    }
+}
+
+/// A configurable number a check compares against.
+#[derive(Debug, Clone, Copy)]
+pub struct Threshold {
+    pub name: &'static str,
+    pub default: i64,
+    pub help: &'static str,
+}
+
+/// Static description of a check.
+#[derive(Debug)]
+pub struct CheckInfo {
+    /// Stable id, used in exception files and the policy file.
+    pub id: &'static str,
+    pub monitor: Monitor,
+    /// The test name's subject: `workloads` in `workloads in ns/x should ...`.
+    pub subject: &'static str,
+    /// The test name's predicate, after `should`.
+    pub should: &'static str,
+    /// The rule, for `vigil checks` and the README.
+    pub rule: &'static str,
+    pub default_mode: Mode,
+    /// Passes on single-node topology.
+    pub multi_node: bool,
+    /// Object kinds the check reports.
+    pub kinds: &'static [&'static str],
+    pub thresholds: &'static [Threshold],
+}
+
+/// Everything a check may read.
+pub struct Context<'a> {
+    pub cluster: &'a Cluster,
+    pub topology: &'a Topology,
+    pub profile: Profile,
+    /// Threshold values by name for the check being run (defaults applied).
+    pub thresholds: &'a dyn Fn(&'static str, &'static str) -> i64,
+}
+
+impl Context<'_> {
+    /// Workloads of the given kinds, skipping those scaled to zero (which pass).
+    pub fn workloads<'s>(
+        &'s self,
+        kinds: &'s [WorkloadKind],
+    ) -> impl Iterator<Item = (usize, &'s Workload)> + 's {
+        self.cluster
+            .workloads
+            .iter()
+            .enumerate()
+            .filter(move |(_, w)| kinds.contains(&w.kind) && !w.is_scaled_to_zero())
+    }
+
+    /// Replicas a workload is meant to run: `spec.replicas`, raised to the
+    /// HPA's `minReplicas` when one targets it. `None` for DaemonSets.
+    pub fn desired_replicas(&self, wi: usize) -> Option<i64> {
+        let w = &self.cluster.workloads[wi];
+        let r = w.replicas()?;
+        Some(self.cluster.workload_hpa_min[wi].map_or(r, |m| m.max(r)))
+    }
+
+    /// Deployments and StatefulSets meant to run two replicas or more.
+    pub fn replicated(&self) -> impl Iterator<Item = (usize, &Workload, i64)> + '_ {
+        self.workloads(REPLICATED).filter_map(|(wi, w)| {
+            let r = self.desired_replicas(wi)?;
+            (r >= 2).then_some((wi, w, r))
+        })
+    }
+}
+
+pub const REPLICATED: &[WorkloadKind] = &[WorkloadKind::Deployment, WorkloadKind::StatefulSet];
+pub const ALL_WORKLOADS: &[WorkloadKind] = &[
+    WorkloadKind::Deployment,
+    WorkloadKind::StatefulSet,
+    WorkloadKind::DaemonSet,
+];
+pub const WORKLOAD_KINDS: &[&str] = &["Deployment", "StatefulSet", "DaemonSet"];
+
+/// A check: static description plus evaluation.
+pub trait Check: Sync {
+    fn info(&self) -> &'static CheckInfo;
+    fn evaluate(&self, ctx: &Context, out: &mut Vec<Finding>);
+}
+
+/// Builds a finding for a workload-level violation.
+pub fn workload_finding(
+    info: &CheckInfo,
+    w: &Workload,
+    container: Option<&str>,
+    detail: String,
+) -> Finding {
+    Finding {
+        check: info.id,
+        namespace: w.metadata.namespace.clone(),
+        kind: w.kind.as_str().to_owned(),
+        name: w.metadata.name.clone(),
+        container: container.map(str::to_owned),
+        detail,
+        severity: Severity::Fail,
+    }
+}
+
+/// Every check, in the order their test cases are written.
+pub static ALL: &[&dyn Check] = &[
+    &replicas::Replicas,
+    &pdb::Pdb,
+    &pdb_disruptions::PdbDisruptions,
+    &pdb_eviction_policy::PdbEvictionPolicy,
+    &anti_affinity::AntiAffinity,
+    &spread::Spread,
+    &probes::Probes,
+    &priority_class::PriorityClass,
+    &resources::Resources,
+    &rollout_strategy::RolloutStrategy,
+];
+
+/// Looks a check up by id.
+pub fn find(id: &str) -> Option<&'static dyn Check> {
+    ALL.iter().copied().find(|c| c.info().id == id)
+}
+
+/// The id closest to `id`, for "did you mean" hints.
+pub fn closest(id: &str) -> Option<&'static str> {
+    let ids = || ALL.iter().map(|c| c.info().id);
+    // A truncated id names its check when only one starts that way.
+    let mut prefixed = ids().filter(|cand| cand.starts_with(id));
+    if let (Some(only), None) = (prefixed.next(), prefixed.next()) {
+        return Some(only);
+    }
+    ALL.iter()
+        .map(|c| c.info().id)
+        .map(|cand| (strsim_distance(id, cand), cand))
+        .filter(|(d, cand)| *d <= cand.len() / 2)
+        .min()
+        .map(|(_, c)| c)
+}
+
+/// Levenshtein distance, small inputs only.
+pub fn strsim_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_unique_and_namespaced() {
+        let mut ids: Vec<_> = ALL.iter().map(|c| c.info().id).collect();
+        assert!(ids
+            .iter()
+            .all(|id| id.starts_with("ha/") || id.starts_with("health/")));
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), ALL.len());
+    }
+
+    #[test]
+    fn test_names_carry_no_numbers() {
+        for c in ALL {
+            let i = c.info();
+            assert!(
+                !format!("{} {}", i.subject, i.should)
+                    .chars()
+                    .any(|ch| ch.is_ascii_digit()),
+                "{}",
+                i.id
+            );
+        }
+    }
+
+    #[test]
+    fn closest_suggests_typos() {
+        assert_eq!(closest("ha/replica"), Some("ha/replicas"));
+        assert_eq!(closest("ha/pdb-eviction"), Some("ha/pdb-eviction-policy"));
+        assert_eq!(closest("something/else-entirely"), None);
+    }
+}

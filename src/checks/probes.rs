@@ -1,0 +1,78 @@
+//! `ha/probes`: every container of a workload has readiness and liveness probes.
+
+use super::*;
+
+pub struct Probes;
+
+static INFO: CheckInfo = CheckInfo {
+    id: "ha/probes",
+    monitor: Monitor::HaCompliance,
+    subject: "containers",
+    should: "have readiness and liveness probes",
+    rule: "every container (not init containers) of Deployments, StatefulSets and DaemonSets has a readinessProbe and a livenessProbe",
+    default_mode: Mode::Blocking,
+    multi_node: false,
+    kinds: WORKLOAD_KINDS,
+    thresholds: &[],
+};
+
+impl Check for Probes {
+    fn info(&self) -> &'static CheckInfo {
+        &INFO
+    }
+
+    fn evaluate(&self, ctx: &Context, out: &mut Vec<Finding>) {
+        for (_, w) in ctx.workloads(ALL_WORKLOADS) {
+            for c in &w.spec.template.spec.containers {
+                let missing: Vec<&str> = [
+                    (!c.readiness_probe).then_some("readinessProbe"),
+                    (!c.liveness_probe).then_some("livenessProbe"),
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                if !missing.is_empty() {
+                    let detail = format!("no {}", missing.join(", no "));
+                    out.push(workload_finding(&INFO, w, Some(&c.name), detail));
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+
+    #[test]
+    fn each_missing_probe_is_named_per_container() {
+        let yaml = "
+kind: DaemonSet
+metadata: {name: agent, namespace: ns}
+spec:
+  template:
+    spec:
+      initContainers: [{name: setup}]
+      containers:
+      - {name: both, readinessProbe: {httpGet: {port: 1}}, livenessProbe: {httpGet: {port: 1}}}
+      - {name: ready-only, readinessProbe: {exec: {command: [x]}}}
+      - {name: live-only, livenessProbe: {tcpSocket: {port: 1}}}
+      - {name: none}
+";
+        assert_eq!(
+            lines(&run(&Probes, yaml)),
+            [
+                "DaemonSet/agent container ready-only: no livenessProbe",
+                "DaemonSet/agent container live-only: no readinessProbe",
+                "DaemonSet/agent container none: no readinessProbe, no livenessProbe",
+            ]
+        );
+    }
+
+    #[test]
+    fn scaled_to_zero_passes() {
+        assert!(run(&Probes, &deployment("idle", 0, "")).is_empty());
+        assert_eq!(run(&Probes, &deployment("busy", 1, "")).len(), 1);
+    }
+}

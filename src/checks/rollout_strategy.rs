@@ -1,0 +1,145 @@
+//! `ha/rollout-strategy`: workloads roll out without downtime, and a spec
+//! change actually reaches the pods.
+
+use super::*;
+use crate::model::objects::{IntOrPercentExt, WorkloadKind};
+
+pub struct RolloutStrategy;
+
+static INFO: CheckInfo = CheckInfo {
+    id: "ha/rollout-strategy",
+    monitor: Monitor::HaCompliance,
+    subject: "workloads",
+    should: "use a rolling update strategy",
+    rule: "Deployments with replicas >= 2 do not use Recreate; StatefulSets and DaemonSets do not use OnDelete \
+           (a spec change would never roll out); under the openshift profile DaemonSets set maxUnavailable 10% or 33% \
+           (or maxSurge 10%)",
+    default_mode: Mode::Blocking,
+    multi_node: false,
+    kinds: WORKLOAD_KINDS,
+    thresholds: &[],
+};
+
+impl Check for RolloutStrategy {
+    fn info(&self) -> &'static CheckInfo {
+        &INFO
+    }
+
+    fn evaluate(&self, ctx: &Context, out: &mut Vec<Finding>) {
+        for (wi, w) in ctx.workloads(ALL_WORKLOADS) {
+            let ty = w.strategy_type();
+            let detail = match w.kind {
+                WorkloadKind::Deployment => {
+                    let replicas = ctx.desired_replicas(wi).unwrap_or(1);
+                    (ty == "Recreate" && replicas >= 2).then(|| {
+                        format!("strategy.type=Recreate with {replicas} replicas takes every replica down at once, want RollingUpdate")
+                    })
+                }
+                WorkloadKind::StatefulSet | WorkloadKind::DaemonSet if ty == "OnDelete" => Some(
+                    "updateStrategy.type=OnDelete: a spec change never reaches running pods, want RollingUpdate".to_owned(),
+                ),
+                WorkloadKind::DaemonSet if ctx.profile == Profile::Openshift => daemonset_pace(w),
+                _ => None,
+            };
+            if let Some(detail) = detail {
+                out.push(workload_finding(&INFO, w, None, detail));
+            }
+        }
+    }
+}
+
+/// OpenShift DaemonSets roll 10% or 33% of nodes at a time, or surge 10%.
+fn daemonset_pace(w: &crate::model::objects::Workload) -> Option<String> {
+    let ru = w.strategy().and_then(|s| s.rolling_update.as_ref());
+    let max_unavailable = ru.and_then(|r| r.max_unavailable.as_ref());
+    let max_surge = ru.and_then(|r| r.max_surge.as_ref());
+    if max_unavailable.is_some_and(|m| m.is_percent(10) || m.is_percent(33))
+        || max_surge.is_some_and(|m| m.is_percent(10))
+    {
+        return None;
+    }
+    let shown = max_unavailable.map_or("1 (default)".to_owned(), |m| m.to_string());
+    Some(format!(
+        "updateStrategy.rollingUpdate.maxUnavailable={shown}, want 10% or 33% (or maxSurge 10%)"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::*;
+    use super::*;
+    use crate::model::TopologyMode;
+
+    #[test]
+    fn recreate_with_replicas() {
+        let yaml = [
+            deployment("one", 1, "").replace(
+                "  replicas: 1\n",
+                "  replicas: 1\n  strategy: {type: Recreate}\n",
+            ),
+            deployment("two", 2, "").replace(
+                "  replicas: 2\n",
+                "  replicas: 2\n  strategy: {type: Recreate}\n",
+            ),
+            deployment("rolling", 2, ""),
+        ]
+        .concat();
+        assert_eq!(
+            lines(&run(&RolloutStrategy, &yaml)),
+            ["Deployment/two: strategy.type=Recreate with 2 replicas takes every replica down at once, want RollingUpdate"]
+        );
+    }
+
+    #[test]
+    fn on_delete() {
+        let yaml = "---
+kind: StatefulSet
+metadata: {name: broker, namespace: ns}
+spec: {replicas: 1, updateStrategy: {type: OnDelete}}
+---
+kind: DaemonSet
+metadata: {name: agent, namespace: ns}
+spec: {updateStrategy: {type: OnDelete}}
+---
+kind: StatefulSet
+metadata: {name: fine, namespace: ns}
+spec: {replicas: 1, updateStrategy: {type: RollingUpdate}}
+";
+        assert_eq!(
+            lines(&run(&RolloutStrategy, yaml)),
+            [
+                "StatefulSet/broker: updateStrategy.type=OnDelete: a spec change never reaches running pods, want RollingUpdate",
+                "DaemonSet/agent: updateStrategy.type=OnDelete: a spec change never reaches running pods, want RollingUpdate",
+            ]
+        );
+    }
+
+    #[test]
+    fn openshift_daemonset_pace() {
+        let ds = |name: &str, ru: &str| {
+            format!("---\nkind: DaemonSet\nmetadata: {{name: {name}, namespace: ns}}\nspec: {{updateStrategy: {{type: RollingUpdate{ru}}}}}\n")
+        };
+        let yaml = [
+            ds("ten", ", rollingUpdate: {maxUnavailable: 10%}"),
+            ds("third", ", rollingUpdate: {maxUnavailable: 33%}"),
+            ds(
+                "surge",
+                ", rollingUpdate: {maxUnavailable: 0, maxSurge: 10%}",
+            ),
+            ds("one", ", rollingUpdate: {maxUnavailable: 1}"),
+            ds("default", ""),
+        ]
+        .concat();
+        assert_eq!(
+            lines(&run_with(&RolloutStrategy, &yaml, Profile::Openshift, TopologyMode::Ha)),
+            [
+                "DaemonSet/one: updateStrategy.rollingUpdate.maxUnavailable=1, want 10% or 33% (or maxSurge 10%)",
+                "DaemonSet/default: updateStrategy.rollingUpdate.maxUnavailable=1 (default), want 10% or 33% (or maxSurge 10%)",
+            ]
+        );
+        assert!(
+            run(&RolloutStrategy, &yaml).is_empty(),
+            "generic profile does not judge the pace"
+        );
+    }
+}
