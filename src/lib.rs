@@ -7,5 +7,6 @@
 //! [`sources`] → [`model`] → [`checks`] → [`exceptions`] → [`outcomes`] → [`reports`].
 
 pub mod checks;
+pub mod exceptions;
 pub mod model;
 pub mod sources;

@@ -1,0 +1,166 @@
+//! Configuration problems, reported in the style of rustc: what is wrong,
+//! where (`file:line:column`), the offending text, and what to do.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde_saphyr::{Location, Spanned};
+
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Level {
+    Error,
+    Warning,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Diagnostic {
+    pub level: Level,
+    pub path: PathBuf,
+    pub line: Option<u64>,
+    pub column: Option<u64>,
+    pub message: String,
+    /// The offending text, when there is one to quote.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snippet: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub hint: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn error(path: &Path, loc: Option<Location>, message: impl Into<String>) -> Self {
+        Diagnostic {
+            level: Level::Error,
+            path: path.to_owned(),
+            line: loc.map(|l| l.line()).filter(|l| *l > 0),
+            column: loc
+                .map(|l| l.column())
+                .filter(|_| loc.is_some_and(|l| l.line() > 0)),
+            message: message.into(),
+            snippet: None,
+            hint: None,
+        }
+    }
+
+    /// An error about a spanned value, quoting it.
+    pub fn at<T: fmt::Display>(
+        path: &Path,
+        value: &Spanned<T>,
+        message: impl Into<String>,
+    ) -> Self {
+        let mut d = Self::error(path, Some(value.referenced), message);
+        d.snippet = Some(value.value.to_string());
+        d
+    }
+
+    pub fn hint(mut self, hint: impl Into<String>) -> Self {
+        self.hint = Some(hint.into());
+        self
+    }
+
+    pub fn warning(mut self) -> Self {
+        self.level = Level::Warning;
+        self
+    }
+
+    /// `file:line:column`, or as much of it as is known.
+    pub fn location(&self) -> String {
+        let mut s = self.path.display().to_string();
+        if let Some(l) = self.line {
+            s.push_str(&format!(":{l}"));
+            if let Some(c) = self.column {
+                s.push_str(&format!(":{c}"));
+            }
+        }
+        s
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let level = match self.level {
+            Level::Error => "error",
+            Level::Warning => "warning",
+        };
+        writeln!(f, "{level}: {}", self.message)?;
+        write!(f, "  --> {}", self.location())?;
+        if let Some(s) = &self.snippet {
+            write!(f, "\n   | {s}")?;
+        }
+        if let Some(h) = &self.hint {
+            write!(f, "\n   = help: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Turns a serde-saphyr error into a diagnostic at its position.
+pub fn from_yaml_error(path: &Path, e: &serde_saphyr::Error) -> Diagnostic {
+    let msg = e.without_snippet().to_string();
+    let msg = match msg.find(" at line ") {
+        Some(i) => msg[..i].to_owned(),
+        None => msg,
+    };
+    let msg = msg.lines().next().unwrap_or("").trim().to_owned();
+    let mut d = Diagnostic::error(path, e.location(), msg.clone());
+    if let Some(hint) = unknown_field_hint(&msg) {
+        d.hint = Some(hint);
+    }
+    d
+}
+
+/// For serde's "unknown field `x`, expected one of `a`, `b`", suggests the
+/// closest expected field.
+fn unknown_field_hint(msg: &str) -> Option<String> {
+    let rest = msg.split("unknown field `").nth(1)?;
+    let (field, expected) = rest.split_once('`')?;
+    let expected = expected.split_once("expected")?.1;
+    let expected = expected.trim_start().trim_start_matches("one of").trim();
+    let best = expected
+        .split(',')
+        .map(|c| c.trim().trim_matches('`'))
+        .filter(|c| !c.is_empty())
+        .map(|c| (crate::checks::strsim_distance(field, c), c))
+        .filter(|(d, c)| *d <= c.len().max(field.len()) / 2)
+        .min()?;
+    Some(format!("did you mean `{}`?", best.1))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_field_suggestion() {
+        assert_eq!(
+            unknown_field_hint("unknown field `jria`, expected one of `check`, `jira`, `allow`")
+                .as_deref(),
+            Some("did you mean `jira`?")
+        );
+        assert_eq!(
+            unknown_field_hint("unknown field `mood`, expected one of mode, thresholds").as_deref(),
+            Some("did you mean `mode`?")
+        );
+        assert_eq!(
+            unknown_field_hint("unknown field `zzzzzzzz`, expected `check`"),
+            None
+        );
+    }
+
+    #[test]
+    fn rendering() {
+        let d = Diagnostic {
+            level: Level::Error,
+            path: "exceptions/console.yaml".into(),
+            line: Some(5),
+            column: Some(12),
+            message: "unknown check id".into(),
+            snippet: Some("ha/replica".into()),
+            hint: Some("did you mean `ha/replicas`?".into()),
+        };
+        assert_eq!(
+            d.to_string(),
+            "error: unknown check id\n  --> exceptions/console.yaml:5:12\n   | ha/replica\n   = help: did you mean `ha/replicas`?"
+        );
+    }
+}
