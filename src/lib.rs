@@ -6,7 +6,11 @@
 //! The pipeline, one module per stage:
 //! [`sources`] → [`model`] → [`checks`] → [`exceptions`] → [`outcomes`] → [`reports`].
 
+pub mod app;
 pub mod checks;
+pub mod cli;
 pub mod exceptions;
 pub mod model;
+pub mod outcomes;
+pub mod reports;
 pub mod sources;

@@ -1,0 +1,403 @@
+//! Outcomes: every (check, namespace) in scope becomes one test case whose
+//! outcome is the worst of its weighed findings.
+//!
+//! A finding with no exception fails (or flakes, when its check says the
+//! finding only flakes); one with a valid ticket flakes; one with an
+//! `allow` passes but is still listed; one whose ticket expired fails. An
+//! informing check turns every failure into a flake.
+
+use std::collections::{BTreeMap, HashSet};
+
+use chrono::NaiveDate;
+use regex::Regex;
+use serde::Serialize;
+
+use crate::checks::{self, CheckInfo, Context, Finding, Mode, Monitor, Profile, Severity};
+use crate::exceptions::{Disposition, Exceptions, Grant};
+use crate::model::{Cluster, Topology};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Pass,
+    Flake,
+    Fail,
+}
+
+impl Outcome {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Pass => "pass",
+            Outcome::Flake => "flake",
+            Outcome::Fail => "fail",
+        }
+    }
+}
+
+/// A finding with its exception weighed.
+#[derive(Debug, Clone, Serialize)]
+pub struct Judged {
+    #[serde(flatten)]
+    pub finding: Finding,
+    pub outcome: Outcome,
+    pub disposition: Disposition,
+}
+
+/// One JUnit test case (two `<testcase>` elements when it flakes).
+#[derive(Debug, Clone, Serialize)]
+pub struct TestResult {
+    pub name: String,
+    pub monitor: Monitor,
+    pub check: &'static str,
+    pub namespace: String,
+    pub component: String,
+    pub mode: Mode,
+    pub outcome: Outcome,
+    /// Why the check did not apply, e.g. on a single-node cluster.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub findings: Vec<Judged>,
+}
+
+impl TestResult {
+    pub fn informing(&self) -> bool {
+        self.mode == Mode::Informing
+    }
+}
+
+/// An exception entry that matched no finding in this run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Stale {
+    pub file: String,
+    pub line: u64,
+    pub check: &'static str,
+    pub namespace: Option<String>,
+    pub object: Option<String>,
+    pub jira: Option<String>,
+    pub allow: Option<String>,
+}
+
+/// What to evaluate and how.
+pub struct Scope<'a> {
+    pub profile: Profile,
+    pub topology: &'a Topology,
+    /// Full-match filter on namespace names; `None` keeps every namespace.
+    pub namespaces: Option<&'a Regex>,
+    /// The day exception expiry is judged against.
+    pub today: NaiveDate,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Evaluation {
+    pub tests: Vec<TestResult>,
+    pub stale: Vec<Stale>,
+    pub namespaces: usize,
+}
+
+impl Evaluation {
+    pub fn count(&self, o: Outcome) -> usize {
+        self.tests.iter().filter(|t| t.outcome == o).count()
+    }
+
+    pub fn worst(&self) -> Outcome {
+        self.tests
+            .iter()
+            .map(|t| t.outcome)
+            .max()
+            .unwrap_or(Outcome::Pass)
+    }
+
+    pub fn violations(&self) -> usize {
+        self.tests.iter().map(|t| t.findings.len()).sum()
+    }
+}
+
+/// The Sippy test name. No counts, ids or object names: the same test must
+/// have the same name in every run.
+pub fn test_name(info: &CheckInfo, component: &str, namespace: &str) -> String {
+    format!(
+        "[Monitor:{}][Jira:\"{}\"] {} in ns/{namespace} should {}",
+        info.monitor.as_str(),
+        component.replace('"', "'"),
+        info.subject,
+        info.should
+    )
+}
+
+pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Evaluation {
+    let in_scope: Vec<&String> = cluster
+        .namespaces
+        .iter()
+        .filter(|ns| scope.namespaces.is_none_or(|re| re.is_match(ns)))
+        .collect();
+    let thresholds =
+        |check: &'static str, name: &'static str| exceptions.policy.threshold(check, name);
+    let ctx = Context {
+        cluster,
+        topology: scope.topology,
+        profile: scope.profile,
+        thresholds: &thresholds,
+    };
+    let mut tests = Vec::new();
+    let mut evaluated_checks = HashSet::new();
+    for check in checks::ALL {
+        let info = check.info();
+        let mode = exceptions.policy.mode(info.id);
+        let exempt = scope.topology.single_node && info.multi_node;
+        let mut findings = Vec::new();
+        if !exempt {
+            evaluated_checks.insert(info.id);
+            check.evaluate(&ctx, &mut findings);
+        }
+        let mut by_ns: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
+        for f in findings {
+            by_ns.entry(f.namespace.clone()).or_default().push(f);
+        }
+        for ns in &in_scope {
+            let component = exceptions.component(ns).to_owned();
+            let mut judged: Vec<Judged> = by_ns
+                .remove(ns.as_str())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|f| judge(f, exceptions, mode, scope.today))
+                .collect();
+            judged.sort_by(|a, b| {
+                b.outcome
+                    .cmp(&a.outcome)
+                    .then_with(|| a.finding.kind.cmp(&b.finding.kind))
+                    .then_with(|| a.finding.name.cmp(&b.finding.name))
+                    .then_with(|| a.finding.container.cmp(&b.finding.container))
+                    .then_with(|| a.finding.detail.cmp(&b.finding.detail))
+            });
+            let outcome = judged
+                .iter()
+                .map(|j| j.outcome)
+                .max()
+                .unwrap_or(Outcome::Pass);
+            tests.push(TestResult {
+                name: test_name(info, &component, ns),
+                monitor: info.monitor,
+                check: info.id,
+                namespace: (*ns).clone(),
+                component,
+                mode,
+                outcome,
+                note: exempt.then(|| {
+                    format!(
+                        "not evaluated: single-node topology ({})",
+                        scope.topology.source
+                    )
+                }),
+                findings: judged,
+            });
+        }
+    }
+    let stale = exceptions
+        .entries
+        .iter()
+        .filter(|e| !e.was_used() && evaluated_checks.contains(e.check))
+        .filter(|e| scope.namespaces.is_none() || in_scope.iter().any(|ns| e.covers_namespace(ns)))
+        .map(|e| {
+            let (jira, allow) = match &e.grant {
+                Grant::Ticket { jira, .. } => (Some(jira.clone()), None),
+                Grant::Allow { reason, .. } => (None, Some(reason.clone())),
+            };
+            Stale {
+                file: e.file.display().to_string(),
+                line: e.line,
+                check: e.check,
+                namespace: e.namespace.clone(),
+                object: e.object.clone(),
+                jira,
+                allow,
+            }
+        })
+        .collect();
+    Evaluation {
+        tests,
+        stale,
+        namespaces: in_scope.len(),
+    }
+}
+
+fn judge(finding: Finding, exceptions: &Exceptions, mode: Mode, today: NaiveDate) -> Judged {
+    let disposition = exceptions.weigh(&finding, today);
+    let own = match finding.severity {
+        Severity::Fail => Outcome::Fail,
+        Severity::Flake => Outcome::Flake,
+    };
+    let outcome = match &disposition {
+        Disposition::New | Disposition::Expired { .. } => own,
+        Disposition::Ticket { .. } => Outcome::Flake.min(own),
+        Disposition::Allowed { .. } => Outcome::Pass,
+    };
+    let outcome = match (mode, outcome) {
+        (Mode::Informing, Outcome::Fail) => Outcome::Flake,
+        (_, o) => o,
+    };
+    Judged {
+        finding,
+        outcome,
+        disposition,
+    }
+}
+
+/// Compiles `--namespace` into a full-match regex.
+pub fn namespace_filter(pattern: &str) -> Result<Regex, regex::Error> {
+    Regex::new(&format!("^(?:{pattern})$"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testing::cluster;
+    use crate::model::TopologyMode;
+
+    fn eval_with(
+        yaml: &str,
+        ex: &Exceptions,
+        mode: TopologyMode,
+        filter: Option<&Regex>,
+    ) -> Evaluation {
+        let c = cluster(yaml);
+        let topology = Topology::resolve(mode, &c);
+        evaluate(
+            &c,
+            ex,
+            &Scope {
+                profile: Profile::Generic,
+                topology: &topology,
+                namespaces: filter,
+                today: NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
+            },
+        )
+    }
+
+    const STATE: &str = "---
+kind: Namespace
+metadata: {name: a}
+---
+kind: Namespace
+metadata: {name: b}
+---
+kind: Deployment
+metadata: {name: web, namespace: a}
+spec: {replicas: 1}
+";
+
+    #[test]
+    fn one_test_per_check_and_namespace_always() {
+        let ev = eval_with(STATE, &Exceptions::default(), TopologyMode::Ha, None);
+        assert_eq!(ev.tests.len(), checks::ALL.len() * 2);
+        let names: HashSet<_> = ev.tests.iter().map(|t| t.name.as_str()).collect();
+        assert_eq!(names.len(), ev.tests.len(), "names are unique");
+        let replicas_a = ev
+            .tests
+            .iter()
+            .find(|t| t.check == "ha/replicas" && t.namespace == "a")
+            .unwrap();
+        assert_eq!(replicas_a.outcome, Outcome::Fail);
+        assert_eq!(
+            replicas_a.name,
+            "[Monitor:ha-compliance][Jira:\"Unknown\"] workloads in ns/a should have at least two replicas"
+        );
+        let replicas_b = ev
+            .tests
+            .iter()
+            .find(|t| t.check == "ha/replicas" && t.namespace == "b")
+            .unwrap();
+        assert_eq!(replicas_b.outcome, Outcome::Pass);
+    }
+
+    fn exceptions(text: &str) -> (tempfile::TempDir, Exceptions) {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("c.yaml"), text).unwrap();
+        let ex = Exceptions::load(d.path(), true).unwrap();
+        (d, ex)
+    }
+
+    #[test]
+    fn ticket_flakes_allow_passes_expired_fails() {
+        let outcome_with = |grant: &str| {
+            let (_d, ex) = exceptions(&format!(
+                "component: Web\nnamespaces: [a]\nexceptions:\n  - check: ha/replicas\n    object: Deployment/web\n{grant}"
+            ));
+            let ev = eval_with(STATE, &ex, TopologyMode::Ha, None);
+            let t = ev
+                .tests
+                .into_iter()
+                .find(|t| t.check == "ha/replicas" && t.namespace == "a")
+                .unwrap();
+            assert!(t.name.contains("[Jira:\"Web\"]"));
+            (t.outcome, t.findings.len())
+        };
+        assert_eq!(outcome_with("    jira: OCPBUGS-1\n"), (Outcome::Flake, 1));
+        assert_eq!(
+            outcome_with("    allow: fine\n    approved-by: lead\n"),
+            (Outcome::Pass, 1)
+        );
+        assert_eq!(
+            outcome_with("    jira: OCPBUGS-1\n    expires: 2020-01-01\n"),
+            (Outcome::Fail, 1)
+        );
+    }
+
+    #[test]
+    fn informing_mode_turns_failures_into_flakes() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(
+            d.path().join("policy.yaml"),
+            "checks:\n  ha/replicas: {mode: informing}\n",
+        )
+        .unwrap();
+        let ex = Exceptions::load(d.path(), true).unwrap();
+        let ev = eval_with(STATE, &ex, TopologyMode::Ha, None);
+        let t = ev
+            .tests
+            .iter()
+            .find(|t| t.check == "ha/replicas" && t.namespace == "a")
+            .unwrap();
+        assert_eq!((t.outcome, t.informing()), (Outcome::Flake, true));
+    }
+
+    #[test]
+    fn single_node_exempts_multi_node_checks() {
+        let ev = eval_with(STATE, &Exceptions::default(), TopologyMode::Single, None);
+        let t = ev
+            .tests
+            .iter()
+            .find(|t| t.check == "ha/replicas" && t.namespace == "a")
+            .unwrap();
+        assert_eq!(t.outcome, Outcome::Pass);
+        assert!(t
+            .note
+            .as_deref()
+            .unwrap()
+            .starts_with("not evaluated: single-node topology"));
+    }
+
+    #[test]
+    fn stale_exceptions_are_listed() {
+        let (_d, ex) = exceptions(
+            "component: Web\nnamespaces: [a, b]\nexceptions:\n  - check: ha/replicas\n    namespace: b\n    jira: OCPBUGS-2\n",
+        );
+        let ev = eval_with(STATE, &ex, TopologyMode::Ha, None);
+        assert_eq!(ev.stale.len(), 1);
+        assert_eq!(ev.stale[0].jira.as_deref(), Some("OCPBUGS-2"));
+        // Out of scope: not judged stale.
+        let only_a = namespace_filter("a").unwrap();
+        let ev = eval_with(STATE, &ex, TopologyMode::Ha, Some(&only_a));
+        assert!(ev.stale.is_empty());
+        assert_eq!(ev.namespaces, 1);
+    }
+
+    #[test]
+    fn namespace_filter_is_a_full_match() {
+        let re = namespace_filter("openshift-console").unwrap();
+        assert!(re.is_match("openshift-console"));
+        assert!(!re.is_match("openshift-console-operator"));
+        assert!(namespace_filter("openshift-.*")
+            .unwrap()
+            .is_match("openshift-etcd"));
+    }
+}

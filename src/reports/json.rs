@@ -1,0 +1,70 @@
+//! `-o json`: the run as one JSON document. The schema is documented in
+//! docs/json-output.md; `schema_version` changes when a field changes meaning
+//! or disappears.
+
+use serde::Serialize;
+
+use super::RunReport;
+use crate::outcomes::{Outcome, Stale, TestResult};
+
+pub const SCHEMA_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Counts {
+    tests: usize,
+    passed: usize,
+    flaked: usize,
+    failed: usize,
+    violations: usize,
+}
+
+#[derive(Serialize)]
+struct JsonReport<'a> {
+    schema_version: u32,
+    vigil_version: &'static str,
+    outcome: Outcome,
+    suite: &'a str,
+    now: &'a str,
+    source: &'a str,
+    profile: crate::checks::Profile,
+    topology: &'a Option<crate::model::Topology>,
+    summary: Counts,
+    meta: &'a [super::MetaTest],
+    tests: &'a [TestResult],
+    stale_exceptions: &'a [Stale],
+    junit: &'a Option<String>,
+}
+
+pub fn to_string(run: &RunReport) -> String {
+    let tests: &[TestResult] = run.evaluation.as_ref().map_or(&[], |e| &e.tests);
+    let stale: &[Stale] = run.evaluation.as_ref().map_or(&[], |e| &e.stale);
+    let outcomes: Vec<Outcome> = run
+        .meta
+        .iter()
+        .map(|m| m.outcome)
+        .chain(tests.iter().map(|t| t.outcome))
+        .collect();
+    let count = |o| outcomes.iter().filter(|x| **x == o).count();
+    let report = JsonReport {
+        schema_version: SCHEMA_VERSION,
+        vigil_version: env!("CARGO_PKG_VERSION"),
+        outcome: run.worst(),
+        suite: &run.suite,
+        now: &run.now,
+        source: &run.source,
+        profile: run.profile,
+        topology: &run.topology,
+        summary: Counts {
+            tests: outcomes.len(),
+            passed: count(Outcome::Pass),
+            flaked: count(Outcome::Flake),
+            failed: count(Outcome::Fail),
+            violations: tests.iter().map(|t| t.findings.len()).sum(),
+        },
+        meta: &run.meta,
+        tests,
+        stale_exceptions: stale,
+        junit: &run.junit,
+    };
+    serde_json::to_string_pretty(&report).expect("the report serializes")
+}

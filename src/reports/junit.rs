@@ -1,0 +1,280 @@
+//! JUnit XML for Sippy.
+//!
+//! Sippy identifies a test by (suite, name) across every JUnit file of a
+//! job. A flake is the same name failing and then passing in the same suite
+//! of the same file, so a flaking test is written as a failing `<testcase>`
+//! immediately followed by a passing one. Informing tests carry
+//! `lifecycle="informing"`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
+
+use super::{disposition_note, MetaTest, RunReport};
+use crate::outcomes::{Outcome, TestResult};
+
+/// Failure bodies longer than this are cut at a line boundary.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// Removes what XML 1.0 cannot carry: control characters other than tab,
+/// newline and carriage return, and U+FFFE/U+FFFF. (quick-junit strips C0
+/// controls and ANSI escapes but not the two non-characters.)
+pub fn xml_safe(s: &str) -> String {
+    s.chars()
+        .filter(|&c| {
+            matches!(c, '\t' | '\n' | '\r')
+                || (c >= ' ' && c != '\u{7f}' && c != '\u{fffe}' && c != '\u{ffff}')
+        })
+        .collect()
+}
+
+/// Cuts `body` to at most `max` bytes at a line boundary, saying how much was left out.
+pub fn truncate_body(body: &str, max: usize) -> String {
+    if body.len() <= max {
+        return body.to_owned();
+    }
+    let mut cut = max;
+    while !body.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let kept = match body[..cut].rfind('\n') {
+        Some(i) => &body[..i],
+        None => &body[..cut],
+    };
+    let dropped = body[kept.len()..].lines().filter(|l| !l.is_empty()).count();
+    format!("{kept}\n... truncated: {dropped} more lines not shown; `vigil run -o json` lists every violation")
+}
+
+fn one_line(s: &str) -> String {
+    s.replace(['\n', '\r'], " ")
+}
+
+/// A short tag for a weighed finding: `OCPBUGS-1`, `OCPBUGS-1 expired 2020-01-01`.
+fn short_tag(j: &crate::outcomes::Judged) -> Option<String> {
+    use crate::exceptions::Disposition;
+    match &j.disposition {
+        Disposition::Ticket { jira, .. } => Some(jira.clone()),
+        Disposition::Expired { jira, expired, .. } => Some(format!("{jira} expired {expired}")),
+        Disposition::New | Disposition::Allowed { .. } => None,
+    }
+}
+
+/// The failure message: one line a dashboard can show.
+pub fn failure_message(t: &TestResult) -> String {
+    let bad: Vec<_> = t
+        .findings
+        .iter()
+        .filter(|j| j.outcome != Outcome::Pass)
+        .collect();
+    let Some(first) = bad.first() else {
+        return String::new();
+    };
+    let mut first_text = first.finding.to_string();
+    if let Some(tag) = short_tag(first) {
+        first_text.push_str(&format!(" [{tag}]"));
+    }
+    let msg = match bad.len() {
+        1 => first_text,
+        n => format!("{n} violations; first: {first_text}"),
+    };
+    one_line(&msg)
+}
+
+/// The failure body: every violation that did not pass, with its ticket.
+pub fn failure_body(t: &TestResult) -> String {
+    let mut out = String::new();
+    for j in t.findings.iter().filter(|j| j.outcome != Outcome::Pass) {
+        let tag = match j.outcome {
+            Outcome::Fail => "FAIL ",
+            _ => "FLAKE",
+        };
+        out.push_str(&format!("{tag} {}", j.finding));
+        if let Some(n) = disposition_note(j) {
+            out.push_str(&format!("  [{n}]"));
+        }
+        out.push('\n');
+    }
+    if t.informing() {
+        out.push_str(&format!(
+            "({} is informing: its failures are reported as flakes)\n",
+            t.check
+        ));
+    }
+    truncate_body(&out, MAX_BODY)
+}
+
+/// system-out: allowed findings (which pass but stay visible) and notes.
+pub fn system_out(t: &TestResult) -> Option<String> {
+    let mut out = String::new();
+    if let Some(n) = &t.note {
+        out.push_str(n);
+        out.push('\n');
+    }
+    for j in t.findings.iter().filter(|j| j.outcome == Outcome::Pass) {
+        out.push_str(&format!("ALLOWED {}", j.finding));
+        if let Some(n) = disposition_note(j) {
+            out.push_str(&format!("  [{n}]"));
+        }
+        out.push('\n');
+    }
+    (!out.is_empty()).then(|| truncate_body(&out, MAX_BODY))
+}
+
+fn case(name: &str, status: TestCaseStatus, informing: bool, out: Option<String>) -> TestCase {
+    let mut c = TestCase::new(xml_safe(name), status);
+    if informing {
+        c.extra.insert("lifecycle".into(), "informing".into());
+    }
+    if let Some(o) = out {
+        c.set_system_out(xml_safe(&o));
+    }
+    c
+}
+
+fn failure(message: &str, body: &str) -> TestCaseStatus {
+    let mut s = TestCaseStatus::non_success(NonSuccessKind::Failure);
+    s.set_message(xml_safe(message));
+    s.set_description(xml_safe(body));
+    s
+}
+
+/// Appends the `<testcase>` elements of one result: one when it passes or
+/// fails, a failing and a passing one (same name, adjacent) when it flakes.
+pub fn push_cases(suite: &mut TestSuite, t: &TestResult) {
+    let informing = t.informing();
+    match t.outcome {
+        Outcome::Pass => {
+            suite.add_test_case(case(
+                &t.name,
+                TestCaseStatus::success(),
+                informing,
+                system_out(t),
+            ));
+        }
+        Outcome::Fail => {
+            let status = failure(&failure_message(t), &failure_body(t));
+            suite.add_test_case(case(&t.name, status, informing, system_out(t)));
+        }
+        Outcome::Flake => {
+            let status = failure(&failure_message(t), &failure_body(t));
+            suite.add_test_case(case(&t.name, status, informing, system_out(t)));
+            let known: Vec<String> = t
+                .findings
+                .iter()
+                .filter_map(|j| match &j.disposition {
+                    crate::exceptions::Disposition::Ticket { jira, .. } => Some(jira.clone()),
+                    _ => None,
+                })
+                .collect::<std::collections::BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let note = if known.is_empty() {
+                "this passing case marks the failure above as a flake".to_owned()
+            } else {
+                format!(
+                    "known issues: {}; this passing case marks the failure above as a flake",
+                    known.join(", ")
+                )
+            };
+            suite.add_test_case(case(
+                &t.name,
+                TestCaseStatus::success(),
+                informing,
+                Some(note),
+            ));
+        }
+    }
+}
+
+fn push_meta(suite: &mut TestSuite, m: &MetaTest) {
+    let status = match m.outcome {
+        Outcome::Pass => TestCaseStatus::success(),
+        _ => failure(
+            &one_line(m.message.as_deref().unwrap_or("")),
+            &truncate_body(m.details.as_deref().unwrap_or(""), MAX_BODY),
+        ),
+    };
+    suite.add_test_case(case(&m.name, status, false, None));
+}
+
+/// Builds the JUnit document: vigil's own tests first, then every check's.
+pub fn build(run: &RunReport) -> Report {
+    let suite_name = xml_safe(&run.suite);
+    let mut suite = TestSuite::new(suite_name.clone());
+    for m in &run.meta {
+        push_meta(&mut suite, m);
+    }
+    if let Some(ev) = &run.evaluation {
+        for t in &ev.tests {
+            push_cases(&mut suite, t);
+        }
+    }
+    let mut report = Report::new(suite_name);
+    report.add_test_suite(suite);
+    report
+}
+
+/// `junit_vigil_<UTC yyyymmdd-hhmmss>.xml`.
+pub fn file_name(at: DateTime<Utc>) -> String {
+    format!("junit_vigil_{}.xml", at.format("%Y%m%d-%H%M%S"))
+}
+
+/// Writes `report` into `dir` through a temporary file renamed into place,
+/// so a killed run never leaves a truncated XML file behind.
+pub fn write_atomic(dir: &Path, report: &Report, at: DateTime<Utc>) -> std::io::Result<PathBuf> {
+    std::fs::create_dir_all(dir)?;
+    let path = dir.join(file_name(at));
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".junit_vigil_")
+        .suffix(".xml.tmp")
+        .tempfile_in(dir)?;
+    report
+        .serialize(&mut tmp)
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+    tmp.flush()?;
+    // Temporary files are created 0600; a report is meant to be read by
+    // whoever collects the CI artifacts.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        tmp.as_file()
+            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
+    }
+    tmp.as_file().sync_all()?;
+    tmp.persist(&path).map_err(|e| e.error)?;
+    Ok(path)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strips_what_xml_cannot_carry() {
+        assert_eq!(
+            xml_safe("a\u{0}b\u{1b}c\td\ne\u{fffe}f\u{ffff}g\u{7f}h"),
+            "abc\td\nefgh"
+        );
+        assert_eq!(xml_safe("ünïcödé ✓ 😀"), "ünïcödé ✓ 😀");
+    }
+
+    #[test]
+    fn truncation_keeps_whole_lines_and_says_so() {
+        let body: String = (0..1000).map(|i| format!("line {i}\n")).collect();
+        let t = truncate_body(&body, 100);
+        assert!(t.len() < 250);
+        assert!(t.starts_with("line 0\nline 1\n"));
+        assert!(t.contains("... truncated: "), "{t}");
+        assert_eq!(truncate_body("short", 100), "short");
+    }
+
+    #[test]
+    fn file_name_format() {
+        let at = DateTime::parse_from_rfc3339("2026-11-21T04:05:06Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(file_name(at), "junit_vigil_20261121-040506.xml");
+    }
+}

@@ -1,0 +1,114 @@
+//! Reports: JUnit for Sippy, a summary for people, JSON for machines.
+
+pub mod json;
+pub mod junit;
+pub mod text;
+
+use serde::Serialize;
+
+use crate::exceptions::Disposition;
+use crate::outcomes::{Evaluation, Judged, Outcome};
+
+/// A test about vigil's own run (`[Monitor:vigil] ...`): whether the cluster
+/// state could be collected and the exceptions read.
+#[derive(Debug, Clone, Serialize)]
+pub struct MetaTest {
+    pub name: String,
+    pub outcome: Outcome,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub details: Option<String>,
+}
+
+pub const META_COLLECTED: &str = "[Monitor:vigil] cluster state should be collected";
+pub const META_EXCEPTIONS: &str = "[Monitor:vigil] exceptions should be valid";
+
+impl MetaTest {
+    pub fn pass(name: &str) -> Self {
+        MetaTest {
+            name: name.into(),
+            outcome: Outcome::Pass,
+            message: None,
+            details: None,
+        }
+    }
+
+    pub fn fail(name: &str, message: impl Into<String>, details: impl Into<String>) -> Self {
+        MetaTest {
+            name: name.into(),
+            outcome: Outcome::Fail,
+            message: Some(message.into()),
+            details: Some(details.into()),
+        }
+    }
+}
+
+/// Everything a report shows about one run.
+#[derive(Debug, Clone, Serialize)]
+pub struct RunReport {
+    pub suite: String,
+    /// The time the state describes (RFC 3339).
+    pub now: String,
+    pub topology: Option<crate::model::Topology>,
+    pub profile: crate::checks::Profile,
+    /// Where the state came from, e.g. `3 paths, 1382 files`.
+    pub source: String,
+    pub meta: Vec<MetaTest>,
+    pub evaluation: Option<Evaluation>,
+    /// The JUnit file written, if any.
+    pub junit: Option<String>,
+    pub seconds: f64,
+}
+
+impl RunReport {
+    /// The worst outcome of every test, meta tests included.
+    pub fn worst(&self) -> Outcome {
+        let meta = self
+            .meta
+            .iter()
+            .map(|m| m.outcome)
+            .max()
+            .unwrap_or(Outcome::Pass);
+        let ev = self
+            .evaluation
+            .as_ref()
+            .map_or(Outcome::Pass, Evaluation::worst);
+        meta.max(ev)
+    }
+}
+
+/// The annotation after a finding: its ticket, expiry or approval.
+pub fn disposition_note(j: &Judged) -> Option<String> {
+    match &j.disposition {
+        Disposition::New => None,
+        Disposition::Ticket {
+            jira,
+            reason,
+            expires,
+            ..
+        } => {
+            let mut s = jira.clone();
+            if let Some(r) = reason {
+                s.push_str(": ");
+                s.push_str(r);
+            }
+            if let Some(e) = expires {
+                s.push_str(&format!("; expires {e}"));
+            }
+            Some(s)
+        }
+        Disposition::Expired {
+            jira,
+            expired,
+            file,
+            line,
+        } => Some(format!(
+            "exception {jira} expired on {expired} ({}:{line}): fix the problem or renew the exception",
+            file.display()
+        )),
+        Disposition::Allowed {
+            reason, approved_by, ..
+        } => Some(format!("allowed: {reason}; approved by {approved_by}")),
+    }
+}

@@ -1,0 +1,154 @@
+//! The summary people read: counts, then each failing and flaking test with
+//! its violations, then stale exceptions. Colour only on a terminal;
+//! `NO_COLOR` is honoured (through anstream).
+
+use std::io::{self, Write};
+
+use anstyle::{AnsiColor, Style};
+
+use super::{disposition_note, RunReport};
+use crate::outcomes::Outcome;
+
+/// Findings shown per test before "and N more".
+const SHOWN: usize = 8;
+
+const RED: Style = AnsiColor::Red.on_default().bold();
+const YELLOW: Style = AnsiColor::Yellow.on_default().bold();
+const GREEN: Style = AnsiColor::Green.on_default().bold();
+const DIM: Style = Style::new().dimmed();
+const BOLD: Style = Style::new().bold();
+
+fn tag(o: Outcome) -> (Style, &'static str) {
+    match o {
+        Outcome::Fail => (RED, "FAIL "),
+        Outcome::Flake => (YELLOW, "FLAKE"),
+        Outcome::Pass => (GREEN, "PASS "),
+    }
+}
+
+pub fn write(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {
+    let topo = run
+        .topology
+        .as_ref()
+        .map(|t| format!("topology {} ({})", t.name(), t.source))
+        .unwrap_or_else(|| "topology unknown".into());
+    writeln!(
+        out,
+        "{DIM}vigil {} · {} · {topo} · profile {} · state at {}{DIM:#}",
+        env!("CARGO_PKG_VERSION"),
+        run.source,
+        run.profile,
+        run.now
+    )?;
+
+    for m in run.meta.iter().filter(|m| m.outcome != Outcome::Pass) {
+        let (style, label) = tag(m.outcome);
+        writeln!(out, "\n{style}{label}{style:#} {BOLD}{}{BOLD:#}", m.name)?;
+        if let Some(msg) = &m.message {
+            writeln!(out, "      {msg}")?;
+        }
+        if let Some(d) = &m.details {
+            for line in d.lines().take(40) {
+                writeln!(out, "      {DIM}{line}{DIM:#}")?;
+            }
+        }
+    }
+
+    if let Some(ev) = &run.evaluation {
+        for wanted in [Outcome::Fail, Outcome::Flake] {
+            for t in ev.tests.iter().filter(|t| t.outcome == wanted) {
+                let (style, label) = tag(t.outcome);
+                let informing = if t.informing() { " (informing)" } else { "" };
+                writeln!(
+                    out,
+                    "\n{style}{label}{style:#} {BOLD}{}{BOLD:#}{DIM}{informing}{DIM:#}",
+                    t.name
+                )?;
+                let shown: Vec<_> = t
+                    .findings
+                    .iter()
+                    .filter(|j| j.outcome != Outcome::Pass)
+                    .collect();
+                for j in shown.iter().take(SHOWN) {
+                    let (s, mark) = match j.outcome {
+                        Outcome::Fail => (RED, "✗"),
+                        _ => (YELLOW, "~"),
+                    };
+                    write!(out, "      {s}{mark}{s:#} {}", j.finding)?;
+                    match disposition_note(j) {
+                        Some(n) => writeln!(out, "  {DIM}[{n}]{DIM:#}")?,
+                        None => writeln!(out)?,
+                    }
+                }
+                if shown.len() > SHOWN {
+                    writeln!(
+                        out,
+                        "      {DIM}... and {} more (see the JUnit or -o json){DIM:#}",
+                        shown.len() - SHOWN
+                    )?;
+                }
+            }
+        }
+        let allowed = ev
+            .tests
+            .iter()
+            .flat_map(|t| t.findings.iter())
+            .filter(|j| j.outcome == Outcome::Pass)
+            .count();
+        if allowed > 0 {
+            writeln!(out, "\n{DIM}{allowed} violations passed under an `allow` exception (listed in the JUnit system-out){DIM:#}")?;
+        }
+        if !ev.stale.is_empty() {
+            writeln!(
+                out,
+                "\n{YELLOW}Stale exceptions{YELLOW:#} matched no violation in this run; delete them or fix their namespace/object:"
+            )?;
+            for s in &ev.stale {
+                let what = s
+                    .jira
+                    .clone()
+                    .or_else(|| s.allow.as_ref().map(|a| format!("allow: {a}")))
+                    .unwrap_or_default();
+                writeln!(
+                    out,
+                    "  {}:{}  {} ns/{} {}  {DIM}{what}{DIM:#}",
+                    s.file,
+                    s.line,
+                    s.check,
+                    s.namespace.as_deref().unwrap_or("(claimed)"),
+                    s.object.as_deref().unwrap_or("(any object)")
+                )?;
+            }
+        }
+    }
+
+    let (mut total, mut pass, mut flake, mut fail) = (0, 0, 0, 0);
+    let outcomes = run.meta.iter().map(|m| m.outcome).chain(
+        run.evaluation
+            .iter()
+            .flat_map(|e| e.tests.iter().map(|t| t.outcome)),
+    );
+    for o in outcomes {
+        total += 1;
+        match o {
+            Outcome::Pass => pass += 1,
+            Outcome::Flake => flake += 1,
+            Outcome::Fail => fail += 1,
+        }
+    }
+    let violations = run.evaluation.as_ref().map_or(0, |e| e.violations());
+    let namespaces = run.evaluation.as_ref().map_or(0, |e| e.namespaces);
+    writeln!(out)?;
+    let (style, verdict) = tag(run.worst());
+    writeln!(
+        out,
+        "{style}{}{style:#} {total} tests in {namespaces} namespaces: {GREEN}{pass} passed{GREEN:#}, {YELLOW}{flake} flaked{YELLOW:#}, {RED}{fail} failed{RED:#} · {violations} violations · {:.2}s",
+        verdict.trim(),
+        run.seconds
+    )?;
+    match &run.junit {
+        Some(p) => writeln!(out, "JUnit: {p}")?,
+        None => writeln!(out, "{DIM}JUnit: not written{DIM:#}")?,
+    }
+    Ok(())
+}
