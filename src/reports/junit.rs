@@ -18,11 +18,14 @@ use crate::outcomes::{Outcome, TestResult};
 /// Failure bodies longer than this are cut at a line boundary.
 pub const MAX_BODY: usize = 64 * 1024;
 
-/// Removes what XML 1.0 cannot carry: control characters other than tab,
-/// newline and carriage return, and U+FFFE/U+FFFF. (quick-junit strips C0
-/// controls and ANSI escapes but not the two non-characters.)
+/// Removes what XML 1.0 cannot carry. quick-junit's `XmlString` strips ANSI
+/// escape sequences and C0 controls; this also drops DEL and the
+/// non-characters U+FFFE/U+FFFF, which it lets through. Its ANSI stripper
+/// also deletes tabs and carriage returns, so tabs become spaces first.
 pub fn xml_safe(s: &str) -> String {
-    s.chars()
+    quick_junit::XmlString::new(s.replace('\t', " "))
+        .as_str()
+        .chars()
         .filter(|&c| {
             matches!(c, '\t' | '\n' | '\r')
                 || (c >= ' ' && c != '\u{7f}' && c != '\u{fffe}' && c != '\u{ffff}')
@@ -254,8 +257,8 @@ mod tests {
     #[test]
     fn strips_what_xml_cannot_carry() {
         assert_eq!(
-            xml_safe("a\u{0}b\u{1b}c\td\ne\u{fffe}f\u{ffff}g\u{7f}h"),
-            "abc\td\nefgh"
+            xml_safe("a\u{0}b\u{1b}[31mc\u{1b}[0m\r\nd\te\u{fffe}f\u{ffff}g\u{7f}h"),
+            "abc\nd efgh"
         );
         assert_eq!(xml_safe("ünïcödé ✓ 😀"), "ünïcödé ✓ 😀");
     }

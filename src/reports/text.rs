@@ -96,7 +96,12 @@ pub fn write(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {
             .filter(|j| j.outcome == Outcome::Pass)
             .count();
         if allowed > 0 {
-            writeln!(out, "\n{DIM}{allowed} violations passed under an `allow` exception (listed in the JUnit system-out){DIM:#}")?;
+            let (n, verb) = if allowed == 1 {
+                ("violation", "passes")
+            } else {
+                ("violations", "pass")
+            };
+            writeln!(out, "\n{DIM}{allowed} {n} {verb} under an `allow` exception (listed in the JUnit system-out){DIM:#}")?;
         }
         if !ev.stale.is_empty() {
             writeln!(

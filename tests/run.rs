@@ -1,0 +1,495 @@
+//! End-to-end tests of `vigil run` on the project's own testdata, through the
+//! real binary: exit codes, the JUnit Sippy reads, and the error paths.
+
+mod common;
+
+use common::*;
+use std::io::Write;
+
+const HA: &str = "testdata/states/ha-cluster";
+const SINGLE: &str = "testdata/states/single-node";
+const DEMO_EX: &str = "testdata/exceptions/demo";
+
+fn run_to_junit(args: &[&str]) -> (std::process::Output, Vec<Suite>) {
+    let dir = tempfile::tempdir().unwrap();
+    let mut all: Vec<&str> = args.to_vec();
+    let d = dir.path().to_str().unwrap().to_owned();
+    all.extend(["--junit-dir", &d, "--now", NOW]);
+    let out = vigil(&all);
+    let xml = std::fs::read_to_string(junit_file(dir.path())).unwrap();
+    (out, parse_junit(&xml))
+}
+
+fn outcome<'a>(outcomes: &'a [(String, &'static str)], needle: &str) -> &'a str {
+    let hits: Vec<_> = outcomes
+        .iter()
+        .filter(|(n, _)| n.contains(needle))
+        .collect();
+    assert_eq!(
+        hits.len(),
+        1,
+        "exactly one test matches {needle:?}: {hits:?}"
+    );
+    hits[0].1
+}
+
+#[test]
+fn demo_cluster_pass_flake_fail() {
+    let (out, suites) = run_to_junit(&["run", "--from", HA, "--exceptions", DEMO_EX]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(suites.len(), 1);
+    let suite = &suites[0];
+    assert_eq!(suite.name, "vigil");
+    assert_flakes_are_adjacent_pairs(suite);
+    let o = sippy_outcomes(suite);
+    // 10 checks x 5 namespaces, plus vigil's own two tests.
+    assert_eq!(o.len(), 52);
+    assert_eq!(outcome(&o, "cluster state should be collected"), "pass");
+    assert_eq!(outcome(&o, "exceptions should be valid"), "pass");
+    // A ticket flakes; the ledger's allow passes (but is listed).
+    assert_eq!(
+        outcome(
+            &o,
+            "[Jira:\"Billing\"] workloads in ns/billing should have at least two replicas"
+        ),
+        "flake"
+    );
+    assert_eq!(
+        outcome(&o, "ns/billing should use a rolling update strategy"),
+        "flake"
+    );
+    // The expired ticket fails, together with the other blocking PDBs.
+    assert_eq!(outcome(&o, "[Jira:\"Payments\"] pod disruption budgets in ns/payments should allow at least one voluntary disruption"), "fail");
+    // Namespaces claimed by no file are Unknown.
+    assert_eq!(outcome(&o, "[Jira:\"Unknown\"] workloads in ns/catalog should run their pods on more than one node"), "fail");
+    // The healthy namespace passes everything.
+    assert!(o
+        .iter()
+        .filter(|(n, _)| n.contains("ns/storefront "))
+        .all(|(_, r)| *r == "pass"));
+    assert_eq!(
+        o.iter()
+            .filter(|(n, _)| n.contains("ns/storefront "))
+            .count(),
+        10
+    );
+    // Informing tests are marked, both halves.
+    let informing: Vec<_> = suite
+        .cases
+        .iter()
+        .filter(|c| c.lifecycle.as_deref() == Some("informing"))
+        .collect();
+    assert_eq!(
+        informing.len(),
+        5 + 1,
+        "one per namespace, plus the passing half of the payments flake"
+    );
+    assert!(informing
+        .iter()
+        .all(|c| c.name.contains("should allow eviction of unhealthy pods")));
+
+    let replicas = suite
+        .cases
+        .iter()
+        .find(|c| {
+            c.name
+                .contains("ns/billing should have at least two replicas")
+                && c.failure.is_some()
+        })
+        .unwrap();
+    let (message, body) = replicas.failure.clone().unwrap();
+    assert_eq!(
+        message,
+        "Deployment/invoicer: spec.replicas=1, want >= 2 [BILL-101]"
+    );
+    assert!(
+        body.starts_with("FLAKE Deployment/invoicer: spec.replicas=1, want >= 2  [BILL-101: "),
+        "{body}"
+    );
+    let allowed = replicas.system_out.clone().unwrap();
+    assert!(allowed.contains("ALLOWED StatefulSet/ledger: spec.replicas=1, want >= 2  [allowed: the ledger is a single writer"), "{allowed}");
+
+    let pdb = suite
+        .cases
+        .iter()
+        .find(|c| {
+            c.name
+                .contains("ns/payments should allow at least one voluntary disruption")
+        })
+        .unwrap();
+    let (message, body) = pdb.failure.clone().unwrap();
+    assert!(
+        message.starts_with("3 violations; first: PodDisruptionBudget/"),
+        "{message}"
+    );
+    assert!(
+        body.contains(
+            "exception PAY-7 expired on 2025-01-31 (testdata/exceptions/demo/payments.yaml:4)"
+        ),
+        "{body}"
+    );
+
+    let text = stdout(&out);
+    assert!(text.contains("Stale exceptions"), "{text}");
+    assert!(text.contains("testdata/exceptions/demo/payments.yaml:10  ha/probes ns/payments Deployment/old-api  PAY-9"), "{text}");
+    assert!(
+        text.contains("52 tests in 5 namespaces: 41 passed, 3 flaked, 8 failed"),
+        "{text}"
+    );
+}
+
+#[test]
+fn healthy_namespace_exits_zero() {
+    let (out, suites) = run_to_junit(&[
+        "run",
+        "--from",
+        HA,
+        "--exceptions",
+        DEMO_EX,
+        "--namespace",
+        "storefront",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let o = sippy_outcomes(&suites[0]);
+    assert_eq!(o.len(), 12);
+    assert!(o.iter().all(|(_, r)| *r == "pass"), "{o:?}");
+}
+
+#[test]
+fn flakes_alone_exit_zero() {
+    let (out, suites) = run_to_junit(&[
+        "run",
+        "--from",
+        HA,
+        "--exceptions",
+        DEMO_EX,
+        "--namespace",
+        "billing",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let o = sippy_outcomes(&suites[0]);
+    assert_eq!(o.iter().filter(|(_, r)| *r == "flake").count(), 2);
+    assert!(!o.iter().any(|(_, r)| *r == "fail"));
+}
+
+#[test]
+fn single_node_cluster_exempts_multi_node_rules() {
+    let (out, suites) = run_to_junit(&["run", "--from", SINGLE]);
+    assert_eq!(out.status.code(), Some(1));
+    let suite = &suites[0];
+    let o = sippy_outcomes(suite);
+    for multi in [
+        "should have at least two replicas",
+        "should be covered by a pod disruption budget",
+        "should spread replicas across nodes",
+        "should run their pods on more than one node",
+    ] {
+        assert_eq!(outcome(&o, multi), "pass", "{multi}");
+        let case = suite.cases.iter().find(|c| c.name.contains(multi)).unwrap();
+        assert!(
+            case.system_out
+                .as_deref()
+                .unwrap()
+                .contains("not evaluated: single-node topology (1 schedulable node of 1)"),
+            "{case:?}"
+        );
+    }
+    assert_eq!(
+        outcome(&o, "should have readiness and liveness probes"),
+        "fail"
+    );
+    assert!(stdout(&out).contains("topology SingleReplica (1 schedulable node of 1)"));
+
+    // --topology ha overrides the node count.
+    let (_, suites) = run_to_junit(&["run", "--from", SINGLE, "--topology", "ha"]);
+    assert_eq!(
+        outcome(
+            &sippy_outcomes(&suites[0]),
+            "should have at least two replicas"
+        ),
+        "fail"
+    );
+}
+
+#[test]
+fn openshift_profile_adds_its_conventions() {
+    let generic = run_to_junit(&["run", "--from", HA, "--namespace", "node-agents"]).1;
+    let openshift = run_to_junit(&[
+        "run",
+        "--from",
+        HA,
+        "--namespace",
+        "node-agents",
+        "--profile",
+        "openshift",
+    ])
+    .1;
+    let g = sippy_outcomes(&generic[0]);
+    let o = sippy_outcomes(&openshift[0]);
+    for rule in [
+        "should set a priority class",
+        "should request CPU and memory",
+        "should use a rolling update strategy",
+    ] {
+        assert_eq!(outcome(&g, rule), "pass", "{rule}");
+        assert_eq!(outcome(&o, rule), "fail", "{rule}");
+    }
+}
+
+#[test]
+fn malformed_state_still_writes_junit_naming_the_place() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("half-written.yaml");
+    std::fs::write(
+        &bad,
+        "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\n  labels: {app: \"unterminated\n",
+    )
+    .unwrap();
+    let junit = dir.path().join("junit");
+    let out = vigil(&[
+        "run",
+        "--from",
+        bad.to_str().unwrap(),
+        "--junit-dir",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    assert!(err.contains(&format!("{}:", bad.display())), "{err}");
+    assert!(
+        err.contains(":5:") || err.contains(":6:"),
+        "line named: {err}"
+    );
+    let suites = parse_junit(&std::fs::read_to_string(junit_file(&junit)).unwrap());
+    let o = sippy_outcomes(&suites[0]);
+    assert_eq!(
+        o,
+        [
+            (
+                "[Monitor:vigil] cluster state should be collected".to_owned(),
+                "fail"
+            ),
+            (
+                "[Monitor:vigil] exceptions should be valid".to_owned(),
+                "pass"
+            ),
+        ]
+    );
+}
+
+#[test]
+fn missing_input_is_a_clear_error() {
+    let out = vigil(&["run", "--from", "testdata/does-not-exist", "--no-junit"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("testdata/does-not-exist: cannot read: No such file"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn invalid_exceptions_are_reported_all_at_once() {
+    let ex = tempfile::tempdir().unwrap();
+    std::fs::write(
+        ex.path().join("team.yaml"),
+        "component: Team\nnamespaces: [billing]\nexceptions:\n  - check: ha/replica\n    jira: BILL-1\n  - check: ha/probes\n    jira: TODO\n",
+    )
+    .unwrap();
+    let junit = tempfile::tempdir().unwrap();
+    let out = vigil(&[
+        "run",
+        "--from",
+        HA,
+        "--exceptions",
+        ex.path().to_str().unwrap(),
+        "--junit-dir",
+        junit.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = stderr(&out);
+    let file = ex.path().join("team.yaml");
+    assert!(err.contains(&format!("{}:4:", file.display())), "{err}");
+    assert!(err.contains("did you mean `ha/replicas`?"), "{err}");
+    assert!(err.contains(&format!("{}:7:", file.display())), "{err}");
+    assert!(err.contains("not a Jira key or issue URL"), "{err}");
+    let o = sippy_outcomes(
+        &parse_junit(&std::fs::read_to_string(junit_file(junit.path())).unwrap())[0],
+    );
+    assert_eq!(
+        o.len(),
+        2,
+        "no check is judged against a broken exception list"
+    );
+    assert_eq!(outcome(&o, "exceptions should be valid"), "fail");
+    assert_eq!(outcome(&o, "cluster state should be collected"), "pass");
+}
+
+#[test]
+fn explicit_exceptions_dir_must_exist() {
+    let out = vigil(&[
+        "run",
+        "--from",
+        HA,
+        "--exceptions",
+        "testdata/nope",
+        "--no-junit",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains("exceptions directory not found"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn gzip_input_reads_like_plain() {
+    let dir = tempfile::tempdir().unwrap();
+    for f in std::fs::read_dir(HA).unwrap() {
+        let p = f.unwrap().path();
+        let data = std::fs::read(&p).unwrap();
+        let name = format!("{}.gz", p.file_name().unwrap().to_str().unwrap());
+        let mut gz = flate2::write::GzEncoder::new(
+            std::fs::File::create(dir.path().join(name)).unwrap(),
+            flate2::Compression::fast(),
+        );
+        gz.write_all(&data).unwrap();
+        gz.finish().unwrap();
+    }
+    let plain = run_to_junit(&["run", "--from", HA, "--exceptions", DEMO_EX]).1;
+    let gz = run_to_junit(&[
+        "run",
+        "--from",
+        dir.path().to_str().unwrap(),
+        "--exceptions",
+        DEMO_EX,
+    ])
+    .1;
+    assert_eq!(plain[0].cases, gz[0].cases);
+}
+
+/// A miniature must-gather: pods listed twice, a secrets file that would not
+/// even parse (proving it is never opened), an image directory level.
+#[test]
+fn must_gather_layout_dedupes_pods_and_skips_secrets() {
+    let root = tempfile::tempdir().unwrap();
+    let mg = root.path().join("quay-io-example-must-gather-sha256-0000");
+    let ns = mg.join("namespaces/shop");
+    for d in ["core", "apps", "policy", "pods/web-1"] {
+        std::fs::create_dir_all(ns.join(d)).unwrap();
+    }
+    std::fs::create_dir_all(mg.join("cluster-scoped-resources/core/nodes")).unwrap();
+    std::fs::create_dir_all(mg.join("cluster-scoped-resources/config.openshift.io")).unwrap();
+    std::fs::write(
+        root.path().join("timestamp"),
+        "2026-11-21 10:00:00.0 +0000 UTC m=+0.1\n",
+    )
+    .unwrap();
+    std::fs::write(
+        ns.join("shop.yaml"),
+        "apiVersion: v1\nkind: Namespace\nmetadata: {name: shop}\n",
+    )
+    .unwrap();
+    let pod = "apiVersion: v1\nkind: Pod\nmetadata: {name: web-1, namespace: shop, uid: u-1, labels: {app: web}, ownerReferences: [{kind: StatefulSet, name: web, controller: true}]}\nspec: {nodeName: n1}\nstatus: {phase: Running}\n";
+    std::fs::write(
+        ns.join("core/pods.yaml"),
+        format!(
+            "apiVersion: v1\nkind: PodList\nitems:\n- {}\n",
+            pod.replace('\n', "\n  ").trim_end()
+        ),
+    )
+    .unwrap();
+    std::fs::write(ns.join("pods/web-1/web-1.yaml"), pod).unwrap();
+    std::fs::write(ns.join("core/secrets.yaml"), "this: is: not: yaml: [").unwrap();
+    std::fs::write(ns.join("core/configmaps.yaml"), "{{{{").unwrap();
+    std::fs::write(
+        ns.join("apps/statefulsets.yaml"),
+        "apiVersion: apps/v1\nkind: StatefulSetList\nitems:\n- kind: StatefulSet\n  metadata: {name: web, namespace: shop}\n  spec: {replicas: 2, template: {metadata: {labels: {app: web}}}}\n",
+    )
+    .unwrap();
+    for n in ["n1", "n2"] {
+        std::fs::write(
+            mg.join(format!("cluster-scoped-resources/core/nodes/{n}.yaml")),
+            format!("apiVersion: v1\nkind: Node\nmetadata: {{name: {n}}}\n"),
+        )
+        .unwrap();
+    }
+    std::fs::write(
+        mg.join("cluster-scoped-resources/config.openshift.io/infrastructures.yaml"),
+        "apiVersion: config.openshift.io/v1\nkind: InfrastructureList\nitems:\n- kind: Infrastructure\n  metadata: {name: cluster}\n  status: {infrastructureTopology: HighlyAvailable}\n",
+    )
+    .unwrap();
+    let out = vigil(&[
+        "run",
+        "--from",
+        root.path().to_str().unwrap(),
+        "--no-junit",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    assert_eq!(
+        json["topology"]["source"],
+        "Infrastructure/cluster says HighlyAvailable"
+    );
+    let spread = json["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["check"] == "ha/spread")
+        .unwrap();
+    // One running pod, counted once although the must-gather lists it twice.
+    assert_eq!(
+        spread["findings"][0]["detail"],
+        "1 of 2 replicas running, on node n1; want pods on >= 2 nodes"
+    );
+}
+
+#[test]
+fn refuses_to_read_a_secrets_file_named_directly() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = dir.path().join("secrets.yaml");
+    std::fs::write(&f, "kind: List\nitems: []\n").unwrap();
+    let out = vigil(&["run", "--from", f.to_str().unwrap(), "--no-junit"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(stderr(&out).contains("refusing to read Secrets or ConfigMaps"));
+}
+
+#[test]
+fn hostile_text_still_yields_parseable_junit() {
+    let dir = tempfile::tempdir().unwrap();
+    // Control characters, an ANSI colour, CDATA terminators, quotes, markup,
+    // XML non-characters and mojibake that looks like broken UTF-8.
+    let nasty = r#"evil\u0001\u001b[31m]]>\"'<&>\uFFFE\uFFFFÃ(\u00a0😀"#;
+    let state = format!(
+        "kind: List\nitems:\n- kind: Deployment\n  metadata: {{name: \"{nasty}\", namespace: \"ns\"}}\n  spec: {{replicas: 1}}\n"
+    );
+    std::fs::write(dir.path().join("state.yaml"), state).unwrap();
+    let suite_name = "suite \"with\" <markup> & ]]> \u{1}";
+    let (out, suites) = run_to_junit(&[
+        "run",
+        "--from",
+        dir.path().to_str().unwrap(),
+        "--suite-name",
+        suite_name,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    assert_eq!(suites[0].name, "suite \"with\" <markup> & ]]> ");
+    assert_flakes_are_adjacent_pairs(&suites[0]);
+    let case = suites[0]
+        .cases
+        .iter()
+        .find(|c| c.name.contains("at least two replicas"))
+        .unwrap();
+    let (message, body) = case.failure.clone().unwrap();
+    assert_eq!(
+        message,
+        "Deployment/evil]]>\"'<&>Ã(\u{a0}😀: spec.replicas=1, want >= 2"
+    );
+    assert!(
+        body.contains("FAIL  Deployment/evil]]>\"'<&>Ã(\u{a0}😀: spec.replicas=1"),
+        "{body:?}"
+    );
+}
