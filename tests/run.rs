@@ -493,3 +493,46 @@ fn hostile_text_still_yields_parseable_junit() {
         "{body:?}"
     );
 }
+
+#[test]
+fn readme_documents_every_check() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/README.md")).unwrap();
+    let out = vigil(&["checks", "-o", "json"]);
+    assert_eq!(out.status.code(), Some(0));
+    let checks: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let checks = checks.as_array().unwrap();
+    assert_eq!(checks.len(), 10);
+    for c in checks {
+        let id = c["id"].as_str().unwrap();
+        assert!(
+            readme.contains(&format!("| `{id}` |")),
+            "README's check table lacks {id}"
+        );
+    }
+}
+
+#[test]
+fn checks_text_lists_ids_and_modes() {
+    let out = vigil(&["checks"]);
+    let text = stdout(&out);
+    assert!(
+        text.contains("ha/pdb-eviction-policy  [ha-compliance] informing"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ha/replicas  [ha-compliance] blocking, passes on single-node clusters"),
+        "{text}"
+    );
+}
+
+#[test]
+fn usage_errors_exit_two() {
+    assert_eq!(vigil(&["run"]).status.code(), Some(2), "--from is required");
+    let bad_regex = vigil(&["run", "--from", HA, "--namespace", "(", "--no-junit"]);
+    assert_eq!(bad_regex.status.code(), Some(2));
+    assert!(stderr(&bad_regex).contains("--namespace is not a valid regex"));
+    let bad_now = vigil(&["run", "--from", HA, "--now", "yesterday", "--no-junit"]);
+    assert_eq!(bad_now.status.code(), Some(2));
+    assert!(stderr(&bad_now).contains("not an RFC 3339 time"));
+}

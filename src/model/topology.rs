@@ -14,11 +14,22 @@ pub enum TopologyMode {
     Single,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Topology {
     pub single_node: bool,
     /// How it was decided, for the summary.
     pub source: String,
+}
+
+impl serde::Serialize for Topology {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("Topology", 3)?;
+        st.serialize_field("name", self.name())?;
+        st.serialize_field("single_node", &self.single_node)?;
+        st.serialize_field("source", &self.source)?;
+        st.end()
+    }
 }
 
 impl Topology {
