@@ -51,16 +51,18 @@ fn junit_dir(args: &RunArgs) -> Option<PathBuf> {
 pub fn run(args: &RunArgs) -> u8 {
     let started = Instant::now();
     let wall = Utc::now();
-    let now: DateTime<Utc> = match &args.now {
-        None => wall,
+    let now_flag: Option<DateTime<Utc>> = match &args.now {
+        None => None,
         Some(s) => match DateTime::parse_from_rfc3339(s) {
-            Ok(t) => t.with_timezone(&Utc),
+            Ok(t) => Some(t.with_timezone(&Utc)),
             Err(e) => {
                 eprintln!("error: --now {s:?} is not an RFC 3339 time ({e}); write it like 2026-11-21T04:00:00Z");
                 return exit::CONFIG;
             }
         },
     };
+    // Exception expiry is a matter of the calendar, not of the state's age.
+    let today = now_flag.unwrap_or(wall).date_naive();
     let ns_filter = match args.namespace.as_deref().map(outcomes::namespace_filter) {
         None => None,
         Some(Ok(re)) => Some(re),
@@ -145,14 +147,34 @@ pub fn run(args: &RunArgs) -> u8 {
 
     let mut topology = None;
     let mut evaluation = None;
+    let mut now = (
+        now_flag.unwrap_or(wall),
+        if now_flag.is_some() {
+            "--now"
+        } else {
+            "wall clock"
+        },
+    );
     if let (Some(loaded), Some(exceptions)) = (loaded, &exceptions) {
+        let mg_time = loaded.timestamp_files.iter().filter_map(|f| {
+            crate::model::time::parse_must_gather_timestamp(&std::fs::read_to_string(f).ok()?)
+        });
+        let mg_time = mg_time.max();
         let cluster = Cluster::from_objects(loaded.objects);
+        if now_flag.is_none() {
+            if let Some(t) = mg_time {
+                now = (t, "must-gather timestamp");
+            } else if let Some(t) = cluster.newest_timestamp() {
+                now = (t, "newest timestamp in the state");
+            }
+        }
         let topo = Topology::resolve(args.topology, &cluster);
         let scope = Scope {
             profile,
             topology: &topo,
             namespaces: ns_filter.as_ref(),
-            today: now.date_naive(),
+            today,
+            now: now.0,
         };
         evaluation = Some(outcomes::evaluate(&cluster, exceptions, &scope));
         topology = Some(topo);
@@ -160,7 +182,8 @@ pub fn run(args: &RunArgs) -> u8 {
 
     let mut report = RunReport {
         suite: args.suite_name.clone(),
-        now: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        now: now.0.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        now_source: now.1.to_owned(),
         topology,
         profile,
         source,

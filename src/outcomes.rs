@@ -49,7 +49,8 @@ pub struct TestResult {
     pub name: String,
     pub monitor: Monitor,
     pub check: &'static str,
-    pub namespace: String,
+    /// `None` for a cluster-scoped test such as `nodes should be ready`.
+    pub namespace: Option<String>,
     pub component: String,
     pub mode: Mode,
     pub outcome: Outcome,
@@ -85,6 +86,8 @@ pub struct Scope<'a> {
     pub namespaces: Option<&'a Regex>,
     /// The day exception expiry is judged against.
     pub today: NaiveDate,
+    /// The time the state describes; ages are measured against it.
+    pub now: chrono::DateTime<chrono::Utc>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -113,10 +116,13 @@ impl Evaluation {
 }
 
 /// The Sippy test name. No counts, ids or object names: the same test must
-/// have the same name in every run.
-pub fn test_name(info: &CheckInfo, component: &str, namespace: &str) -> String {
+/// have the same name in every run. `namespace` is `None` for cluster-scoped tests.
+pub fn test_name(info: &CheckInfo, component: &str, namespace: Option<&str>) -> String {
+    let place = namespace
+        .map(|ns| format!(" in ns/{ns}"))
+        .unwrap_or_default();
     format!(
-        "[Monitor:{}][Jira:\"{}\"] {} in ns/{namespace} should {}",
+        "[Monitor:{}][Jira:\"{}\"] {}{place} should {}",
         info.monitor.as_str(),
         component.replace('"', "'"),
         info.subject,
@@ -134,6 +140,7 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
         |check: &'static str, name: &'static str| exceptions.policy.threshold(check, name);
     let ctx = Context {
         cluster,
+        now: scope.now,
         topology: scope.topology,
         profile: scope.profile,
         thresholds: &thresholds,
@@ -153,10 +160,18 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
         for f in findings {
             by_ns.entry(f.namespace.clone()).or_default().push(f);
         }
-        for ns in &in_scope {
-            let component = exceptions.component(ns).to_owned();
+        // A cluster-scoped check has one test; a namespaced one, one per namespace.
+        let places: Vec<(Option<&String>, String)> = match info.cluster_scoped {
+            Some(component) => vec![(None, component.to_owned())],
+            None => in_scope
+                .iter()
+                .map(|ns| (Some(*ns), exceptions.component(ns).to_owned()))
+                .collect(),
+        };
+        for (ns, component) in places {
+            let key = ns.map(String::as_str).unwrap_or("");
             let mut judged: Vec<Judged> = by_ns
-                .remove(ns.as_str())
+                .remove(key)
                 .unwrap_or_default()
                 .into_iter()
                 .map(|f| judge(f, exceptions, mode, scope.today))
@@ -175,10 +190,10 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
                 .max()
                 .unwrap_or(Outcome::Pass);
             tests.push(TestResult {
-                name: test_name(info, &component, ns),
+                name: test_name(info, &component, ns.map(String::as_str)),
                 monitor: info.monitor,
                 check: info.id,
-                namespace: (*ns).clone(),
+                namespace: ns.cloned(),
                 component,
                 mode,
                 outcome,
@@ -269,6 +284,7 @@ mod tests {
                 topology: &topology,
                 namespaces: filter,
                 today: NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
+                now: crate::checks::testing::now(),
             },
         )
     }
@@ -288,13 +304,26 @@ spec: {replicas: 1}
     #[test]
     fn one_test_per_check_and_namespace_always() {
         let ev = eval_with(STATE, &Exceptions::default(), TopologyMode::Ha, None);
-        assert_eq!(ev.tests.len(), checks::ALL.len() * 2);
+        let namespaced = checks::ALL
+            .iter()
+            .filter(|c| c.info().cluster_scoped.is_none())
+            .count();
+        assert_eq!(
+            ev.tests.len(),
+            namespaced * 2 + (checks::ALL.len() - namespaced)
+        );
+        let nodes = ev.tests.iter().find(|t| t.check == "health/nodes").unwrap();
+        assert_eq!(
+            nodes.name,
+            "[Monitor:infra-health][Jira:\"Node\"] nodes should be ready"
+        );
+        assert_eq!(nodes.namespace, None);
         let names: HashSet<_> = ev.tests.iter().map(|t| t.name.as_str()).collect();
         assert_eq!(names.len(), ev.tests.len(), "names are unique");
         let replicas_a = ev
             .tests
             .iter()
-            .find(|t| t.check == "ha/replicas" && t.namespace == "a")
+            .find(|t| t.check == "ha/replicas" && t.namespace.as_deref() == Some("a"))
             .unwrap();
         assert_eq!(replicas_a.outcome, Outcome::Fail);
         assert_eq!(
@@ -304,7 +333,7 @@ spec: {replicas: 1}
         let replicas_b = ev
             .tests
             .iter()
-            .find(|t| t.check == "ha/replicas" && t.namespace == "b")
+            .find(|t| t.check == "ha/replicas" && t.namespace.as_deref() == Some("b"))
             .unwrap();
         assert_eq!(replicas_b.outcome, Outcome::Pass);
     }
@@ -326,7 +355,7 @@ spec: {replicas: 1}
             let t = ev
                 .tests
                 .into_iter()
-                .find(|t| t.check == "ha/replicas" && t.namespace == "a")
+                .find(|t| t.check == "ha/replicas" && t.namespace.as_deref() == Some("a"))
                 .unwrap();
             assert!(t.name.contains("[Jira:\"Web\"]"));
             (t.outcome, t.findings.len())
@@ -355,7 +384,7 @@ spec: {replicas: 1}
         let t = ev
             .tests
             .iter()
-            .find(|t| t.check == "ha/replicas" && t.namespace == "a")
+            .find(|t| t.check == "ha/replicas" && t.namespace.as_deref() == Some("a"))
             .unwrap();
         assert_eq!((t.outcome, t.informing()), (Outcome::Flake, true));
     }
@@ -366,7 +395,7 @@ spec: {replicas: 1}
         let t = ev
             .tests
             .iter()
-            .find(|t| t.check == "ha/replicas" && t.namespace == "a")
+            .find(|t| t.check == "ha/replicas" && t.namespace.as_deref() == Some("a"))
             .unwrap();
         assert_eq!(t.outcome, Outcome::Pass);
         assert!(t

@@ -42,8 +42,9 @@ fn demo_cluster_pass_flake_fail() {
     assert_eq!(suite.name, "vigil");
     assert_flakes_are_adjacent_pairs(suite);
     let o = sippy_outcomes(suite);
-    // 10 checks x 5 namespaces, plus vigil's own two tests.
-    assert_eq!(o.len(), 52);
+    // 19 namespaced checks x 5 namespaces, the cluster-scoped nodes test,
+    // and vigil's own two tests.
+    assert_eq!(o.len(), 98);
     assert_eq!(outcome(&o, "cluster state should be collected"), "pass");
     assert_eq!(outcome(&o, "exceptions should be valid"), "pass");
     // A ticket flakes; the ledger's allow passes (but is listed).
@@ -71,7 +72,7 @@ fn demo_cluster_pass_flake_fail() {
         o.iter()
             .filter(|(n, _)| n.contains("ns/storefront "))
             .count(),
-        10
+        19
     );
     // Informing tests are marked, both halves.
     let informing: Vec<_> = suite
@@ -133,7 +134,7 @@ fn demo_cluster_pass_flake_fail() {
     assert!(text.contains("Stale exceptions"), "{text}");
     assert!(text.contains("testdata/exceptions/demo/payments.yaml:10  ha/probes ns/payments Deployment/old-api  PAY-9"), "{text}");
     assert!(
-        text.contains("52 tests in 5 namespaces: 41 passed, 3 flaked, 8 failed"),
+        text.contains("98 tests in 5 namespaces: 87 passed, 3 flaked, 8 failed"),
         "{text}"
     );
 }
@@ -151,7 +152,7 @@ fn healthy_namespace_exits_zero() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     let o = sippy_outcomes(&suites[0]);
-    assert_eq!(o.len(), 12);
+    assert_eq!(o.len(), 22);
     assert!(o.iter().all(|(_, r)| *r == "pass"), "{o:?}");
 }
 
@@ -502,7 +503,7 @@ fn readme_documents_every_check() {
     assert_eq!(out.status.code(), Some(0));
     let checks: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let checks = checks.as_array().unwrap();
-    assert_eq!(checks.len(), 10);
+    assert_eq!(checks.len(), 20);
     for c in checks {
         let id = c["id"].as_str().unwrap();
         assert!(

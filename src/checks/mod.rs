@@ -11,16 +11,8 @@ use std::fmt;
 use crate::model::objects::{Workload, WorkloadKind};
 use crate::model::{Cluster, Topology};
 
-mod anti_affinity;
-mod pdb;
-mod pdb_disruptions;
-mod pdb_eviction_policy;
-mod priority_class;
-mod probes;
-mod replicas;
-mod resources;
-mod rollout_strategy;
-mod spread;
+pub mod ha;
+pub mod health;
 
 #[cfg(test)]
 pub(crate) mod testing;
@@ -99,6 +91,9 @@ pub struct Finding {
     /// The object's kind, e.g. `Deployment`.
     pub kind: String,
     pub name: String,
+    /// The pod, when the object is its owner (`StatefulSet/broker`, pod `broker-0`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pod: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub container: Option<String>,
     /// What is wrong, with the observed values: `spec.replicas=1, want >= 2`.
@@ -114,9 +109,13 @@ impl Finding {
 }
 
 impl fmt::Display for Finding {
-    /// `Deployment/console container proxy: no readinessProbe`.
+    /// `Deployment/console container proxy: no readinessProbe`, or with the
+    /// pod: `StatefulSet/broker pod broker-0 container broker: ...`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}/{}", self.kind, self.name)?;
+        if let Some(p) = &self.pod {
+            write!(f, " pod {p}")?;
+        }
         if let Some(c) = &self.container {
             write!(f, " container {c}")?;
         }
@@ -149,12 +148,17 @@ pub struct CheckInfo {
     pub multi_node: bool,
     /// Object kinds the check reports.
     pub kinds: &'static [&'static str],
+    /// For checks about the cluster as a whole: the Jira component of their
+    /// single test, named `<subject> should <should>` without a namespace.
+    pub cluster_scoped: Option<&'static str>,
     pub thresholds: &'static [Threshold],
 }
 
 /// Everything a check may read.
 pub struct Context<'a> {
     pub cluster: &'a Cluster,
+    /// The time the state describes; ages are measured against it.
+    pub now: chrono::DateTime<chrono::Utc>,
     pub topology: &'a Topology,
     pub profile: Profile,
     /// Threshold values by name for the check being run (defaults applied).
@@ -217,6 +221,7 @@ pub fn workload_finding(
         namespace: w.metadata.namespace.clone(),
         kind: w.kind.as_str().to_owned(),
         name: w.metadata.name.clone(),
+        pod: None,
         container: container.map(str::to_owned),
         detail,
         severity: Severity::Fail,
@@ -225,16 +230,26 @@ pub fn workload_finding(
 
 /// Every check, in the order their test cases are written.
 pub static ALL: &[&dyn Check] = &[
-    &replicas::Replicas,
-    &pdb::Pdb,
-    &pdb_disruptions::PdbDisruptions,
-    &pdb_eviction_policy::PdbEvictionPolicy,
-    &anti_affinity::AntiAffinity,
-    &spread::Spread,
-    &probes::Probes,
-    &priority_class::PriorityClass,
-    &resources::Resources,
-    &rollout_strategy::RolloutStrategy,
+    &ha::replicas::Replicas,
+    &ha::pdb::Pdb,
+    &ha::pdb_disruptions::PdbDisruptions,
+    &ha::pdb_eviction_policy::PdbEvictionPolicy,
+    &ha::anti_affinity::AntiAffinity,
+    &ha::spread::Spread,
+    &ha::probes::Probes,
+    &ha::priority_class::PriorityClass,
+    &ha::resources::Resources,
+    &ha::rollout_strategy::RolloutStrategy,
+    &health::crashloop::CrashLoop,
+    &health::restarts::Restarts,
+    &health::image_pull::ImagePull,
+    &health::oom::Oom,
+    &health::not_ready::NotReady,
+    &health::pending::Pending,
+    &health::rollout::Rollout,
+    &health::endpoints::Endpoints,
+    &health::events::Events,
+    &health::nodes::Nodes,
 ];
 
 /// Looks a check up by id.

@@ -26,6 +26,7 @@ pub fn run_with(
     };
     let ctx = Context {
         cluster: &c,
+        now: now(),
         topology: &topology,
         profile,
         thresholds: &defaults,
@@ -35,6 +36,11 @@ pub fn run_with(
         check.evaluate(&ctx, &mut out);
     }
     out
+}
+
+/// The time test states are judged at: 2026-11-21T12:00:00Z.
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    crate::model::time::parse("2026-11-21T12:00:00Z").unwrap()
 }
 
 /// Evaluates with the generic profile on an HA topology.

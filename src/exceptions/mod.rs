@@ -106,10 +106,12 @@ pub struct Entry {
 
 impl Entry {
     fn matches(&self, f: &Finding) -> bool {
-        let ns_ok = match &self.namespace_glob {
-            Some(g) => g.is_match(&f.namespace),
-            None => self.claimed.iter().any(|n| *n == f.namespace),
-        };
+        // Cluster-scoped findings (nodes) have no namespace to constrain.
+        let ns_ok = f.namespace.is_empty()
+            || match &self.namespace_glob {
+                Some(g) => g.is_match(&f.namespace),
+                None => self.claimed.iter().any(|n| *n == f.namespace),
+            };
         ns_ok
             && self
                 .object_glob
@@ -567,6 +569,7 @@ mod tests {
             namespace: ns.into(),
             kind: kind.into(),
             name: name.into(),
+            pod: None,
             container: None,
             detail: "x".into(),
             severity: Severity::Fail,

@@ -5,6 +5,7 @@ pub mod cluster;
 pub mod objects;
 pub mod selector;
 pub mod serde_util;
+pub mod time;
 pub mod topology;
 
 pub use cluster::Cluster;

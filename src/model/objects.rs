@@ -209,6 +209,8 @@ pub struct PodStatus {
     #[serde(default)]
     pub reason: Option<String>,
     #[serde(default)]
+    pub message: Option<String>,
+    #[serde(default)]
     pub start_time: Option<String>,
     #[serde(default, deserialize_with = "null_default")]
     pub conditions: Vec<Condition>,

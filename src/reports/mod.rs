@@ -48,8 +48,11 @@ impl MetaTest {
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
     pub suite: String,
-    /// The time the state describes (RFC 3339).
+    /// The time the state describes (RFC 3339): ages are measured against it.
     pub now: String,
+    /// Where `now` came from: `--now`, `must-gather timestamp`, `newest
+    /// timestamp in the state` or `wall clock`.
+    pub now_source: String,
     pub topology: Option<crate::model::Topology>,
     pub profile: crate::checks::Profile,
     /// Where the state came from, e.g. `3 paths, 1382 files`.

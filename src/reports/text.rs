@@ -34,11 +34,12 @@ pub fn write(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {
         .unwrap_or_else(|| "topology unknown".into());
     writeln!(
         out,
-        "{DIM}vigil {} · {} · {topo} · profile {} · state at {}{DIM:#}",
+        "{DIM}vigil {} · {} · {topo} · profile {} · state at {} ({}){DIM:#}",
         env!("CARGO_PKG_VERSION"),
         run.source,
         run.profile,
-        run.now
+        run.now,
+        run.now_source
     )?;
 
     for m in run.meta.iter().filter(|m| m.outcome != Outcome::Pass) {

@@ -1,7 +1,7 @@
 //! `ha/pdb-eviction-policy`: PDBs let unhealthy pods be evicted, so a
 //! crash-looping pod cannot block a drain.
 
-use super::*;
+use crate::checks::*;
 
 pub struct PdbEvictionPolicy;
 
@@ -15,6 +15,7 @@ static INFO: CheckInfo = CheckInfo {
     multi_node: false,
     kinds: &["PodDisruptionBudget"],
     thresholds: &[],
+    cluster_scoped: None,
 };
 
 impl Check for PdbEvictionPolicy {
@@ -34,6 +35,7 @@ impl Check for PdbEvictionPolicy {
                 namespace: pdb.metadata.namespace.clone(),
                 kind: "PodDisruptionBudget".into(),
                 name: pdb.metadata.name.clone(),
+                pod: None,
                 container: None,
                 detail,
                 severity: Severity::Fail,
@@ -44,8 +46,8 @@ impl Check for PdbEvictionPolicy {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::*;
     use super::*;
+    use crate::checks::testing::*;
 
     #[test]
     fn policies() {

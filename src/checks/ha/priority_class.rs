@@ -1,7 +1,7 @@
 //! `ha/priority-class`: workload pods set a priority class, so they are not
 //! the first evicted under node pressure.
 
-use super::*;
+use crate::checks::*;
 
 pub struct PriorityClass;
 
@@ -23,6 +23,7 @@ static INFO: CheckInfo = CheckInfo {
     multi_node: false,
     kinds: WORKLOAD_KINDS,
     thresholds: &[],
+    cluster_scoped: None,
 };
 
 impl Check for PriorityClass {
@@ -62,8 +63,8 @@ impl Check for PriorityClass {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::*;
     use super::*;
+    use crate::checks::testing::*;
     use crate::model::TopologyMode;
 
     fn yaml() -> String {

@@ -1,7 +1,7 @@
 //! `ha/pdb-disruptions`: a PDB allows at least one voluntary disruption when
 //! all its pods are healthy, or it blocks every node drain.
 
-use super::*;
+use crate::checks::*;
 
 pub struct PdbDisruptions;
 
@@ -16,6 +16,7 @@ static INFO: CheckInfo = CheckInfo {
     multi_node: true,
     kinds: &["PodDisruptionBudget"],
     thresholds: &[],
+    cluster_scoped: None,
 };
 
 impl Check for PdbDisruptions {
@@ -77,6 +78,7 @@ impl Check for PdbDisruptions {
                     namespace: pdb.metadata.namespace.clone(),
                     kind: "PodDisruptionBudget".into(),
                     name: pdb.metadata.name.clone(),
+                    pod: None,
                     container: None,
                     detail,
                     severity: Severity::Fail,
@@ -88,8 +90,8 @@ impl Check for PdbDisruptions {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::*;
     use super::*;
+    use crate::checks::testing::*;
 
     fn pdb(name: &str, spec: &str, status: &str) -> String {
         format!(

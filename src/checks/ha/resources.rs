@@ -1,7 +1,7 @@
 //! `ha/resources`: containers request CPU and memory, so the scheduler can
 //! place them; the openshift profile also forbids limits.
 
-use super::*;
+use crate::checks::*;
 
 pub struct Resources;
 
@@ -16,6 +16,7 @@ static INFO: CheckInfo = CheckInfo {
     multi_node: false,
     kinds: WORKLOAD_KINDS,
     thresholds: &[],
+    cluster_scoped: None,
 };
 
 impl Check for Resources {
@@ -59,8 +60,8 @@ impl Check for Resources {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::*;
     use super::*;
+    use crate::checks::testing::*;
     use crate::model::TopologyMode;
 
     const YAML: &str = "

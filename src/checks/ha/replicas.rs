@@ -1,6 +1,6 @@
 //! `ha/replicas`: Deployments and StatefulSets run at least two replicas.
 
-use super::*;
+use crate::checks::*;
 
 pub struct Replicas;
 
@@ -14,6 +14,7 @@ static INFO: CheckInfo = CheckInfo {
     multi_node: true,
     kinds: &["Deployment", "StatefulSet"],
     thresholds: &[],
+    cluster_scoped: None,
 };
 
 impl Check for Replicas {
@@ -39,8 +40,8 @@ impl Check for Replicas {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::*;
     use super::*;
+    use crate::checks::testing::*;
     use crate::model::TopologyMode;
 
     #[test]

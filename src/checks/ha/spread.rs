@@ -3,7 +3,7 @@
 
 use std::collections::BTreeSet;
 
-use super::*;
+use crate::checks::*;
 
 pub struct Spread;
 
@@ -18,6 +18,7 @@ static INFO: CheckInfo = CheckInfo {
     multi_node: true,
     kinds: &["Deployment", "StatefulSet"],
     thresholds: &[],
+    cluster_scoped: None,
 };
 
 impl Check for Spread {
@@ -62,8 +63,8 @@ impl Check for Spread {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::*;
     use super::*;
+    use crate::checks::testing::*;
 
     fn pod(name: &str, owner: &str, node: &str, phase: &str) -> String {
         format!(

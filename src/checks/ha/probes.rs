@@ -1,6 +1,6 @@
 //! `ha/probes`: every container of a workload has readiness and liveness probes.
 
-use super::*;
+use crate::checks::*;
 
 pub struct Probes;
 
@@ -14,6 +14,7 @@ static INFO: CheckInfo = CheckInfo {
     multi_node: false,
     kinds: WORKLOAD_KINDS,
     thresholds: &[],
+    cluster_scoped: None,
 };
 
 impl Check for Probes {
@@ -42,8 +43,8 @@ impl Check for Probes {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::*;
     use super::*;
+    use crate::checks::testing::*;
 
     #[test]
     fn each_missing_probe_is_named_per_container() {

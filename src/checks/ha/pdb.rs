@@ -1,6 +1,6 @@
 //! `ha/pdb`: replicated workloads are covered by a PodDisruptionBudget.
 
-use super::*;
+use crate::checks::*;
 use crate::model::selector::format_labels;
 
 pub struct Pdb;
@@ -15,6 +15,7 @@ static INFO: CheckInfo = CheckInfo {
     multi_node: true,
     kinds: &["Deployment", "StatefulSet"],
     thresholds: &[],
+    cluster_scoped: None,
 };
 
 impl Check for Pdb {
@@ -37,8 +38,8 @@ impl Check for Pdb {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::*;
     use super::*;
+    use crate::checks::testing::*;
 
     const PDB: &str = "---
 kind: PodDisruptionBudget

@@ -1,7 +1,7 @@
 //! `ha/rollout-strategy`: workloads roll out without downtime, and a spec
 //! change actually reaches the pods.
 
-use super::*;
+use crate::checks::*;
 use crate::model::objects::{IntOrPercentExt, WorkloadKind};
 
 pub struct RolloutStrategy;
@@ -18,6 +18,7 @@ static INFO: CheckInfo = CheckInfo {
     multi_node: false,
     kinds: WORKLOAD_KINDS,
     thresholds: &[],
+    cluster_scoped: None,
 };
 
 impl Check for RolloutStrategy {
@@ -66,8 +67,8 @@ fn daemonset_pace(w: &crate::model::objects::Workload) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::*;
     use super::*;
+    use crate::checks::testing::*;
     use crate::model::TopologyMode;
 
     #[test]

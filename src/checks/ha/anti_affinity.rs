@@ -1,7 +1,7 @@
 //! `ha/anti-affinity`: replicated workloads ask the scheduler to put their
 //! replicas on different nodes.
 
-use super::*;
+use crate::checks::*;
 use crate::model::objects::PodAffinityTerm;
 use crate::model::selector::{format_labels, optional_matches};
 
@@ -20,6 +20,7 @@ static INFO: CheckInfo = CheckInfo {
     multi_node: true,
     kinds: &["Deployment", "StatefulSet"],
     thresholds: &[],
+    cluster_scoped: None,
 };
 
 impl Check for AntiAffinity {
@@ -99,8 +100,8 @@ impl Check for AntiAffinity {
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::*;
     use super::*;
+    use crate::checks::testing::*;
 
     fn eval(name: &str, pod_spec: &str) -> Vec<String> {
         lines(&run(&AntiAffinity, &deployment(name, 2, pod_spec)))

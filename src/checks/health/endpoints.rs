@@ -1,0 +1,222 @@
+//! `health/endpoints`: Services whose pods exist but none is ready to serve.
+
+use std::collections::HashMap;
+
+use super::*;
+use crate::checks::{Check, Context, Mode, Monitor};
+use crate::model::selector::format_labels;
+
+pub struct Endpoints;
+
+const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
+
+static INFO: CheckInfo = CheckInfo {
+    id: "health/endpoints",
+    monitor: Monitor::InfraHealth,
+    subject: "services",
+    should: "have ready endpoints",
+    rule:
+        "a Service with a selector has a ready address in its EndpointSlices (else its Endpoints) \
+           whenever pods exist that the selector matches, or workloads whose pods it should match",
+    default_mode: Mode::Blocking,
+    multi_node: false,
+    kinds: &["Service"],
+    thresholds: &[],
+    cluster_scoped: None,
+};
+
+/// Ready addresses a service has, or `None` when nothing was collected for it.
+fn ready_addresses(
+    c: &crate::model::Cluster,
+    slices: &HashMap<(&str, &str), Vec<usize>>,
+    eps: &HashMap<(&str, &str), usize>,
+    ns: &str,
+    name: &str,
+) -> Option<usize> {
+    if let Some(list) = slices.get(&(ns, name)) {
+        return Some(
+            list.iter()
+                .flat_map(|&i| &c.endpoint_slices[i].endpoints)
+                .filter(|e| e.conditions.ready != Some(false))
+                .count(),
+        );
+    }
+    eps.get(&(ns, name))
+        .map(|&i| c.endpoints[i].subsets.iter().map(|s| s.addresses).sum())
+}
+
+impl Check for Endpoints {
+    fn info(&self) -> &'static CheckInfo {
+        &INFO
+    }
+
+    fn evaluate(&self, ctx: &Context, out: &mut Vec<Finding>) {
+        let c = ctx.cluster;
+        // Without any endpoint objects in the state there is nothing to judge.
+        if c.endpoint_slices.is_empty() && c.endpoints.is_empty() {
+            return;
+        }
+        let mut slices: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+        for (i, s) in c.endpoint_slices.iter().enumerate() {
+            if let Some(svc) = s.metadata.labels.get(SERVICE_NAME_LABEL) {
+                slices
+                    .entry((s.metadata.namespace.as_str(), svc.as_str()))
+                    .or_default()
+                    .push(i);
+            }
+        }
+        let eps: HashMap<(&str, &str), usize> = c
+            .endpoints
+            .iter()
+            .enumerate()
+            .map(|(i, e)| ((e.metadata.namespace.as_str(), e.metadata.name.as_str()), i))
+            .collect();
+        let mut ns_pods: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, p) in c.pods.iter().enumerate() {
+            if p.status.phase != "Succeeded" && p.status.phase != "Failed" {
+                ns_pods
+                    .entry(p.metadata.namespace.as_str())
+                    .or_default()
+                    .push(i);
+            }
+        }
+        let mut ns_workloads: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, w) in c.workloads.iter().enumerate() {
+            if !w.is_scaled_to_zero() {
+                ns_workloads
+                    .entry(w.metadata.namespace.as_str())
+                    .or_default()
+                    .push(i);
+            }
+        }
+
+        for svc in &c.services {
+            let Some(selector) = svc.spec.selector.as_ref().filter(|s| !s.is_empty()) else {
+                continue;
+            };
+            if svc.spec.type_.as_deref() == Some("ExternalName") {
+                continue;
+            }
+            let (ns, name) = (svc.metadata.namespace.as_str(), svc.metadata.name.as_str());
+            let ready = ready_addresses(c, &slices, &eps, ns, name).unwrap_or(0);
+            if ready > 0 {
+                continue;
+            }
+            let matches = |labels: &crate::model::selector::Labels| {
+                selector.iter().all(|(k, v)| labels.get(k) == Some(v))
+            };
+            let pods: Vec<&str> = ns_pods
+                .get(ns)
+                .into_iter()
+                .flatten()
+                .filter(|&&pi| matches(&c.pods[pi].metadata.labels))
+                .map(|&pi| c.pods[pi].metadata.name.as_str())
+                .collect();
+            let owners: Vec<String> = ns_workloads
+                .get(ns)
+                .into_iter()
+                .flatten()
+                .filter(|&&wi| matches(c.workloads[wi].pod_labels()))
+                .map(|&wi| c.workload_ref(wi))
+                .collect();
+            if pods.is_empty() && owners.is_empty() {
+                continue;
+            }
+            let sel = format_labels(selector);
+            let detail = if pods.is_empty() {
+                format!("no ready endpoint; selector {sel} matches no pod, though {} should provide them", owners.join(", "))
+            } else {
+                let shown: Vec<&str> = pods.iter().take(5).copied().collect();
+                let more = if pods.len() > 5 {
+                    format!(" and {} more", pods.len() - 5)
+                } else {
+                    String::new()
+                };
+                format!(
+                    "no ready endpoint; selector {sel} matches {} pod{}, none ready ({}{more})",
+                    pods.len(),
+                    if pods.len() == 1 { "" } else { "s" },
+                    shown.join(", ")
+                )
+            };
+            out.push(Finding {
+                check: INFO.id,
+                namespace: ns.to_owned(),
+                kind: "Service".into(),
+                name: name.to_owned(),
+                pod: None,
+                container: None,
+                detail,
+                severity: Severity::Fail,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testing::*;
+
+    const STATE: &str = "
+---
+kind: Service
+metadata: {name: api, namespace: ns}
+spec: {selector: {app: api}}
+---
+kind: EndpointSlice
+metadata: {name: api-x1, namespace: ns, labels: {kubernetes.io/service-name: api}}
+endpoints:
+- {addresses: [10.0.0.1], conditions: {ready: false}}
+---
+kind: Pod
+metadata: {name: api-0, namespace: ns, labels: {app: api}}
+status: {phase: Running}
+---
+kind: Service
+metadata: {name: healthy, namespace: ns}
+spec: {selector: {app: healthy}}
+---
+kind: EndpointSlice
+metadata: {name: healthy-x1, namespace: ns, labels: {kubernetes.io/service-name: healthy}}
+endpoints:
+- {addresses: [10.0.0.2]}
+---
+kind: Service
+metadata: {name: legacy, namespace: ns}
+spec: {selector: {app: legacy}}
+---
+kind: Endpoints
+metadata: {name: legacy, namespace: ns}
+subsets: [{notReadyAddresses: [{ip: 10.0.0.3}]}]
+---
+kind: Deployment
+metadata: {name: legacy, namespace: ns}
+spec: {replicas: 1, template: {metadata: {labels: {app: legacy}}}}
+---
+kind: Service
+metadata: {name: orphan, namespace: ns}
+spec: {selector: {app: gone}}
+---
+kind: Service
+metadata: {name: manual, namespace: ns}
+spec: {}
+";
+
+    #[test]
+    fn services_without_ready_endpoints() {
+        assert_eq!(
+            lines(&run(&Endpoints, STATE)),
+            [
+                "Service/api: no ready endpoint; selector app=api matches 1 pod, none ready (api-0)",
+                "Service/legacy: no ready endpoint; selector app=legacy matches no pod, though Deployment/legacy should provide them",
+            ]
+        );
+    }
+
+    #[test]
+    fn nothing_is_judged_without_endpoint_objects() {
+        let yaml = "kind: Service\nmetadata: {name: api, namespace: ns}\nspec: {selector: {app: api}}\n---\nkind: Pod\nmetadata: {name: p, namespace: ns, labels: {app: api}}\n";
+        assert!(run(&Endpoints, yaml).is_empty());
+    }
+}

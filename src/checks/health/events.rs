@@ -1,0 +1,139 @@
+//! `health/events`: the same Warning event repeated over and over.
+
+use std::collections::HashMap;
+
+use super::*;
+use crate::checks::{Check, Context, Mode, Monitor, Threshold};
+
+pub struct Events;
+
+static INFO: CheckInfo = CheckInfo {
+    id: "health/events",
+    monitor: Monitor::InfraHealth,
+    subject: "events",
+    should: "not repeat warnings",
+    rule: "the same Warning event (object, reason, message) counted more than flake-above times flakes, \
+           more than fail-above times fails",
+    default_mode: Mode::Blocking,
+    multi_node: false,
+    kinds: &["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "Node", "Service"],
+    thresholds: &[
+        Threshold {
+            name: "flake-above",
+            default: 10,
+            help: "repetitions above which a warning flakes",
+        },
+        Threshold {
+            name: "fail-above",
+            default: 20,
+            help: "repetitions above which a warning fails",
+        },
+    ],
+    cluster_scoped: None,
+};
+
+impl Check for Events {
+    fn info(&self) -> &'static CheckInfo {
+        &INFO
+    }
+
+    fn evaluate(&self, ctx: &Context, out: &mut Vec<Finding>) {
+        let flake_above = (ctx.thresholds)(INFO.id, "flake-above");
+        let fail_above = (ctx.thresholds)(INFO.id, "fail-above");
+        // (namespace, kind, name, reason, message) -> total count, in first-seen order.
+        let mut totals: HashMap<(&str, &str, &str, &str, &str), i64> = HashMap::new();
+        let mut order = Vec::new();
+        for e in &ctx.cluster.events {
+            if e.type_.as_deref() != Some("Warning") {
+                continue;
+            }
+            let key = (
+                e.metadata.namespace.as_str(),
+                e.involved_object.kind.as_str(),
+                e.involved_object.name.as_str(),
+                e.reason.as_deref().unwrap_or(""),
+                e.message.as_deref().unwrap_or(""),
+            );
+            let n = e
+                .series
+                .as_ref()
+                .and_then(|s| s.count)
+                .or(e.count)
+                .unwrap_or(1)
+                .max(1);
+            let slot = totals.entry(key).or_insert_with(|| {
+                order.push(key);
+                0
+            });
+            *slot += n;
+        }
+        for key in order {
+            let count = totals[&key];
+            let severity = if count > fail_above {
+                Severity::Fail
+            } else if count > flake_above {
+                Severity::Flake
+            } else {
+                continue;
+            };
+            let (ns, kind, name, reason, message) = key;
+            out.push(Finding {
+                check: INFO.id,
+                namespace: ns.to_owned(),
+                kind: if kind.is_empty() {
+                    "Object".into()
+                } else {
+                    kind.to_owned()
+                },
+                name: name.to_owned(),
+                pod: None,
+                container: None,
+                detail: format!("Warning {reason} x{count}: {}", clip(message, 200)),
+                severity,
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testing::*;
+
+    fn event(name: &str, obj: &str, reason: &str, count: i64, type_: &str) -> String {
+        format!(
+            "---\nkind: Event\nmetadata: {{name: {name}, namespace: ns}}\ninvolvedObject: {{kind: Pod, name: {obj}, namespace: ns}}\nreason: {reason}\nmessage: Back-off restarting failed container\ntype: {type_}\ncount: {count}\n"
+        )
+    }
+
+    #[test]
+    fn storms_flake_then_fail_and_duplicates_add_up() {
+        let yaml = [
+            event("a", "broker-0", "BackOff", 15, "Warning"),
+            event("b", "broker-0", "BackOff", 9, "Warning"),
+            event("c", "web-0", "BackOff", 11, "Warning"),
+            event("d", "web-1", "BackOff", 10, "Warning"),
+            event("e", "web-2", "Pulled", 500, "Normal"),
+        ]
+        .concat();
+        let found = run(&Events, &yaml);
+        assert_eq!(
+            lines(&found),
+            [
+                "Pod/broker-0: Warning BackOff x24: Back-off restarting failed container",
+                "Pod/web-0: Warning BackOff x11: Back-off restarting failed container",
+            ]
+        );
+        assert_eq!(found[0].severity, Severity::Fail);
+        assert_eq!(found[1].severity, Severity::Flake);
+    }
+
+    #[test]
+    fn series_count_wins() {
+        let yaml = "kind: Event\nmetadata: {name: s, namespace: ns}\nregarding: {kind: Node, name: n1}\nreason: Rebooted\nnote: node rebooted\ntype: Warning\ndeprecatedCount: 1\nseries: {count: 30}\n";
+        assert_eq!(
+            lines(&run(&Events, yaml)),
+            ["Node/n1: Warning Rebooted x30: node rebooted"]
+        );
+    }
+}

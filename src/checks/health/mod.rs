@@ -1,0 +1,107 @@
+//! Infrastructure-health checks (`health/*`, monitor `infra-health`): is the
+//! cluster healthy right now? A crash-looping broker or a stuck rollout shows
+//! up as its own red test instead of a day of "just another flake".
+//!
+//! Findings about pods name the pod's owner (`StatefulSet/broker`), so that
+//! exceptions stay valid when pods are recreated under new names.
+
+use crate::checks::{CheckInfo, Finding, Severity};
+use crate::model::objects::{ContainerStatus, Pod};
+use crate::model::Cluster;
+
+pub mod crashloop;
+pub mod endpoints;
+pub mod events;
+pub mod image_pull;
+pub mod nodes;
+pub mod not_ready;
+pub mod oom;
+pub mod pending;
+pub mod restarts;
+pub mod rollout;
+
+/// A finding about pod `pi`, reported on its owner when it has one.
+pub fn pod_finding(
+    info: &CheckInfo,
+    c: &Cluster,
+    pi: usize,
+    container: Option<&str>,
+    detail: String,
+    severity: Severity,
+) -> Finding {
+    let pod = &c.pods[pi];
+    let (kind, name, pod_name) = match c.pod_owner[pi] {
+        Some(wi) => {
+            let w = &c.workloads[wi];
+            (
+                w.kind.as_str().to_owned(),
+                w.metadata.name.clone(),
+                Some(pod.metadata.name.clone()),
+            )
+        }
+        None => match pod.metadata.controller() {
+            Some(ctrl) => (
+                ctrl.kind.clone(),
+                ctrl.name.clone(),
+                Some(pod.metadata.name.clone()),
+            ),
+            None => ("Pod".to_owned(), pod.metadata.name.clone(), None),
+        },
+    };
+    Finding {
+        check: info.id,
+        namespace: pod.metadata.namespace.clone(),
+        kind,
+        name,
+        pod: pod_name,
+        container: container.map(str::to_owned),
+        detail,
+        severity,
+    }
+}
+
+/// Every container status of a pod, init containers first, with a flag for init.
+pub fn statuses(pod: &Pod) -> impl Iterator<Item = (&ContainerStatus, bool)> {
+    pod.status
+        .init_container_statuses
+        .iter()
+        .map(|s| (s, true))
+        .chain(pod.status.container_statuses.iter().map(|s| (s, false)))
+}
+
+/// `init container` or `container`, for messages.
+pub fn container_label(init: bool) -> &'static str {
+    if init {
+        "init container"
+    } else {
+        "container"
+    }
+}
+
+/// The last termination as text: `Error, exit code 1, at 2021-08-03T09:40:00Z`.
+pub fn last_termination(cs: &ContainerStatus) -> Option<String> {
+    let t = cs
+        .last_state
+        .terminated
+        .as_ref()
+        .or(cs.state.terminated.as_ref())?;
+    let mut s = format!(
+        "{}, exit code {}",
+        t.reason.as_deref().unwrap_or("terminated"),
+        t.exit_code
+    );
+    if let Some(at) = &t.finished_at {
+        s.push_str(&format!(", at {at}"));
+    }
+    Some(s)
+}
+
+/// Shortens free text (event and condition messages) for one-line details.
+pub fn clip(s: &str, max: usize) -> String {
+    let s = s.trim().replace('\n', " ");
+    if s.chars().count() <= max {
+        return s;
+    }
+    let cut: String = s.chars().take(max).collect();
+    format!("{cut}…")
+}

@@ -1,0 +1,160 @@
+//! `health/not-ready`: running workload pods that stay unready, and
+//! controller-owned pods that failed.
+
+use super::*;
+use crate::checks::{Check, Context, Mode, Monitor, Threshold};
+use crate::model::objects::condition;
+use crate::model::time::{age, human};
+
+pub struct NotReady;
+
+/// Owners whose failed pods are a problem (a Job's failed pods are retries).
+const LONG_RUNNING_OWNERS: &[&str] = &[
+    "ReplicaSet",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicationController",
+];
+
+static INFO: CheckInfo = CheckInfo {
+    id: "health/not-ready",
+    monitor: Monitor::InfraHealth,
+    subject: "pods",
+    should: "be ready",
+    rule: "a Running pod of a workload has not had Ready=False for longer than `minutes`; \
+           no pod owned by a ReplicaSet, StatefulSet, DaemonSet or ReplicationController is in phase Failed",
+    default_mode: Mode::Blocking,
+    multi_node: false,
+    kinds: &["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController"],
+    thresholds: &[Threshold {
+        name: "minutes",
+        default: 5,
+        help: "how long a running pod may stay unready",
+    }],
+    cluster_scoped: None,
+};
+
+impl Check for NotReady {
+    fn info(&self) -> &'static CheckInfo {
+        &INFO
+    }
+
+    fn evaluate(&self, ctx: &Context, out: &mut Vec<Finding>) {
+        let limit = chrono::Duration::minutes((ctx.thresholds)(INFO.id, "minutes"));
+        let c = ctx.cluster;
+        for (pi, pod) in c.pods.iter().enumerate() {
+            match pod.status.phase.as_str() {
+                "Running" if c.pod_owner[pi].is_some() => {
+                    let Some(ready) = condition(&pod.status.conditions, "Ready") else {
+                        continue;
+                    };
+                    if ready.status != "False" {
+                        continue;
+                    }
+                    let since = age(ready.last_transition_time.as_deref(), ctx.now);
+                    if since.is_some_and(|a| a <= limit) {
+                        continue;
+                    }
+                    let mut detail = "Ready=False".to_owned();
+                    if let Some(r) = &ready.reason {
+                        detail.push_str(&format!(" ({r}"));
+                        if let Some(m) = ready.message.as_deref().filter(|m| !m.is_empty()) {
+                            detail.push_str(&format!(": {}", clip(m, 160)));
+                        }
+                        detail.push(')');
+                    }
+                    match since {
+                        Some(a) => detail.push_str(&format!(" for {}", human(a))),
+                        None => detail.push_str(" since an unknown time"),
+                    }
+                    out.push(pod_finding(&INFO, c, pi, None, detail, Severity::Fail));
+                }
+                "Failed" => {
+                    let owned = pod
+                        .metadata
+                        .controller()
+                        .is_some_and(|o| LONG_RUNNING_OWNERS.contains(&o.kind.as_str()));
+                    if !owned {
+                        continue;
+                    }
+                    let mut detail = "phase=Failed".to_owned();
+                    if let Some(r) = &pod.status.reason {
+                        detail.push_str(&format!(" ({r}"));
+                        if let Some(m) = pod.status.message.as_deref().filter(|m| !m.is_empty()) {
+                            detail.push_str(&format!(": {}", clip(m, 160)));
+                        }
+                        detail.push(')');
+                    }
+                    out.push(pod_finding(&INFO, c, pi, None, detail, Severity::Fail));
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testing::*;
+
+    fn pod(name: &str, phase: &str, ready: &str, since: &str, owner: &str) -> String {
+        format!(
+            "---\nkind: Pod\nmetadata: {{name: {name}, namespace: ns, labels: {{app: web, pod-template-hash: h}}, ownerReferences: [{{kind: ReplicaSet, name: {owner}, controller: true}}]}}\nstatus:\n  phase: {phase}\n  reason: Evicted\n  message: 'The node was low on resource: memory.'\n  conditions: [{{type: Ready, status: '{ready}', reason: ContainersNotReady, message: 'containers with unready status: [web]', lastTransitionTime: '{since}'}}]\n"
+        )
+    }
+
+    #[test]
+    fn unready_for_longer_than_the_limit() {
+        // NOW is 2026-11-21T12:00:00Z.
+        let yaml = [
+            deployment("web", 2, ""),
+            pod(
+                "web-h-old",
+                "Running",
+                "False",
+                "2026-11-21T11:40:00Z",
+                "web-h",
+            ),
+            pod(
+                "web-h-new",
+                "Running",
+                "False",
+                "2026-11-21T11:58:00Z",
+                "web-h",
+            ),
+            pod(
+                "web-h-ok",
+                "Running",
+                "True",
+                "2026-11-21T10:00:00Z",
+                "web-h",
+            ),
+            pod(
+                "loose",
+                "Running",
+                "False",
+                "2026-11-21T10:00:00Z",
+                "not-a-workload",
+            ),
+        ]
+        .concat();
+        assert_eq!(
+            lines(&run(&NotReady, &yaml)),
+            ["Deployment/web pod web-h-old: Ready=False (ContainersNotReady: containers with unready status: [web]) for 20m"]
+        );
+    }
+
+    #[test]
+    fn failed_pods_of_long_running_controllers() {
+        let yaml = [
+            pod("evicted", "Failed", "False", "2026-11-21T11:59:00Z", "web-h"),
+            "---\nkind: Pod\nmetadata: {name: job-pod, namespace: ns, ownerReferences: [{kind: Job, name: backup, controller: true}]}\nstatus: {phase: Failed}\n".to_owned(),
+        ]
+        .concat();
+        assert_eq!(
+            lines(&run(&NotReady, &yaml)),
+            ["ReplicaSet/web-h pod evicted: phase=Failed (Evicted: The node was low on resource: memory.)"]
+        );
+    }
+}
