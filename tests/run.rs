@@ -435,6 +435,8 @@ fn must_gather_layout_dedupes_pods_and_skips_secrets() {
         json["topology"]["source"],
         "Infrastructure/cluster says HighlyAvailable"
     );
+    assert_eq!(json["now"], "2026-11-21T10:00:00Z");
+    assert_eq!(json["now_source"], "must-gather timestamp");
     let spread = json["tests"]
         .as_array()
         .unwrap()
@@ -536,4 +538,100 @@ fn usage_errors_exit_two() {
     let bad_now = vigil(&["run", "--from", HA, "--now", "yesterday", "--no-junit"]);
     assert_eq!(bad_now.status.code(), Some(2));
     assert!(stderr(&bad_now).contains("not an RFC 3339 time"));
+}
+
+#[test]
+fn now_defaults_to_the_newest_time_in_the_state() {
+    let out = vigil(&[
+        "run",
+        "--from",
+        "testdata/states/broken-infra",
+        "--no-junit",
+        "-o",
+        "json",
+    ]);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    // The broker's last crash finished at 11:57:02; the BackOff event was last seen at 11:57:30.
+    assert_eq!(json["now"], "2026-11-21T11:57:30Z");
+    assert_eq!(json["now_source"], "newest timestamp in the state");
+    let with_flag = vigil(&[
+        "run",
+        "--from",
+        "testdata/states/broken-infra",
+        "--no-junit",
+        "--now",
+        NOW,
+    ]);
+    assert!(stdout(&with_flag).contains("state at 2026-11-21T12:00:00Z (--now)"));
+}
+
+/// The outage that motivated the infra-health checks: each part of it is a
+/// red test of its own.
+#[test]
+fn broken_infra_is_red_where_it_is_broken() {
+    let (out, suites) = run_to_junit(&["run", "--from", "testdata/states/broken-infra"]);
+    assert_eq!(out.status.code(), Some(1));
+    let o = sippy_outcomes(&suites[0]);
+    for (test, want) in [
+        ("infra-health][Jira:\"Unknown\"] pods in ns/ci-infra should not be crash-looping", "fail"),
+        ("infra-health][Jira:\"Unknown\"] workloads in ns/ci-infra should be fully rolled out", "fail"),
+        ("infra-health][Jira:\"Unknown\"] workloads in ns/ci-tools should be fully rolled out", "fail"),
+        ("infra-health][Jira:\"Unknown\"] services in ns/ci-infra should have ready endpoints", "fail"),
+        ("infra-health][Jira:\"Unknown\"] events in ns/ci-infra should not repeat warnings", "fail"),
+        ("infra-health][Jira:\"Unknown\"] events in ns/ci-tools should not repeat warnings", "flake"),
+        ("infra-health][Jira:\"Unknown\"] pods in ns/ci-tools should not be killed for running out of memory", "flake"),
+        ("infra-health][Jira:\"Node\"] nodes should be ready", "fail"),
+        ("infra-health][Jira:\"Unknown\"] pods in ns/ci-infra should pull their images", "pass"),
+    ] {
+        assert_eq!(outcome(&o, test), want, "{test}");
+    }
+    let rollout = suites[0]
+        .cases
+        .iter()
+        .find(|c| c.name.contains("ns/ci-infra should be fully rolled out"))
+        .unwrap();
+    let (message, _) = rollout.failure.clone().unwrap();
+    assert!(
+        message.contains("1 pod on stale revision resource-broker-6d9f8b7c5 (resource-broker-0), want resource-broker-7f4c9d2e1"),
+        "{message}"
+    );
+}
+
+#[test]
+fn health_findings_take_exceptions_and_thresholds_from_policy() {
+    let ex = tempfile::tempdir().unwrap();
+    std::fs::write(
+        ex.path().join("policy.yaml"),
+        "checks:\n  health/restarts:\n    thresholds: {flake-at: 200, fail-above: 400}\n",
+    )
+    .unwrap();
+    std::fs::write(
+        ex.path().join("ci.yaml"),
+        "component: CI Infrastructure\nnamespaces: [ci-infra, ci-tools]\nexceptions:\n  - check: health/crashloop\n    namespace: ci-infra\n    object: StatefulSet/resource-broker\n    jira: DPTP-4242\n",
+    )
+    .unwrap();
+    let (_, suites) = run_to_junit(&[
+        "run",
+        "--from",
+        "testdata/states/broken-infra",
+        "--exceptions",
+        ex.path().to_str().unwrap(),
+    ]);
+    let o = sippy_outcomes(&suites[0]);
+    assert_eq!(
+        outcome(
+            &o,
+            "[Jira:\"CI Infrastructure\"] pods in ns/ci-infra should not be crash-looping"
+        ),
+        "flake"
+    );
+    assert_eq!(
+        outcome(&o, "pods in ns/ci-infra should not restart repeatedly"),
+        "pass",
+        "108 < flake-at 200"
+    );
+    assert_eq!(
+        outcome(&o, "pods in ns/ci-tools should not restart repeatedly"),
+        "pass"
+    );
 }

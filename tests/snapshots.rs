@@ -42,6 +42,18 @@ fn junit_single_node() {
     insta::assert_snapshot!(junit_for(&["run", "--from", "testdata/states/single-node"]));
 }
 
+/// The nine-hour outage and its companions: a stale OnDelete StatefulSet pod
+/// crash-looping, a Deployment past its progress deadline, a Service with no
+/// ready endpoint, a NotReady node and an event storm.
+#[test]
+fn junit_broken_infra() {
+    insta::assert_snapshot!(junit_for(&[
+        "run",
+        "--from",
+        "testdata/states/broken-infra"
+    ]));
+}
+
 #[test]
 fn json_demo_cluster() {
     insta::assert_snapshot!(json_for(&[

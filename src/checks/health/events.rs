@@ -38,6 +38,14 @@ impl Check for Events {
     }
 
     fn evaluate(&self, ctx: &Context, out: &mut Vec<Finding>) {
+        let c = ctx.cluster;
+        // Events about a pod are reported on its owner, like every pod finding.
+        let pods: HashMap<(&str, &str), usize> = c
+            .pods
+            .iter()
+            .enumerate()
+            .map(|(i, p)| ((p.metadata.namespace.as_str(), p.metadata.name.as_str()), i))
+            .collect();
         let flake_above = (ctx.thresholds)(INFO.id, "flake-above");
         let fail_above = (ctx.thresholds)(INFO.id, "fail-above");
         // (namespace, kind, name, reason, message) -> total count, in first-seen order.
@@ -77,6 +85,11 @@ impl Check for Events {
                 continue;
             };
             let (ns, kind, name, reason, message) = key;
+            let detail = format!("Warning {reason} x{count}: {}", clip(message, 200));
+            if let Some(&pi) = pods.get(&(ns, name)).filter(|_| kind == "Pod") {
+                out.push(pod_finding(&INFO, c, pi, None, detail, severity));
+                continue;
+            }
             out.push(Finding {
                 check: INFO.id,
                 namespace: ns.to_owned(),
@@ -88,7 +101,7 @@ impl Check for Events {
                 name: name.to_owned(),
                 pod: None,
                 container: None,
-                detail: format!("Warning {reason} x{count}: {}", clip(message, 200)),
+                detail,
                 severity,
             });
         }
@@ -126,6 +139,19 @@ mod tests {
         );
         assert_eq!(found[0].severity, Severity::Fail);
         assert_eq!(found[1].severity, Severity::Flake);
+    }
+
+    #[test]
+    fn pod_events_name_the_owner() {
+        let yaml = [
+            event("a", "broker-0", "BackOff", 30, "Warning"),
+            "---\nkind: StatefulSet\nmetadata: {name: broker, namespace: ns}\nspec: {replicas: 1}\n---\nkind: Pod\nmetadata: {name: broker-0, namespace: ns, ownerReferences: [{kind: StatefulSet, name: broker, controller: true}]}\n".to_owned(),
+        ]
+        .concat();
+        assert_eq!(
+            lines(&run(&Events, &yaml)),
+            ["StatefulSet/broker pod broker-0: Warning BackOff x30: Back-off restarting failed container"]
+        );
     }
 
     #[test]
