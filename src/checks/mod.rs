@@ -257,6 +257,16 @@ pub fn find(id: &str) -> Option<&'static dyn Check> {
     ALL.iter().copied().find(|c| c.info().id == id)
 }
 
+/// The candidate closest to `word`, when close enough to be a typo.
+pub fn closest_of<'a>(word: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim_distance(word, c), *c))
+        .filter(|(d, c)| *d <= c.len().max(word.len()) / 2)
+        .min()
+        .map(|(_, c)| c)
+}
+
 /// The id closest to `id`, for "did you mean" hints.
 pub fn closest(id: &str) -> Option<&'static str> {
     let ids = || ALL.iter().map(|c| c.info().id);

@@ -24,54 +24,27 @@
 //! expired ticket fails (saying so); unmatched, it fails.
 
 pub mod diagnostics;
+pub mod lint;
+mod load;
 pub mod policy;
+pub mod tree;
 
 use std::cell::Cell;
-use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::collections::HashMap;
+use std::path::PathBuf;
 
 use chrono::NaiveDate;
-use globset::{Glob, GlobMatcher};
+use globset::GlobMatcher;
 use regex::Regex;
-use serde::{Deserialize, Serialize};
-use serde_saphyr::Spanned;
+use serde::Serialize;
+use serde_saphyr::Location;
 
-use crate::checks::{self, Finding};
+use crate::checks::Finding;
 pub use diagnostics::{Diagnostic, Level};
 pub use policy::{Policy, POLICY_FILE};
 
 /// The component of namespaces no file claims.
 pub const UNKNOWN_COMPONENT: &str = "Unknown";
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawFile {
-    component: Spanned<String>,
-    #[serde(default)]
-    namespaces: Vec<Spanned<String>>,
-    #[serde(default)]
-    exceptions: Vec<Spanned<RawEntry>>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawEntry {
-    check: Spanned<String>,
-    #[serde(default)]
-    namespace: Option<Spanned<String>>,
-    #[serde(default)]
-    object: Option<Spanned<String>>,
-    #[serde(default)]
-    jira: Option<Spanned<String>>,
-    #[serde(default)]
-    reason: Option<String>,
-    #[serde(default)]
-    expires: Option<Spanned<String>>,
-    #[serde(default)]
-    allow: Option<Spanned<String>>,
-    #[serde(default, rename = "approved-by")]
-    approved_by: Option<String>,
-}
 
 /// What an exception entry grants.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -92,7 +65,15 @@ pub enum Grant {
 #[derive(Debug)]
 pub struct Entry {
     pub file: PathBuf,
+    /// Index of the entry's file in [`Exceptions::files`].
+    pub file_index: usize,
     pub line: u64,
+    /// Where the entry and its fields are written, for diagnostics.
+    pub at: Location,
+    pub check_at: Location,
+    pub namespace_at: Option<Location>,
+    pub object_at: Option<Location>,
+    pub expires_at: Option<Location>,
     pub check: &'static str,
     pub namespace: Option<String>,
     pub object: Option<String>,
@@ -102,6 +83,16 @@ pub struct Entry {
     /// Claimed namespaces of the entry's file, when `namespace` is omitted.
     claimed: Vec<String>,
     used: Cell<bool>,
+}
+
+/// One component file.
+#[derive(Debug)]
+pub struct ComponentFile {
+    pub path: PathBuf,
+    pub component: String,
+    pub component_at: Location,
+    /// Claimed namespaces with where each is written.
+    pub namespaces: Vec<(String, Location)>,
 }
 
 impl Entry {
@@ -177,130 +168,13 @@ pub enum Disposition {
 pub struct Exceptions {
     pub dir: Option<PathBuf>,
     pub policy: Policy,
+    pub files: Vec<ComponentFile>,
     pub entries: Vec<Entry>,
     components: HashMap<String, String>,
     by_check: HashMap<&'static str, Vec<usize>>,
 }
 
 impl Exceptions {
-    /// Loads `dir`. A missing directory is no error when `required` is false
-    /// (the default `./exceptions` may simply not exist). Every problem found
-    /// is returned, not just the first.
-    pub fn load(dir: &Path, required: bool) -> Result<Exceptions, Vec<Diagnostic>> {
-        let mut diags = Vec::new();
-        let mut ex = Exceptions::default();
-        if !dir.is_dir() {
-            if required || dir.exists() {
-                diags.push(
-                    Diagnostic::error(dir, None, "exceptions directory not found").hint(
-                        "pass --exceptions DIR pointing at a directory of component YAML files",
-                    ),
-                );
-                return Err(diags);
-            }
-            return Ok(ex);
-        }
-        ex.dir = Some(dir.to_owned());
-        ex.policy = policy::load(&dir.join(POLICY_FILE), &mut diags);
-        let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
-            Ok(rd) => rd
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    p.is_file()
-                        && p.extension().is_some_and(|e| e == "yaml" || e == "yml")
-                        && p.file_name().is_some_and(|n| n != POLICY_FILE)
-                })
-                .collect(),
-            Err(e) => {
-                diags.push(Diagnostic::error(
-                    dir,
-                    None,
-                    format!("cannot list directory: {e}"),
-                ));
-                return Err(diags);
-            }
-        };
-        files.sort();
-        let mut claims: BTreeMap<String, (PathBuf, u64)> = BTreeMap::new();
-        for file in files {
-            ex.load_file(&file, &mut claims, &mut diags);
-        }
-        for (i, e) in ex.entries.iter().enumerate() {
-            ex.by_check.entry(e.check).or_default().push(i);
-        }
-        if diags.iter().any(|d| d.level == Level::Error) {
-            Err(diags)
-        } else {
-            Ok(ex)
-        }
-    }
-
-    fn load_file(
-        &mut self,
-        path: &Path,
-        claims: &mut BTreeMap<String, (PathBuf, u64)>,
-        diags: &mut Vec<Diagnostic>,
-    ) {
-        let text = match std::fs::read_to_string(path) {
-            Ok(t) => t,
-            Err(e) => {
-                diags.push(Diagnostic::error(path, None, format!("cannot read: {e}")));
-                return;
-            }
-        };
-        let raw: RawFile = match serde_saphyr::from_str::<Option<RawFile>>(&text) {
-            Ok(Some(r)) => r,
-            Ok(None) => {
-                diags.push(
-                    Diagnostic::error(path, None, "empty exceptions file")
-                        .hint("a component file needs at least `component:` and `namespaces:`"),
-                );
-                return;
-            }
-            Err(e) => {
-                diags.push(diagnostics::from_yaml_error(path, &e));
-                return;
-            }
-        };
-        let component = raw.component.value.trim().to_owned();
-        if component.is_empty() {
-            diags.push(
-                Diagnostic::at(path, &raw.component, "empty component name").hint(
-                    "use the Jira component these namespaces belong to, e.g. `Management Console`",
-                ),
-            );
-        }
-        let mut claimed = Vec::new();
-        for ns in &raw.namespaces {
-            let name = ns.value.trim();
-            if !is_dns_label(name) {
-                diags.push(Diagnostic::at(path, ns, "not a namespace name").hint(
-                    "`namespaces:` lists exact namespace names (lowercase letters, digits and '-')",
-                ));
-                continue;
-            }
-            let line = ns.referenced.line();
-            if let Some((other, other_line)) = claims.get(name) {
-                diags.push(
-                    Diagnostic::at(path, ns, format!("namespace `{name}` is already claimed by another file"))
-                        .hint(format!(
-                            "{}:{other_line} claims it too; a namespace belongs to exactly one component",
-                            other.display()
-                        )),
-                );
-                continue;
-            }
-            claims.insert(name.to_owned(), (path.to_owned(), line));
-            self.components.insert(name.to_owned(), component.clone());
-            claimed.push(name.to_owned());
-        }
-        for entry in raw.exceptions {
-            if let Some(e) = validate_entry(path, entry, &claimed, diags) {
-                self.entries.push(e);
-            }
-        }
-    }
-
     /// The Jira component of a namespace.
     pub fn component(&self, ns: &str) -> &str {
         self.components
@@ -364,33 +238,6 @@ impl Exceptions {
     }
 }
 
-fn is_dns_label(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 63
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
-}
-
-fn glob(
-    path: &Path,
-    value: &Spanned<String>,
-    what: &str,
-    diags: &mut Vec<Diagnostic>,
-) -> Option<GlobMatcher> {
-    match Glob::new(&value.value) {
-        Ok(g) => Some(g.compile_matcher()),
-        Err(e) => {
-            diags.push(
-                Diagnostic::at(path, value, format!("invalid {what} glob: {}", e.kind()))
-                    .hint("globs use `*`, `?` and `[abc]`; quote values that start with `*`"),
-            );
-            None
-        }
-    }
-}
-
 /// A Jira key like `OCPBUGS-123`.
 pub fn jira_key_re() -> &'static Regex {
     static RE: std::sync::OnceLock<Regex> = std::sync::OnceLock::new();
@@ -414,135 +261,6 @@ pub fn parse_jira(value: &str) -> Option<(String, Option<String>)> {
         return None;
     }
     Some((key.1.to_owned(), Some(v.to_owned())))
-}
-
-fn validate_entry(
-    path: &Path,
-    raw: Spanned<RawEntry>,
-    claimed: &[String],
-    diags: &mut Vec<Diagnostic>,
-) -> Option<Entry> {
-    let before = diags.len();
-    let loc = raw.referenced;
-    let r = raw.value;
-    let check = match checks::find(&r.check.value) {
-        Some(c) => Some(c.info().id),
-        None => {
-            let d = Diagnostic::at(
-                path,
-                &r.check,
-                format!("unknown check id `{}`", r.check.value),
-            );
-            diags.push(match checks::closest(&r.check.value) {
-                Some(c) => d.hint(format!("did you mean `{c}`?")),
-                None => d.hint("`vigil checks` lists every check id"),
-            });
-            None
-        }
-    };
-    let namespace_glob = r
-        .namespace
-        .as_ref()
-        .and_then(|n| glob(path, n, "namespace", diags));
-    let object_glob = match &r.object {
-        Some(o) if !o.value.contains('/') => {
-            diags.push(
-                Diagnostic::at(path, o, "object must be Kind/name")
-                    .hint(format!("for example `Deployment/{}`", o.value)),
-            );
-            None
-        }
-        Some(o) => glob(path, o, "object", diags),
-        None => None,
-    };
-    let expires = r.expires.as_ref().and_then(|e| {
-        match NaiveDate::parse_from_str(e.value.trim(), "%Y-%m-%d") {
-            Ok(d) => Some(d),
-            Err(_) => {
-                diags.push(
-                    Diagnostic::at(path, e, "`expires` is not a date")
-                        .hint("write it as YYYY-MM-DD, e.g. 2027-06-30"),
-                );
-                None
-            }
-        }
-    });
-    let grant = match (&r.jira, &r.allow) {
-        (Some(_), Some(a)) => {
-            diags.push(
-                Diagnostic::at(path, a, "an entry has either `jira` or `allow`, not both")
-                    .hint("keep `jira` for a known problem being fixed, or `allow` (with `approved-by`) for a permanent approval"),
-            );
-            None
-        }
-        (None, None) => {
-            diags.push(
-                Diagnostic::error(path, Some(loc), "an entry needs `jira` (a ticket) or `allow` (a permanent approval)")
-                    .hint("add `jira: OCPBUGS-12345` for a known problem, or `allow: <why>` with `approved-by: <who>`"),
-            );
-            None
-        }
-        (Some(j), None) => match parse_jira(&j.value) {
-            Some((jira, url)) => Some(Grant::Ticket {
-                jira,
-                url,
-                reason: r.reason.clone(),
-                expires,
-            }),
-            None => {
-                diags.push(
-                    Diagnostic::at(path, j, "not a Jira key or issue URL")
-                        .hint("write a key like `OCPBUGS-12345` or a URL like `https://issues.redhat.com/browse/OCPBUGS-12345`"),
-                );
-                None
-            }
-        },
-        (None, Some(a)) => {
-            if a.value.trim().is_empty() {
-                diags.push(Diagnostic::at(
-                    path,
-                    a,
-                    "`allow` needs the reason the violation is acceptable",
-                ));
-                None
-            } else {
-                match r
-                    .approved_by
-                    .as_deref()
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                {
-                    Some(who) => Some(Grant::Allow {
-                        reason: a.value.trim().to_owned(),
-                        approved_by: who.to_owned(),
-                    }),
-                    None => {
-                        diags.push(
-                            Diagnostic::at(path, a, "`allow` without `approved-by`").hint(
-                                "say who approved the exception: `approved-by: <name or team>`",
-                            ),
-                        );
-                        None
-                    }
-                }
-            }
-        }
-    };
-    if diags.len() > before {
-        return None;
-    }
-    Some(Entry {
-        file: path.to_owned(),
-        line: loc.line(),
-        check: check?,
-        namespace: r.namespace.map(|n| n.value),
-        object: r.object.map(|o| o.value),
-        grant: grant?,
-        namespace_glob,
-        object_glob,
-        claimed: claimed.to_vec(),
-        used: Cell::new(false),
-    })
 }
 
 #[cfg(test)]
@@ -733,15 +451,49 @@ exceptions:
     fn unknown_fields_are_errors_with_a_suggestion() {
         let errs = errors(&[(
             "c.yaml",
-            "component: C\nnamespaces: [a]\nexceptions:\n  - check: ha/replicas\n    jria: OCPBUGS-1\n",
+            "component: C\nnamespaces: [a]\nexceptions:\n  - check: ha/replicas\n    jria: OCPBUGS-1\n    reson: typo too\n",
         )]);
-        assert_eq!(errs.len(), 1);
-        assert_eq!(errs[0].line, Some(5), "{}", errs[0]);
+        // Every unknown field, and what the misspelling left missing.
+        let got: Vec<_> = errs
+            .iter()
+            .map(|d| {
+                (
+                    d.line.unwrap(),
+                    d.message.as_str(),
+                    d.hint.as_deref().unwrap_or(""),
+                )
+            })
+            .collect();
         assert_eq!(
-            errs[0].hint.as_deref(),
-            Some("did you mean `jira`?"),
-            "{}",
-            errs[0].message
+            got,
+            [
+                (5, "unknown field `jria` in an exception entry", "did you mean `jira`?"),
+                (6, "unknown field `reson` in an exception entry", "did you mean `reason`?"),
+                (
+                    4,
+                    "an entry needs `jira` (a ticket) or `allow` (a permanent approval)",
+                    "add `jira: OCPBUGS-12345` for a known problem, or `allow: <why>` with `approved-by: <who>`"
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn wrong_types_are_errors_not_conversions() {
+        let errs = errors(&[(
+            "c.yaml",
+            "component: C\nnamespaces: [a]\nexceptions:\n  - check: ha/replicas\n    jira: OCPBUGS-1\n    expires: 2027\n    object: [Deployment/x]\n",
+        )]);
+        let got: Vec<_> = errs
+            .iter()
+            .map(|d| (d.line.unwrap(), d.message.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (7, "`object` must be a string, found a list"),
+                (6, "`expires` must be a string, found a number"),
+            ]
         );
     }
 
@@ -761,8 +513,8 @@ exceptions:
 
     #[test]
     fn missing_default_directory_is_fine_explicit_is_not() {
-        assert!(Exceptions::load(Path::new("/nonexistent/exceptions"), false).is_ok());
-        assert!(Exceptions::load(Path::new("/nonexistent/exceptions"), true).is_err());
+        assert!(Exceptions::load(std::path::Path::new("/nonexistent/exceptions"), false).is_ok());
+        assert!(Exceptions::load(std::path::Path::new("/nonexistent/exceptions"), true).is_err());
     }
 
     #[test]

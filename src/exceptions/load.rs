@@ -1,0 +1,509 @@
+//! Reading an exceptions directory: component files validated from their
+//! spanned YAML tree, so that every problem in a file is reported at once.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
+use globset::{Glob, GlobMatcher};
+use serde_saphyr::{Location, Spanned};
+
+use super::diagnostics::{from_yaml_error, Diagnostic};
+use super::tree::{self, Node};
+use super::{parse_jira, policy, ComponentFile, Entry, Exceptions, Grant, Level, POLICY_FILE};
+use crate::checks::{self, closest_of};
+
+const FILE_FIELDS: &[&str] = &["component", "namespaces", "exceptions"];
+const ENTRY_FIELDS: &[&str] = &[
+    "check",
+    "namespace",
+    "object",
+    "jira",
+    "reason",
+    "expires",
+    "allow",
+    "approved-by",
+];
+
+/// The placeholder `vigil exceptions suggest` writes for tickets.
+pub const PLACEHOLDER: &str = "TODO";
+
+impl Exceptions {
+    /// Loads `dir` for `vigil run`: every problem lint reports as an error,
+    /// except expired tickets, which make their violations fail instead.
+    /// A missing directory is fine when `required` is false.
+    pub fn load(dir: &Path, required: bool) -> Result<Exceptions, Vec<Diagnostic>> {
+        let (ex, mut diags) = Exceptions::read(dir, required);
+        if let Some(ex) = &ex {
+            diags.extend(super::lint::rules(ex, None));
+        }
+        diags.retain(|d| d.level == Level::Error);
+        match ex {
+            Some(ex) if diags.is_empty() => Ok(ex),
+            _ => Err(diags),
+        }
+    }
+
+    /// Reads `dir`, returning what could be read and every problem found.
+    /// `None` when the directory itself cannot be read.
+    pub fn read(dir: &Path, required: bool) -> (Option<Exceptions>, Vec<Diagnostic>) {
+        let mut diags = Vec::new();
+        let mut ex = Exceptions::default();
+        if !dir.is_dir() {
+            if required || dir.exists() {
+                diags.push(
+                    Diagnostic::error(dir, None, "exceptions directory not found").hint(
+                        "pass --exceptions DIR pointing at a directory of component YAML files",
+                    ),
+                );
+                return (None, diags);
+            }
+            return (Some(ex), diags);
+        }
+        ex.dir = Some(dir.to_owned());
+        ex.policy = policy::load(&dir.join(POLICY_FILE), &mut diags);
+        let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
+            Ok(rd) => rd
+                .filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.is_file()
+                        && p.extension().is_some_and(|e| e == "yaml" || e == "yml")
+                        && p.file_name().is_some_and(|n| n != POLICY_FILE)
+                })
+                .collect(),
+            Err(e) => {
+                diags.push(Diagnostic::error(
+                    dir,
+                    None,
+                    format!("cannot list directory: {e}"),
+                ));
+                return (None, diags);
+            }
+        };
+        files.sort();
+        let mut claims: BTreeMap<String, (PathBuf, u64)> = BTreeMap::new();
+        for file in files {
+            ex.read_file(&file, &mut claims, &mut diags);
+        }
+        for (i, e) in ex.entries.iter().enumerate() {
+            ex.by_check.entry(e.check).or_default().push(i);
+        }
+        (Some(ex), diags)
+    }
+
+    fn read_file(
+        &mut self,
+        path: &Path,
+        claims: &mut BTreeMap<String, (PathBuf, u64)>,
+        diags: &mut Vec<Diagnostic>,
+    ) {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) => {
+                diags.push(Diagnostic::error(path, None, format!("cannot read: {e}")));
+                return;
+            }
+        };
+        let doc = match tree::parse(&text) {
+            Ok(Some(d)) => d,
+            Ok(None) => {
+                diags.push(
+                    Diagnostic::error(path, None, "empty exceptions file")
+                        .hint("a component file needs at least `component:` and `namespaces:`"),
+                );
+                return;
+            }
+            Err(e) => {
+                diags.push(from_yaml_error(path, &e));
+                return;
+            }
+        };
+        let Some(fields) = Fields::new(path, &doc, "a component file", FILE_FIELDS, diags) else {
+            return;
+        };
+        let component = match fields.string("component", diags) {
+            Some(c) if !c.value.trim().is_empty() => c,
+            Some(c) => {
+                diags.push(Diagnostic::at(path, &c, "empty component name").hint(
+                    "use the Jira component these namespaces belong to, e.g. `Management Console`",
+                ));
+                return;
+            }
+            None => {
+                diags.push(
+                    Diagnostic::error(path, Some(doc.referenced), "missing `component:`")
+                        .hint("name the Jira component these namespaces belong to, e.g. `component: Management Console`"),
+                );
+                return;
+            }
+        };
+        let file_index = self.files.len();
+        let mut claimed = Vec::new();
+        for ns in fields.string_list("namespaces", diags) {
+            let name = ns.value.trim();
+            if !is_dns_label(name) {
+                diags.push(Diagnostic::at(path, &ns, "not a namespace name").hint(
+                    "`namespaces:` lists exact namespace names (lowercase letters, digits and '-')",
+                ));
+                continue;
+            }
+            if let Some((other, other_line)) = claims.get(name) {
+                diags.push(
+                    Diagnostic::at(path, &ns, format!("namespace `{name}` is already claimed by another file")).hint(
+                        format!(
+                            "{}:{other_line} claims it too; a namespace belongs to exactly one component",
+                            other.display()
+                        ),
+                    ),
+                );
+                continue;
+            }
+            claims.insert(name.to_owned(), (path.to_owned(), ns.referenced.line()));
+            self.components
+                .insert(name.to_owned(), component.value.trim().to_owned());
+            claimed.push((name.to_owned(), ns.referenced));
+        }
+        let claimed_names: Vec<String> = claimed.iter().map(|(n, _)| n.clone()).collect();
+        self.files.push(ComponentFile {
+            path: path.to_owned(),
+            component: component.value.trim().to_owned(),
+            component_at: component.referenced,
+            namespaces: claimed,
+        });
+        match fields.get("exceptions").map(|n| &n.value) {
+            None | Some(Node::Scalar(serde_json::Value::Null)) => {}
+            Some(Node::Seq(items)) => {
+                for item in items {
+                    if let Some(e) = read_entry(path, file_index, item, &claimed_names, diags) {
+                        self.entries.push(e);
+                    }
+                }
+            }
+            Some(other) => {
+                let n = fields.get("exceptions").unwrap();
+                diags.push(
+                    Diagnostic::error(
+                        path,
+                        Some(n.referenced),
+                        format!("`exceptions` must be a list, found {}", other.describe()),
+                    )
+                    .hint("write each exception as a list item starting with `- check:`"),
+                );
+            }
+        }
+    }
+}
+
+/// The fields of a mapping node, checked against the names it may have.
+struct Fields<'a> {
+    path: &'a Path,
+    at: Location,
+    map: &'a [(Spanned<String>, Spanned<Node>)],
+}
+
+impl<'a> Fields<'a> {
+    /// Reports a node that is not a mapping, and every unknown key.
+    fn new(
+        path: &'a Path,
+        node: &'a Spanned<Node>,
+        what: &str,
+        known: &[&str],
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Self> {
+        let Node::Map(map) = &node.value else {
+            diags.push(Diagnostic::error(
+                path,
+                Some(node.referenced),
+                format!("{what} must be a mapping, found {}", node.value.describe()),
+            ));
+            return None;
+        };
+        for (key, _) in map {
+            if !known.contains(&key.value.as_str()) {
+                let mut d = Diagnostic::at(
+                    path,
+                    key,
+                    format!("unknown field `{}` in {what}", key.value),
+                );
+                d = match closest_of(&key.value, known) {
+                    Some(k) => d.hint(format!("did you mean `{k}`?")),
+                    None => d.hint(format!("the fields are: {}", known.join(", "))),
+                };
+                diags.push(d);
+            }
+        }
+        Some(Fields {
+            path,
+            at: node.referenced,
+            map,
+        })
+    }
+
+    fn get(&self, name: &str) -> Option<&'a Spanned<Node>> {
+        self.map
+            .iter()
+            .find(|(k, _)| k.value == name)
+            .map(|(_, v)| v)
+    }
+
+    /// A string field. Numbers and booleans are refused: YAML turns `no`,
+    /// `1.10` and dates into other types, and a silent conversion would hide it.
+    fn string(&self, name: &str, diags: &mut Vec<Diagnostic>) -> Option<Spanned<String>> {
+        let v = self.get(name)?;
+        match &v.value {
+            Node::Scalar(serde_json::Value::String(s)) => {
+                Some(Spanned::new(s.clone(), v.referenced, v.defined))
+            }
+            Node::Scalar(serde_json::Value::Null) => {
+                diags.push(Diagnostic::error(
+                    self.path,
+                    Some(v.referenced),
+                    format!("`{name}` is empty"),
+                ));
+                None
+            }
+            other => {
+                diags.push(
+                    Diagnostic::error(
+                        self.path,
+                        Some(v.referenced),
+                        format!("`{name}` must be a string, found {}", other.describe()),
+                    )
+                    .hint(format!(
+                        "quote the value: {name}: \"{}\"",
+                        other.as_text().unwrap_or_default()
+                    )),
+                );
+                None
+            }
+        }
+    }
+
+    /// A list of strings (a single string is accepted as a list of one).
+    fn string_list(&self, name: &str, diags: &mut Vec<Diagnostic>) -> Vec<Spanned<String>> {
+        let Some(v) = self.get(name) else {
+            return Vec::new();
+        };
+        let items: Vec<&Spanned<Node>> = match &v.value {
+            Node::Seq(items) => items.iter().collect(),
+            Node::Scalar(serde_json::Value::String(_)) => vec![v],
+            other => {
+                diags.push(Diagnostic::error(
+                    self.path,
+                    Some(v.referenced),
+                    format!(
+                        "`{name}` must be a list of names, found {}",
+                        other.describe()
+                    ),
+                ));
+                return Vec::new();
+            }
+        };
+        items
+            .into_iter()
+            .filter_map(|i| match &i.value {
+                Node::Scalar(serde_json::Value::String(s)) => {
+                    Some(Spanned::new(s.clone(), i.referenced, i.defined))
+                }
+                other => {
+                    diags.push(Diagnostic::error(
+                        self.path,
+                        Some(i.referenced),
+                        format!("`{name}` items must be strings, found {}", other.describe()),
+                    ));
+                    None
+                }
+            })
+            .collect()
+    }
+}
+
+pub(super) fn is_dns_label(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 63
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-')
+}
+
+fn glob(
+    path: &Path,
+    value: &Spanned<String>,
+    what: &str,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<GlobMatcher> {
+    match Glob::new(&value.value) {
+        Ok(g) => Some(g.compile_matcher()),
+        Err(e) => {
+            diags.push(
+                Diagnostic::at(path, value, format!("invalid {what} glob: {}", e.kind())).hint(
+                    "globs use `*`, `?`, `[abc]` and `{a,b}`; quote values that start with `*`",
+                ),
+            );
+            None
+        }
+    }
+}
+
+fn read_entry(
+    path: &Path,
+    file_index: usize,
+    node: &Spanned<Node>,
+    claimed: &[String],
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Entry> {
+    let before = diags.len();
+    let f = Fields::new(path, node, "an exception entry", ENTRY_FIELDS, diags)?;
+    let check_field = f.string("check", diags);
+    let check = match &check_field {
+        None => {
+            if f.get("check").is_none() {
+                diags.push(
+                    Diagnostic::error(path, Some(f.at), "an entry needs `check:`")
+                        .hint("name the check this exception is for, e.g. `check: ha/replicas` (`vigil checks` lists them)"),
+                );
+            }
+            None
+        }
+        Some(c) => match checks::find(&c.value) {
+            Some(found) => Some(found.info().id),
+            None => {
+                let d = Diagnostic::at(path, c, format!("unknown check id `{}`", c.value));
+                diags.push(match checks::closest(&c.value) {
+                    Some(best) => d.hint(format!("did you mean `{best}`?")),
+                    None => d.hint("`vigil checks` lists every check id"),
+                });
+                None
+            }
+        },
+    };
+    let namespace = f.string("namespace", diags);
+    let namespace_glob = namespace
+        .as_ref()
+        .and_then(|n| glob(path, n, "namespace", diags));
+    let object = f.string("object", diags);
+    let object_glob = match &object {
+        Some(o) if !o.value.contains('/') => {
+            diags.push(
+                Diagnostic::at(path, o, "object must be Kind/name")
+                    .hint(format!("for example `Deployment/{}`", o.value)),
+            );
+            None
+        }
+        Some(o) => glob(path, o, "object", diags),
+        None => None,
+    };
+    let expires_field = f.string("expires", diags);
+    let expires = expires_field.as_ref().and_then(|e| {
+        match NaiveDate::parse_from_str(e.value.trim(), "%Y-%m-%d") {
+            Ok(d) => Some(d),
+            Err(_) => {
+                diags.push(
+                    Diagnostic::at(path, e, "`expires` is not a date")
+                        .hint("write it as YYYY-MM-DD, e.g. 2027-06-30"),
+                );
+                None
+            }
+        }
+    });
+    let reason = f.string("reason", diags).map(|r| r.value);
+    let approved_by = f.string("approved-by", diags);
+    let jira = f.string("jira", diags);
+    let allow = f.string("allow", diags);
+    let grant = match (&jira, &allow) {
+        (Some(_), Some(a)) => {
+            diags.push(
+                Diagnostic::at(path, a, "an entry has either `jira` or `allow`, not both")
+                    .hint("keep `jira` for a known problem being fixed, or `allow` (with `approved-by`) for a permanent approval"),
+            );
+            None
+        }
+        (None, None) => {
+            if f.get("jira").is_none() && f.get("allow").is_none() {
+                diags.push(
+                    Diagnostic::error(path, Some(f.at), "an entry needs `jira` (a ticket) or `allow` (a permanent approval)")
+                        .hint("add `jira: OCPBUGS-12345` for a known problem, or `allow: <why>` with `approved-by: <who>`"),
+                );
+            }
+            None
+        }
+        (Some(j), None) => match parse_jira(&j.value) {
+            Some((key, url)) => Some(Grant::Ticket {
+                jira: key,
+                url,
+                reason: reason.clone(),
+                expires,
+            }),
+            None => {
+                let d = Diagnostic::at(path, j, "not a Jira key or issue URL");
+                diags.push(if j.value.trim() == PLACEHOLDER {
+                    d.hint("a placeholder left by `vigil exceptions suggest`: file a ticket and put its key here")
+                } else {
+                    d.hint("write a key like `OCPBUGS-12345` or a URL like `https://issues.redhat.com/browse/OCPBUGS-12345`")
+                });
+                None
+            }
+        },
+        (None, Some(a)) => {
+            if a.value.trim().is_empty() {
+                diags.push(Diagnostic::at(
+                    path,
+                    a,
+                    "`allow` needs the reason the violation is acceptable",
+                ));
+                None
+            } else {
+                match approved_by
+                    .as_ref()
+                    .map(|s| s.value.trim())
+                    .filter(|s| !s.is_empty())
+                {
+                    Some(who) => Some(Grant::Allow {
+                        reason: a.value.trim().to_owned(),
+                        approved_by: who.to_owned(),
+                    }),
+                    None => {
+                        diags.push(
+                            Diagnostic::at(path, a, "`allow` without `approved-by`").hint(
+                                "say who approved the exception: `approved-by: <name or team>`",
+                            ),
+                        );
+                        None
+                    }
+                }
+            }
+        }
+    };
+    if let (Some(a), Some(_)) = (&approved_by, &jira) {
+        if allow.is_none() {
+            diags.push(
+                Diagnostic::at(path, a, "`approved-by` belongs to an `allow` entry").hint(
+                    "a ticket needs no approver; remove `approved-by`, or make this an `allow`",
+                ),
+            );
+        }
+    }
+    if diags.len() > before {
+        return None;
+    }
+    Some(Entry {
+        file: path.to_owned(),
+        file_index,
+        line: f.at.line(),
+        at: f.at,
+        check_at: check_field.as_ref().map_or(f.at, |c| c.referenced),
+        namespace_at: namespace.as_ref().map(|n| n.referenced),
+        object_at: object.as_ref().map(|o| o.referenced),
+        expires_at: expires_field.as_ref().map(|e| e.referenced),
+        check: check?,
+        namespace: namespace.map(|n| n.value),
+        object: object.map(|o| o.value),
+        grant: grant?,
+        namespace_glob,
+        object_glob,
+        claimed: claimed.to_vec(),
+        used: Cell::new(false),
+    })
+}
