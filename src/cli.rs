@@ -48,6 +48,143 @@ pub enum Command {
     Run(RunArgs),
     /// List every check: id, default mode, and the rule it enforces
     Checks(ChecksArgs),
+    /// Check, bootstrap and verify exception files (for pull requests and presubmits)
+    #[command(subcommand)]
+    Exceptions(ExceptionsCommand),
+}
+
+const LINT_AFTER: &str = "\
+Every problem is reported in one run, each with file:line:column, the offending text and a
+hint. Errors: YAML syntax, unknown or misspelt fields, wrong types, unknown check ids, bad
+globs, a kind the check never reports, entries with neither or both of `jira`/`allow`, Jira
+values that are not keys or /browse/ URLs, `allow` without `approved-by`, `expires` that is not
+a date or has passed, a namespace claimed by two files, entries for namespaces their file does
+not claim, duplicate and shadowed entries, placeholders left by `suggest`.
+Warnings: tickets expiring within 30 days; with --against, entries matching no violation.
+
+Exit status: 0 clean (warnings allowed unless --deny-warnings), 1 problems found, 2 usage error.
+
+Presubmit:
+  vigil exceptions lint --format github --deny-warnings exceptions/";
+
+const SUGGEST_AFTER: &str = "\
+For every violation no exception covers, writes one entry per (check, object) into the file of
+the component that claims the namespace, with the violation as a comment and `jira: TODO`.
+Existing files are appended to: nothing is reordered and no comment is dropped. Namespaces no
+file claims go to a new unclaimed.yaml (never an existing file). `lint` rejects the TODOs until
+real tickets replace them. Use --stdout to only print what would be added.";
+
+const VERIFY_AFTER: &str = "\
+Asks Jira (GET /rest/api/2/issue/KEY?fields=status,resolution) about every ticket the exception
+files reference, a few at a time, and reports tickets that are closed or do not exist: fix the
+problem and delete the entry, or turn it into an `allow` with a reason.
+
+The token is read from the environment variable named by --token-env (sent as a Bearer token).
+Exit status: 0 every ticket open, 1 closed or missing tickets found, 2 Jira could not be asked
+(bad credentials, unreachable, timeouts).";
+
+#[derive(Debug, Subcommand)]
+pub enum ExceptionsCommand {
+    /// Check exception files: every problem, with file:line:column and a hint
+    #[command(after_long_help = LINT_AFTER)]
+    Lint(LintArgs),
+    /// Write `jira: TODO` entries for every violation no exception covers
+    #[command(after_long_help = SUGGEST_AFTER)]
+    Suggest(SuggestArgs),
+    /// Ask Jira whether every referenced ticket is still open
+    #[command(after_long_help = VERIFY_AFTER)]
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LintFormat {
+    /// rustc-style messages for people
+    Text,
+    /// One JSON document
+    Json,
+    /// GitHub Actions workflow annotations (::error file=...)
+    Github,
+}
+
+#[derive(Debug, Args)]
+pub struct LintArgs {
+    /// The exceptions directory
+    #[arg(value_name = "DIR", default_value = "exceptions")]
+    pub dir: PathBuf,
+
+    /// Output format
+    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
+    pub format: LintFormat,
+
+    /// Exit 1 on warnings too
+    #[arg(long)]
+    pub deny_warnings: bool,
+
+    /// Also list entries that match no violation in this state (as `run --from` takes; repeatable)
+    #[arg(long, value_name = "STATE")]
+    pub against: Vec<PathBuf>,
+
+    /// Judge expiry as if at this time (RFC 3339) [default: now]
+    #[arg(long, value_name = "RFC3339")]
+    pub now: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct SuggestArgs {
+    /// The state to judge (as `run --from` takes; repeatable)
+    #[arg(long = "from", value_name = "STATE", required = true)]
+    pub from: Vec<PathBuf>,
+
+    /// The exceptions directory to extend
+    #[arg(long, value_name = "DIR", default_value = "exceptions")]
+    pub exceptions: PathBuf,
+
+    /// The placeholder written as each entry's `jira:`
+    #[arg(long, value_name = "PLACEHOLDER", default_value = "TODO")]
+    pub jira: String,
+
+    /// Print the entries instead of writing them into the files
+    #[arg(long)]
+    pub stdout: bool,
+
+    /// Only namespaces whose whole name matches this regex
+    #[arg(long, value_name = "REGEX")]
+    pub namespace: Option<String>,
+
+    /// Cluster topology
+    #[arg(long, value_enum, default_value_t = TopologyMode::Auto)]
+    pub topology: TopologyMode,
+
+    /// Conventions to enforce [default: policy.yaml's profile, else generic]
+    #[arg(long, value_enum)]
+    pub profile: Option<Profile>,
+}
+
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The exceptions directory
+    #[arg(value_name = "DIR", default_value = "exceptions")]
+    pub dir: PathBuf,
+
+    /// Jira's base URL, e.g. https://issues.redhat.com
+    #[arg(long, value_name = "URL")]
+    pub jira_url: String,
+
+    /// The environment variable holding the API token
+    #[arg(long, value_name = "NAME", default_value = "JIRA_TOKEN")]
+    pub token_env: String,
+
+    /// Output format
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Text)]
+    pub output: Format,
+
+    /// Requests in flight at once
+    #[arg(long, value_name = "N", default_value_t = 8, value_parser = clap::value_parser!(u16).range(1..=64))]
+    pub concurrency: u16,
+
+    /// Seconds before a request is given up
+    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    pub timeout: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -25,7 +25,13 @@ pub struct Diagnostic {
     pub snippet: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hint: Option<String>,
+    /// A stable name for problems tools act on, e.g. `placeholder`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub code: Option<&'static str>,
 }
+
+/// The code of a `TODO` left by `vigil exceptions suggest`.
+pub const PLACEHOLDER_CODE: &str = "placeholder";
 
 impl Diagnostic {
     pub fn error(path: &Path, loc: Option<Location>, message: impl Into<String>) -> Self {
@@ -39,6 +45,7 @@ impl Diagnostic {
             message: message.into(),
             snippet: None,
             hint: None,
+            code: None,
         }
     }
 
@@ -157,6 +164,7 @@ mod tests {
             message: "unknown check id".into(),
             snippet: Some("ha/replica".into()),
             hint: Some("did you mean `ha/replicas`?".into()),
+            code: None,
         };
         assert_eq!(
             d.to_string(),

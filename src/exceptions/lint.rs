@@ -20,10 +20,11 @@ pub fn rules(ex: &Exceptions, today: Option<NaiveDate>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for f in &ex.files {
         if f.component.trim() == PLACEHOLDER {
-            out.push(
+            let mut d =
                 Diagnostic::error(&f.path, Some(f.component_at), "placeholder component name")
-                    .hint("name the Jira component that owns these namespaces"),
-            );
+                    .hint("name the Jira component that owns these namespaces");
+            d.code = Some(super::diagnostics::PLACEHOLDER_CODE);
+            out.push(d);
         }
     }
     for (i, e) in ex.entries.iter().enumerate() {

@@ -409,6 +409,7 @@ fn read_entry(
         }
     });
     let reason = f.string("reason", diags).map(|r| r.value);
+    let mut placeholder: Option<Diagnostic> = None;
     let approved_by = f.string("approved-by", diags);
     let jira = f.string("jira", diags);
     let allow = f.string("allow", diags);
@@ -429,6 +430,20 @@ fn read_entry(
             }
             None
         }
+        (Some(j), None) if j.value.trim() == PLACEHOLDER => {
+            // Kept as an entry (so `suggest` does not suggest it again), but
+            // reported as an error, so neither `lint` nor `run` accepts it.
+            placeholder = Some(
+                Diagnostic::at(path, j, "not a Jira key or issue URL")
+                    .hint("a placeholder left by `vigil exceptions suggest`: file a ticket and put its key here"),
+            );
+            Some(Grant::Ticket {
+                jira: PLACEHOLDER.to_owned(),
+                url: None,
+                reason: reason.clone(),
+                expires,
+            })
+        }
         (Some(j), None) => match parse_jira(&j.value) {
             Some((key, url)) => Some(Grant::Ticket {
                 jira: key,
@@ -437,12 +452,10 @@ fn read_entry(
                 expires,
             }),
             None => {
-                let d = Diagnostic::at(path, j, "not a Jira key or issue URL");
-                diags.push(if j.value.trim() == PLACEHOLDER {
-                    d.hint("a placeholder left by `vigil exceptions suggest`: file a ticket and put its key here")
-                } else {
-                    d.hint("write a key like `OCPBUGS-12345` or a URL like `https://issues.redhat.com/browse/OCPBUGS-12345`")
-                });
+                diags.push(
+                    Diagnostic::at(path, j, "not a Jira key or issue URL")
+                        .hint("write a key like `OCPBUGS-12345` or a URL like `https://issues.redhat.com/browse/OCPBUGS-12345`"),
+                );
                 None
             }
         },
@@ -487,6 +500,10 @@ fn read_entry(
     }
     if diags.len() > before {
         return None;
+    }
+    if let Some(mut d) = placeholder {
+        d.code = Some(super::diagnostics::PLACEHOLDER_CODE);
+        diags.push(d);
     }
     Some(Entry {
         file: path.to_owned(),

@@ -25,9 +25,11 @@
 
 pub mod diagnostics;
 pub mod lint;
-mod load;
+pub mod load;
 pub mod policy;
+pub mod suggest;
 pub mod tree;
+pub mod verify;
 
 use std::cell::Cell;
 use std::collections::HashMap;

@@ -1,35 +1,21 @@
-//! The pipeline behind each subcommand: sources -> model -> checks ->
-//! exceptions -> outcomes -> reports, and the exit status.
+//! `vigil run`: sources -> model -> checks -> exceptions -> outcomes ->
+//! reports, and the exit status.
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use chrono::{DateTime, Utc};
+use chrono::Utc;
 
-use crate::checks::{self, Profile};
-use crate::cli::{ChecksArgs, Command, Format, RunArgs};
+use super::exit;
+use crate::checks::Profile;
+use crate::cli::{Format, RunArgs};
 use crate::exceptions::{Diagnostic, Exceptions};
-use crate::model::{Cluster, Topology};
-use crate::outcomes::{self, Outcome, Scope};
+use crate::outcomes::{self, Outcome};
 use crate::reports::{self, MetaTest, RunReport, META_COLLECTED, META_EXCEPTIONS};
 use crate::sources;
 
-/// Exit statuses.
-pub mod exit {
-    pub const OK: u8 = 0;
-    pub const FAILED: u8 = 1;
-    pub const CONFIG: u8 = 2;
-}
-
-pub fn dispatch(command: Command) -> u8 {
-    match command {
-        Command::Run(args) => run(&args),
-        Command::Checks(args) => list_checks(&args),
-    }
-}
-
-fn eprint_diagnostics(diags: &[Diagnostic]) {
+pub(super) fn eprint_diagnostics(diags: &[Diagnostic]) {
     let mut err = anstream::stderr();
     for d in diags {
         let _ = writeln!(err, "{d}\n");
@@ -51,15 +37,12 @@ fn junit_dir(args: &RunArgs) -> Option<PathBuf> {
 pub fn run(args: &RunArgs) -> u8 {
     let started = Instant::now();
     let wall = Utc::now();
-    let now_flag: Option<DateTime<Utc>> = match &args.now {
-        None => None,
-        Some(s) => match DateTime::parse_from_rfc3339(s) {
-            Ok(t) => Some(t.with_timezone(&Utc)),
-            Err(e) => {
-                eprintln!("error: --now {s:?} is not an RFC 3339 time ({e}); write it like 2026-11-21T04:00:00Z");
-                return exit::CONFIG;
-            }
-        },
+    let now_flag = match super::parse_now(args.now.as_deref()) {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::CONFIG;
+        }
     };
     // Exception expiry is a matter of the calendar, not of the state's age.
     let today = now_flag.unwrap_or(wall).date_naive();
@@ -156,28 +139,20 @@ pub fn run(args: &RunArgs) -> u8 {
         },
     );
     if let (Some(loaded), Some(exceptions)) = (loaded, &exceptions) {
-        let mg_time = loaded.timestamp_files.iter().filter_map(|f| {
-            crate::model::time::parse_must_gather_timestamp(&std::fs::read_to_string(f).ok()?)
-        });
-        let mg_time = mg_time.max();
-        let cluster = Cluster::from_objects(loaded.objects);
-        if now_flag.is_none() {
-            if let Some(t) = mg_time {
-                now = (t, "must-gather timestamp");
-            } else if let Some(t) = cluster.newest_timestamp() {
-                now = (t, "newest timestamp in the state");
-            }
-        }
-        let topo = Topology::resolve(args.topology, &cluster);
-        let scope = Scope {
-            profile,
-            topology: &topo,
-            namespaces: ns_filter.as_ref(),
-            today,
-            now: now.0,
-        };
-        evaluation = Some(outcomes::evaluate(&cluster, exceptions, &scope));
-        topology = Some(topo);
+        let judged = super::judge(
+            loaded,
+            exceptions,
+            &super::Judging {
+                topology: args.topology,
+                profile,
+                namespaces: ns_filter.as_ref(),
+                now: now_flag,
+                today,
+            },
+        );
+        now = (judged.now, judged.now_source);
+        evaluation = Some(judged.evaluation);
+        topology = Some(judged.topology);
     }
 
     let mut report = RunReport {
@@ -222,67 +197,6 @@ pub fn run(args: &RunArgs) -> u8 {
     }
 }
 
-fn plural(n: usize, what: &str) -> String {
+pub(super) fn plural(n: usize, what: &str) -> String {
     format!("{n} {what}{}", if n == 1 { "" } else { "s" })
-}
-
-fn list_checks(args: &ChecksArgs) -> u8 {
-    let mut out = anstream::stdout();
-    let _ = match args.output {
-        Format::Json => {
-            let list: Vec<_> = checks::ALL
-                .iter()
-                .map(|c| {
-                    let i = c.info();
-                    serde_json::json!({
-                        "id": i.id,
-                        "monitor": i.monitor,
-                        "default_mode": i.default_mode,
-                        "multi_node": i.multi_node,
-                        "kinds": i.kinds,
-                        "test_name": format!("{} in ns/<namespace> should {}", i.subject, i.should),
-                        "rule": i.rule,
-                        "thresholds": i.thresholds.iter().map(|t| serde_json::json!({"name": t.name, "default": t.default, "help": t.help})).collect::<Vec<_>>(),
-                    })
-                })
-                .collect();
-            writeln!(
-                out,
-                "{}",
-                serde_json::to_string_pretty(&list).expect("serializes")
-            )
-        }
-        Format::Text => write_checks_text(&mut out),
-    };
-    exit::OK
-}
-
-fn write_checks_text(out: &mut dyn Write) -> std::io::Result<()> {
-    let bold = anstyle::Style::new().bold();
-    let dim = anstyle::Style::new().dimmed();
-    for c in checks::ALL {
-        let i = c.info();
-        let single = if i.multi_node {
-            ", passes on single-node clusters"
-        } else {
-            ""
-        };
-        writeln!(
-            out,
-            "{bold}{}{bold:#}  {dim}[{}] {}{single}{dim:#}",
-            i.id,
-            i.monitor.as_str(),
-            i.default_mode
-        )?;
-        writeln!(
-            out,
-            "    {} in ns/<namespace> should {}",
-            i.subject, i.should
-        )?;
-        writeln!(out, "    {}", i.rule)?;
-        for t in i.thresholds {
-            writeln!(out, "    threshold {} = {} ({})", t.name, t.default, t.help)?;
-        }
-    }
-    Ok(())
 }

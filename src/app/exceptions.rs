@@ -1,0 +1,374 @@
+//! `vigil exceptions lint|suggest|verify`.
+
+use std::io::Write;
+use std::path::Path;
+use std::time::Duration;
+
+use chrono::Utc;
+
+use super::{exit, judge, parse_now, Judging};
+use crate::checks::Profile;
+use crate::cli::{ExceptionsCommand, Format, LintArgs, LintFormat, SuggestArgs, VerifyArgs};
+use crate::exceptions::diagnostics::PLACEHOLDER_CODE;
+use crate::exceptions::verify::{self, Fatal, TicketState};
+use crate::exceptions::{lint, suggest, Diagnostic, Exceptions, Level};
+use crate::model::TopologyMode;
+use crate::sources;
+
+pub fn dispatch(cmd: ExceptionsCommand) -> u8 {
+    match cmd {
+        ExceptionsCommand::Lint(a) => run_lint(&a),
+        ExceptionsCommand::Suggest(a) => run_suggest(&a),
+        ExceptionsCommand::Verify(a) => run_verify(&a),
+    }
+}
+
+fn run_lint(args: &LintArgs) -> u8 {
+    let now = match parse_now(args.now.as_deref()) {
+        Ok(n) => n,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::CONFIG;
+        }
+    };
+    let today = now.unwrap_or_else(Utc::now).date_naive();
+    let (ex, mut diags) = Exceptions::read(&args.dir, true);
+    let Some(ex) = ex else {
+        super::run::eprint_diagnostics(&diags);
+        return exit::CONFIG;
+    };
+    diags.extend(lint::rules(&ex, Some(today)));
+    if !args.against.is_empty() {
+        let loaded = match sources::load_paths(&args.against) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("error: --against: {e}");
+                return exit::CONFIG;
+            }
+        };
+        let judged = judge(
+            loaded,
+            &ex,
+            &Judging {
+                topology: TopologyMode::Auto,
+                profile: ex.policy.profile.unwrap_or(Profile::Generic),
+                namespaces: None,
+                now,
+                today,
+            },
+        );
+        let state = args
+            .against
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ");
+        for s in &judged.evaluation.stale {
+            let at = ex
+                .entries
+                .iter()
+                .find(|e| e.file.display().to_string() == s.file && e.line == s.line)
+                .map(|e| e.at);
+            diags.push(
+                Diagnostic::error(Path::new(&s.file), at, format!("exception for {} matches no violation in {state}", s.check))
+                    .warning()
+                    .hint("the problem is gone there: delete the entry (or check its namespace and object)"),
+            );
+        }
+    }
+    diags.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
+    let errors = diags.iter().filter(|d| d.level == Level::Error).count();
+    let warnings = diags.len() - errors;
+    let mut out = anstream::stdout();
+    let _ = match args.format {
+        LintFormat::Text => write_lint_text(&mut out, &args.dir, &ex, &diags, errors, warnings),
+        LintFormat::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "errors": errors,
+                "warnings": warnings,
+                "diagnostics": diags,
+            }))
+            .expect("serializes")
+        ),
+        LintFormat::Github => write_github(&mut out, &diags),
+    };
+    if errors > 0 || (args.deny_warnings && warnings > 0) {
+        exit::FAILED
+    } else {
+        exit::OK
+    }
+}
+
+fn write_lint_text(
+    out: &mut dyn Write,
+    dir: &Path,
+    ex: &Exceptions,
+    diags: &[Diagnostic],
+    errors: usize,
+    warnings: usize,
+) -> std::io::Result<()> {
+    let red = anstyle::AnsiColor::Red.on_default().bold();
+    let yellow = anstyle::AnsiColor::Yellow.on_default().bold();
+    for d in diags {
+        let style = if d.level == Level::Error { red } else { yellow };
+        let text = d.to_string();
+        let (first, rest) = text.split_once('\n').unwrap_or((&text, ""));
+        let (label, msg) = first.split_once(": ").unwrap_or(("", first));
+        writeln!(out, "{style}{label}{style:#}: {msg}\n{rest}\n")?;
+    }
+    if diags.is_empty() {
+        writeln!(
+            out,
+            "{}: {} files, {} entries, no problems",
+            dir.display(),
+            ex.files.len(),
+            ex.entries.len()
+        )
+    } else {
+        writeln!(
+            out,
+            "{}: {errors} error{}, {warnings} warning{}",
+            dir.display(),
+            if errors == 1 { "" } else { "s" },
+            if warnings == 1 { "" } else { "s" }
+        )
+    }
+}
+
+/// GitHub workflow command escaping: data and property values.
+fn gh_escape(s: &str, property: bool) -> String {
+    let mut out = s
+        .replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A");
+    if property {
+        out = out.replace(':', "%3A").replace(',', "%2C");
+    }
+    out
+}
+
+fn write_github(out: &mut dyn Write, diags: &[Diagnostic]) -> std::io::Result<()> {
+    for d in diags {
+        let level = if d.level == Level::Error {
+            "error"
+        } else {
+            "warning"
+        };
+        let mut props = format!("file={}", gh_escape(&d.path.display().to_string(), true));
+        if let Some(l) = d.line {
+            props.push_str(&format!(",line={l}"));
+        }
+        if let Some(c) = d.column {
+            props.push_str(&format!(",col={c}"));
+        }
+        props.push_str(&format!(
+            ",title={}",
+            gh_escape("vigil exceptions lint", true)
+        ));
+        let mut msg = d.message.clone();
+        if let Some(s) = &d.snippet {
+            msg.push_str(&format!("\n  | {s}"));
+        }
+        if let Some(h) = &d.hint {
+            msg.push_str(&format!("\nhelp: {h}"));
+        }
+        writeln!(out, "::{level} {props}::{}", gh_escape(&msg, false))?;
+    }
+    Ok(())
+}
+
+fn run_suggest(args: &SuggestArgs) -> u8 {
+    let ns_filter = match args
+        .namespace
+        .as_deref()
+        .map(crate::outcomes::namespace_filter)
+    {
+        None => None,
+        Some(Ok(re)) => Some(re),
+        Some(Err(e)) => {
+            eprintln!("error: --namespace is not a valid regex:\n{e}");
+            return exit::CONFIG;
+        }
+    };
+    if !args.exceptions.exists() {
+        if let Err(e) = std::fs::create_dir_all(&args.exceptions) {
+            eprintln!("error: cannot create {}: {e}", args.exceptions.display());
+            return exit::CONFIG;
+        }
+        eprintln!("created {}", args.exceptions.display());
+    }
+    let (ex, diags) = Exceptions::read(&args.exceptions, true);
+    let blocking: Vec<Diagnostic> = diags
+        .into_iter()
+        .filter(|d| d.level == Level::Error && d.code != Some(PLACEHOLDER_CODE))
+        .collect();
+    let Some(ex) = ex.filter(|_| blocking.is_empty()) else {
+        super::run::eprint_diagnostics(&blocking);
+        eprintln!("error: fix these first (`vigil exceptions lint` lists them): a broken entry would be suggested again");
+        return exit::CONFIG;
+    };
+    let loaded = match sources::load_paths(&args.from) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::CONFIG;
+        }
+    };
+    let judged = judge(
+        loaded,
+        &ex,
+        &Judging {
+            topology: args.topology,
+            profile: args
+                .profile
+                .or(ex.policy.profile)
+                .unwrap_or(Profile::Generic),
+            namespaces: ns_filter.as_ref(),
+            now: None,
+            today: Utc::now().date_naive(),
+        },
+    );
+    let suggestions = suggest::suggestions(&judged.evaluation);
+    if suggestions.is_empty() {
+        println!("nothing to suggest: every violation is covered by an exception");
+        return exit::OK;
+    }
+    let edits = match suggest::plan(&ex, &args.exceptions, suggestions, &args.jira) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: cannot read an exceptions file: {e}");
+            return exit::CONFIG;
+        }
+    };
+    let mut out = anstream::stdout();
+    for edit in &edits {
+        if args.stdout {
+            let how = if edit.new { "new file" } else { "append" };
+            let _ = writeln!(
+                out,
+                "# ---- {} ({how})\n{}",
+                edit.path.display(),
+                edit.added
+            );
+            continue;
+        }
+        if let Err(e) = suggest::write(edit) {
+            eprintln!("error: cannot write {}: {e}", edit.path.display());
+            return exit::CONFIG;
+        }
+        let _ = writeln!(
+            out,
+            "{}: {} {} entr{}",
+            edit.path.display(),
+            if edit.new { "created with" } else { "appended" },
+            edit.entries.len(),
+            if edit.entries.len() == 1 { "y" } else { "ies" }
+        );
+    }
+    if !args.stdout {
+        let _ = writeln!(
+            out,
+            "next: file a ticket per entry, replace each `jira: {}` with its key, then run `vigil exceptions lint`",
+            args.jira
+        );
+    }
+    exit::OK
+}
+
+fn run_verify(args: &VerifyArgs) -> u8 {
+    let (ex, diags) = Exceptions::read(&args.dir, true);
+    let Some(ex) = ex else {
+        super::run::eprint_diagnostics(&diags);
+        return exit::CONFIG;
+    };
+    let problems = diags.iter().filter(|d| d.level == Level::Error).count();
+    if problems > 0 {
+        eprintln!(
+            "warning: {problems} problem(s) in {} (see `vigil exceptions lint`); verifying the entries that could be read",
+            args.dir.display()
+        );
+    }
+    let token = std::env::var(&args.token_env)
+        .ok()
+        .filter(|t| !t.is_empty());
+    if token.is_none() {
+        eprintln!(
+            "warning: ${} is not set; asking Jira anonymously",
+            args.token_env
+        );
+    }
+    let tickets = verify::referenced(&ex);
+    let total = tickets.len();
+    let results = match verify::verify(
+        &args.jira_url,
+        token.as_deref(),
+        tickets,
+        usize::from(args.concurrency),
+        Duration::from_secs(args.timeout),
+    ) {
+        Ok(r) => r,
+        Err(Fatal::Unauthorized { status, key }) => {
+            eprintln!(
+                "error: Jira refused the request for {key} (HTTP {status}): check the token in ${}",
+                args.token_env
+            );
+            return exit::CONFIG;
+        }
+    };
+    let bad: Vec<_> = results
+        .iter()
+        .filter(|t| matches!(t.state, TicketState::Closed { .. } | TicketState::Missing))
+        .collect();
+    let unknown: Vec<_> = results
+        .iter()
+        .filter(|t| matches!(t.state, TicketState::Unknown { .. }))
+        .collect();
+    let mut out = anstream::stdout();
+    let _ = match args.output {
+        Format::Json => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&serde_json::json!({
+                "tickets": results,
+                "closed_or_missing": bad.len(),
+                "unverified": unknown.len(),
+            }))
+            .expect("serializes")
+        ),
+        Format::Text => {
+            for t in &results {
+                let line = match &t.state {
+                    TicketState::Open { .. } => continue,
+                    TicketState::Closed { status, resolution } => format!(
+                        "{} is closed ({status}{}): fix the problem and delete the entry, or make it an `allow`",
+                        t.key,
+                        resolution.as_ref().map(|r| format!(", {r}")).unwrap_or_default()
+                    ),
+                    TicketState::Missing => format!("{} does not exist: a typo?", t.key),
+                    TicketState::Unknown { error } => format!("{} could not be checked: {error}", t.key),
+                };
+                let _ = writeln!(
+                    out,
+                    "{line}\n    referenced at {}",
+                    t.referenced_at.join(", ")
+                );
+            }
+            writeln!(
+                out,
+                "{total} tickets: {} open, {} closed or missing, {} not checked",
+                total - bad.len() - unknown.len(),
+                bad.len(),
+                unknown.len()
+            )
+        }
+    };
+    if !bad.is_empty() {
+        exit::FAILED
+    } else if !unknown.is_empty() {
+        exit::CONFIG
+    } else {
+        exit::OK
+    }
+}

@@ -1,0 +1,488 @@
+//! `vigil exceptions lint|suggest|verify` through the real binary.
+
+mod common;
+
+use common::*;
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::Path;
+use std::time::Duration;
+
+fn write(dir: &Path, name: &str, text: &str) {
+    std::fs::write(dir.join(name), text).unwrap();
+}
+
+const BAD: &str = "component: Console
+namespaces: [openshift-console]
+exceptions:
+  - check: ha/replica
+    namespace: openshift-console
+    object: Deployment/downloads
+    jira: OCPBUGS-12345
+  - check: ha/probes
+    namespace: openshift-console
+    jira: https://issues.example.com/OCPBUGS-1
+    reasn: typo
+";
+
+#[test]
+fn lint_text_reports_every_problem_with_place_and_hint() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "console.yaml", BAD);
+    let out = vigil(&[
+        "exceptions",
+        "lint",
+        d.path().to_str().unwrap(),
+        "--now",
+        NOW,
+    ]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out).replace(d.path().to_str().unwrap(), "DIR");
+    assert_eq!(
+        text,
+        "\
+error: unknown check id `ha/replica`
+  --> DIR/console.yaml:4:12
+   | ha/replica
+   = help: did you mean `ha/replicas`?
+
+error: not a Jira key or issue URL
+  --> DIR/console.yaml:10:11
+   | https://issues.example.com/OCPBUGS-1
+   = help: write a key like `OCPBUGS-12345` or a URL like `https://issues.redhat.com/browse/OCPBUGS-12345`
+
+error: unknown field `reasn` in an exception entry
+  --> DIR/console.yaml:11:5
+   | reasn
+   = help: did you mean `reason`?
+
+DIR: 3 errors, 0 warnings
+"
+    );
+}
+
+#[test]
+fn lint_github_and_json_formats() {
+    let d = tempfile::tempdir().unwrap();
+    write(d.path(), "console.yaml", BAD);
+    let dir = d.path().to_str().unwrap();
+    let gh = stdout(&vigil(&[
+        "exceptions",
+        "lint",
+        dir,
+        "--format",
+        "github",
+        "--now",
+        NOW,
+    ]));
+    let first = gh.lines().next().unwrap().replace(dir, "DIR");
+    assert_eq!(
+        first,
+        "::error file=DIR/console.yaml,line=4,col=12,title=vigil exceptions lint::unknown check id `ha/replica`%0A  | ha/replica%0Ahelp: did you mean `ha/replicas`?"
+    );
+    assert_eq!(gh.lines().count(), 3);
+    let json: serde_json::Value = serde_json::from_str(&stdout(&vigil(&[
+        "exceptions",
+        "lint",
+        dir,
+        "--format",
+        "json",
+        "--now",
+        NOW,
+    ])))
+    .unwrap();
+    assert_eq!(json["errors"], 3);
+    assert_eq!(json["diagnostics"][0]["line"], 4);
+    assert_eq!(json["diagnostics"][0]["column"], 12);
+    assert_eq!(json["diagnostics"][0]["level"], "error");
+}
+
+#[test]
+fn lint_warnings_and_deny_warnings() {
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "billing.yaml",
+        "component: Billing\nnamespaces: [billing]\nexceptions:\n  - check: ha/replicas\n    object: Deployment/invoicer\n    jira: BILL-1\n    expires: 2026-12-10\n  - check: ha/probes\n    object: Deployment/gone\n    jira: BILL-2\n",
+    );
+    let dir = d.path().to_str().unwrap();
+    let out = vigil(&[
+        "exceptions",
+        "lint",
+        dir,
+        "--now",
+        NOW,
+        "--against",
+        "testdata/states/ha-cluster",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "warnings alone pass");
+    let text = stdout(&out);
+    assert!(
+        text.contains("warning: exception BILL-1 expires in 19 days (2026-12-10)"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "warning: exception for ha/probes matches no violation in testdata/states/ha-cluster"
+        ),
+        "{text}"
+    );
+    assert!(
+        !text.contains("BILL-1 matches no violation"),
+        "the invoicer entry matches"
+    );
+    assert!(text.ends_with(": 0 errors, 2 warnings\n"), "{text}");
+    let denied = vigil(&["exceptions", "lint", dir, "--now", NOW, "--deny-warnings"]);
+    assert_eq!(denied.status.code(), Some(1));
+}
+
+#[test]
+fn lint_clean_directory() {
+    let out = vigil(&["exceptions", "lint", "exceptions"]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    assert_eq!(
+        stdout(&out),
+        "exceptions: 1 files, 0 entries, no problems\n"
+    );
+    let missing = vigil(&["exceptions", "lint", "no-such-dir"]);
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(stderr(&missing).contains("exceptions directory not found"));
+}
+
+fn sippy(args: &[&str]) -> Vec<(String, &'static str)> {
+    let junit = tempfile::tempdir().unwrap();
+    let mut all = args.to_vec();
+    let j = junit.path().to_str().unwrap().to_owned();
+    all.extend(["--junit-dir", &j, "--now", NOW]);
+    let out = vigil(&all);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+    let xml = std::fs::read_to_string(junit_file(junit.path())).unwrap();
+    sippy_outcomes(&parse_junit(&xml)[0])
+}
+
+/// suggest -> file tickets -> lint clean -> run flakes where it failed.
+#[test]
+fn suggest_round_trip() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().to_str().unwrap();
+    let payments = "# Payments team; ask in #payments\ncomponent: Payments\nnamespaces: [payments]   # one namespace\nexceptions: []\n";
+    write(d.path(), "payments.yaml", payments);
+    let state = "testdata/states/ha-cluster";
+
+    let before = sippy(&["run", "--from", state, "--exceptions", dir]);
+    let failing_before = before.iter().filter(|(_, o)| *o == "fail").count();
+    assert!(failing_before > 0);
+
+    // --stdout changes nothing.
+    let preview = vigil(&[
+        "exceptions",
+        "suggest",
+        "--from",
+        state,
+        "--exceptions",
+        dir,
+        "--stdout",
+    ]);
+    assert_eq!(preview.status.code(), Some(0));
+    assert!(stdout(&preview).contains("(append)"));
+    assert_eq!(
+        std::fs::read_to_string(d.path().join("payments.yaml")).unwrap(),
+        payments
+    );
+    assert!(!d.path().join("unclaimed.yaml").exists());
+
+    let out = vigil(&[
+        "exceptions",
+        "suggest",
+        "--from",
+        state,
+        "--exceptions",
+        dir,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    let edited = std::fs::read_to_string(d.path().join("payments.yaml")).unwrap();
+    assert!(edited.starts_with("# Payments team; ask in #payments\ncomponent: Payments\nnamespaces: [payments]   # one namespace\nexceptions:\n"), "{edited}");
+    assert!(
+        edited.contains("  # Deployment/api: strategy.type=Recreate"),
+        "{edited}"
+    );
+    assert!(d.path().join("unclaimed.yaml").exists());
+
+    // The placeholders are rejected until tickets replace them...
+    let lint = vigil(&["exceptions", "lint", dir, "--now", NOW]);
+    assert_eq!(lint.status.code(), Some(1));
+    assert!(stdout(&lint).contains("a placeholder left by `vigil exceptions suggest`"));
+    // ...and a second suggest adds nothing new.
+    let again = vigil(&[
+        "exceptions",
+        "suggest",
+        "--from",
+        state,
+        "--exceptions",
+        dir,
+    ]);
+    assert_eq!(
+        stdout(&again),
+        "nothing to suggest: every violation is covered by an exception\n"
+    );
+
+    // File the tickets.
+    let mut n = 100;
+    for f in ["payments.yaml", "unclaimed.yaml"] {
+        let p = d.path().join(f);
+        let text = std::fs::read_to_string(&p).unwrap();
+        let mut filled = String::new();
+        for line in text.lines() {
+            if line.trim() == "jira: TODO" {
+                n += 1;
+                filled.push_str(&line.replace("TODO", &format!("OPS-{n}")));
+            } else if line == "component: TODO" {
+                filled.push_str("component: Everything Else");
+            } else {
+                filled.push_str(line);
+            }
+            filled.push('\n');
+        }
+        std::fs::write(&p, filled).unwrap();
+    }
+    let lint = vigil(&["exceptions", "lint", dir, "--now", NOW]);
+    assert_eq!(lint.status.code(), Some(0), "{}", stdout(&lint));
+
+    let after = sippy(&["run", "--from", state, "--exceptions", dir]);
+    assert_eq!(after.len(), before.len());
+    // Only namespaces that had violations were claimed by the new file.
+    let strip = |n: &str| {
+        regex::Regex::new(r#"\[Jira:"[^"]*"\]"#)
+            .unwrap()
+            .replace(n, "")
+            .into_owned()
+    };
+    assert!(after
+        .iter()
+        .any(|(n, _)| n.contains("[Jira:\"Everything Else\"] workloads in ns/catalog")));
+    for ((name, was), (name2, now)) in before.iter().zip(&after) {
+        assert_eq!(strip(name), strip(name2));
+        let want = if *was == "fail" { "flake" } else { was };
+        assert_eq!(*now, want, "{name}");
+    }
+}
+
+#[test]
+fn suggest_never_overwrites_an_existing_file() {
+    let d = tempfile::tempdir().unwrap();
+    let dir = d.path().to_str().unwrap();
+    let mine = "component: Mine\nnamespaces: [other]\n";
+    write(d.path(), "unclaimed.yaml", mine);
+    let out = vigil(&[
+        "exceptions",
+        "suggest",
+        "--from",
+        "testdata/states/single-node",
+        "--exceptions",
+        dir,
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert_eq!(
+        std::fs::read_to_string(d.path().join("unclaimed.yaml")).unwrap(),
+        mine
+    );
+    let created = std::fs::read_to_string(d.path().join("unclaimed-2.yaml")).unwrap();
+    assert!(created.contains("namespaces: [demo]"), "{created}");
+}
+
+/// A local server that answers like Jira's REST API.
+fn fake_jira() -> String {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(64) {
+            let Ok(mut stream) = stream else { continue };
+            std::thread::spawn(move || {
+                let mut reader = BufReader::new(stream.try_clone().unwrap());
+                let mut request_line = String::new();
+                reader.read_line(&mut request_line).unwrap();
+                let mut auth = String::new();
+                loop {
+                    let mut h = String::new();
+                    reader.read_line(&mut h).unwrap();
+                    if h.trim().is_empty() {
+                        break;
+                    }
+                    if let Some(v) = h
+                        .strip_prefix("authorization: ")
+                        .or_else(|| h.strip_prefix("Authorization: "))
+                    {
+                        auth = v.trim().to_owned();
+                    }
+                }
+                let path = request_line.split_whitespace().nth(1).unwrap_or("");
+                let key = path
+                    .strip_prefix("/rest/api/2/issue/")
+                    .and_then(|r| r.split('?').next())
+                    .unwrap_or("");
+                assert!(path.ends_with("?fields=status,resolution"), "{path}");
+                let (status, body) = if auth != "Bearer s3cret" {
+                    (
+                        401,
+                        r#"{"errorMessages":["You are not authenticated."]}"#.to_owned(),
+                    )
+                } else if key.starts_with("OPEN") {
+                    (
+                        200,
+                        format!(
+                            r#"{{"key":"{key}","fields":{{"status":{{"name":"In Progress","statusCategory":{{"key":"indeterminate"}}}},"resolution":null}}}}"#
+                        ),
+                    )
+                } else if key.starts_with("DONE") {
+                    (
+                        200,
+                        format!(
+                            r#"{{"key":"{key}","fields":{{"status":{{"name":"Closed","statusCategory":{{"key":"done"}}}},"resolution":{{"name":"Done"}}}}}}"#
+                        ),
+                    )
+                } else if key.starts_with("SLOW") {
+                    std::thread::sleep(Duration::from_secs(4));
+                    (200, "{}".to_owned())
+                } else {
+                    (
+                        404,
+                        r#"{"errorMessages":["Issue Does Not Exist"],"errors":{}}"#.to_owned(),
+                    )
+                };
+                let reason = match status {
+                    200 => "OK",
+                    401 => "Unauthorized",
+                    _ => "Not Found",
+                };
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 {status} {reason}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                    body.len()
+                );
+            });
+        }
+    });
+    format!("http://{addr}")
+}
+
+fn verify_dir(keys: &[&str]) -> tempfile::TempDir {
+    let d = tempfile::tempdir().unwrap();
+    let mut text = "component: Team\nnamespaces: [ns]\nexceptions:\n".to_owned();
+    for (i, k) in keys.iter().enumerate() {
+        text.push_str(&format!(
+            "  - check: ha/replicas\n    object: Deployment/d{i}\n    jira: {k}\n"
+        ));
+    }
+    write(d.path(), "team.yaml", &text);
+    d
+}
+
+fn verify(dir: &Path, url: &str, token: Option<&str>, extra: &[&str]) -> std::process::Output {
+    let mut cmd = std::process::Command::new(BIN);
+    cmd.args([
+        "exceptions",
+        "verify",
+        dir.to_str().unwrap(),
+        "--jira-url",
+        url,
+    ])
+    .args(extra)
+    .env("NO_COLOR", "1")
+    .env_remove("JIRA_TOKEN");
+    if let Some(t) = token {
+        cmd.env("JIRA_TOKEN", t);
+    }
+    cmd.output().unwrap()
+}
+
+#[test]
+fn verify_reports_closed_and_missing_tickets() {
+    let url = fake_jira();
+    let d = verify_dir(&["OPEN-1", "DONE-2", "GONE-3", "OPEN-4"]);
+    let out = verify(d.path(), &url, Some("s3cret"), &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out).replace(d.path().to_str().unwrap(), "DIR");
+    assert_eq!(
+        text,
+        "\
+DONE-2 is closed (Closed, Done): fix the problem and delete the entry, or make it an `allow`
+    referenced at DIR/team.yaml:7
+GONE-3 does not exist: a typo?
+    referenced at DIR/team.yaml:10
+4 tickets: 2 open, 2 closed or missing, 0 not checked
+"
+    );
+    let json: serde_json::Value = serde_json::from_str(&stdout(&verify(
+        d.path(),
+        &url,
+        Some("s3cret"),
+        &["-o", "json"],
+    )))
+    .unwrap();
+    assert_eq!(json["closed_or_missing"], 2);
+    assert_eq!(json["tickets"][0]["key"], "DONE-2");
+    assert_eq!(json["tickets"][0]["state"], "closed");
+
+    let all_open = verify_dir(&["OPEN-1", "OPEN-2"]);
+    assert_eq!(
+        verify(all_open.path(), &url, Some("s3cret"), &[])
+            .status
+            .code(),
+        Some(0)
+    );
+}
+
+#[test]
+fn verify_bad_token_and_slow_jira() {
+    let url = fake_jira();
+    let d = verify_dir(&["OPEN-1"]);
+    let out = verify(d.path(), &url, Some("wrong"), &[]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr(&out).contains(
+            "Jira refused the request for OPEN-1 (HTTP 401): check the token in $JIRA_TOKEN"
+        ),
+        "{}",
+        stderr(&out)
+    );
+    let anonymous = verify(d.path(), &url, None, &[]);
+    assert!(stderr(&anonymous).contains("$JIRA_TOKEN is not set"));
+
+    let slow = verify_dir(&["SLOW-1", "OPEN-2"]);
+    let started = std::time::Instant::now();
+    let out = verify(slow.path(), &url, Some("s3cret"), &["--timeout", "1"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stdout(&out));
+    assert!(
+        started.elapsed() < Duration::from_secs(4),
+        "the timeout is honoured"
+    );
+    let text = stdout(&out);
+    assert!(text.contains("SLOW-1 could not be checked: "), "{text}");
+    assert!(
+        text.contains("2 tickets: 1 open, 0 closed or missing, 1 not checked"),
+        "{text}"
+    );
+}
+
+#[test]
+fn verify_unreachable_jira() {
+    let d = verify_dir(&["OPEN-1"]);
+    // A port nothing listens on.
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let out = verify(
+        d.path(),
+        &format!("http://127.0.0.1:{port}"),
+        Some("s3cret"),
+        &["--timeout", "2"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stdout(&out).contains("OPEN-1 could not be checked"),
+        "{}",
+        stdout(&out)
+    );
+}
