@@ -196,7 +196,7 @@ impl Exceptions {
 }
 
 /// The fields of a mapping node, checked against the names it may have.
-struct Fields<'a> {
+pub(super) struct Fields<'a> {
     path: &'a Path,
     at: Location,
     map: &'a [(Spanned<String>, Spanned<Node>)],
@@ -204,7 +204,7 @@ struct Fields<'a> {
 
 impl<'a> Fields<'a> {
     /// Reports a node that is not a mapping, and every unknown key.
-    fn new(
+    pub(super) fn new(
         path: &'a Path,
         node: &'a Spanned<Node>,
         what: &str,
@@ -240,7 +240,7 @@ impl<'a> Fields<'a> {
         })
     }
 
-    fn get(&self, name: &str) -> Option<&'a Spanned<Node>> {
+    pub(super) fn get(&self, name: &str) -> Option<&'a Spanned<Node>> {
         self.map
             .iter()
             .find(|(k, _)| k.value == name)
@@ -249,7 +249,11 @@ impl<'a> Fields<'a> {
 
     /// A string field. Numbers and booleans are refused: YAML turns `no`,
     /// `1.10` and dates into other types, and a silent conversion would hide it.
-    fn string(&self, name: &str, diags: &mut Vec<Diagnostic>) -> Option<Spanned<String>> {
+    pub(super) fn string(
+        &self,
+        name: &str,
+        diags: &mut Vec<Diagnostic>,
+    ) -> Option<Spanned<String>> {
         let v = self.get(name)?;
         match &v.value {
             Node::Scalar(serde_json::Value::String(s)) => {

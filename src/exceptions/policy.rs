@@ -13,23 +13,14 @@
 use std::collections::HashMap;
 use std::path::Path;
 
-use serde::Deserialize;
 use serde_saphyr::Spanned;
 
 use super::diagnostics::{from_yaml_error, Diagnostic};
+use super::load::Fields;
+use super::tree::{self, Node};
 use crate::checks::{self, Mode, Profile};
 
 pub const POLICY_FILE: &str = "policy.yaml";
-
-/// One check's settings, under its id in `checks:`.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawCheckPolicy {
-    #[serde(default)]
-    mode: Option<Mode>,
-    #[serde(default)]
-    thresholds: HashMap<String, i64>,
-}
 
 /// The effective policy, defaults applied.
 #[derive(Debug, Clone, Default)]
@@ -62,50 +53,6 @@ impl Policy {
     }
 }
 
-/// The file as written: a map of check id to settings, order kept.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawPolicyDoc {
-    #[serde(default)]
-    profile: Option<Profile>,
-    #[serde(default)]
-    checks: Option<Spanned<indexmap_lite::SpannedMap<RawCheckPolicy>>>,
-}
-
-mod indexmap_lite {
-    //! A YAML map whose keys keep their source positions.
-    use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
-    use serde_saphyr::Spanned;
-    use std::fmt;
-    use std::marker::PhantomData;
-
-    #[derive(Debug)]
-    pub struct SpannedMap<V>(pub Vec<(Spanned<String>, V)>);
-
-    impl<'de, V: Deserialize<'de>> Deserialize<'de> for SpannedMap<V> {
-        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-            struct Vis<V>(PhantomData<V>);
-            impl<'de, V: Deserialize<'de>> Visitor<'de> for Vis<V> {
-                type Value = SpannedMap<V>;
-                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-                    f.write_str("a map of check ids to settings")
-                }
-                fn visit_unit<E>(self) -> Result<Self::Value, E> {
-                    Ok(SpannedMap(Vec::new()))
-                }
-                fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
-                    let mut out = Vec::new();
-                    while let Some(k) = m.next_key::<Spanned<String>>()? {
-                        out.push((k, m.next_value()?));
-                    }
-                    Ok(SpannedMap(out))
-                }
-            }
-            d.deserialize_map(Vis(PhantomData))
-        }
-    }
-}
-
 /// Reads `path` if it exists. Problems are appended to `diags`; what could be
 /// read is still returned so that every problem is reported in one run.
 pub fn load(path: &Path, diags: &mut Vec<Diagnostic>) -> Policy {
@@ -118,21 +65,47 @@ pub fn load(path: &Path, diags: &mut Vec<Diagnostic>) -> Policy {
             return policy;
         }
     };
-    let raw: RawPolicyDoc = match serde_saphyr::from_str::<Option<RawPolicyDoc>>(&text) {
-        Ok(Some(r)) => r,
+    let doc = match tree::parse(&text) {
+        Ok(Some(d)) => d,
         Ok(None) => return policy,
         Err(e) => {
             diags.push(from_yaml_error(path, &e));
             return policy;
         }
     };
-    policy.profile = raw.profile;
-    let Some(checks_map) = raw.checks else {
+    let Some(fields) = Fields::new(path, &doc, "the policy file", &["profile", "checks"], diags)
+    else {
         return policy;
     };
-    for (id, settings) in checks_map.value.0 {
+    if let Some(p) = fields.string("profile", diags) {
+        match p.value.as_str() {
+            "generic" => policy.profile = Some(Profile::Generic),
+            "openshift" => policy.profile = Some(Profile::Openshift),
+            other => diags.push(
+                Diagnostic::at(path, &p, format!("unknown profile `{other}`"))
+                    .hint("the profiles are: generic, openshift"),
+            ),
+        }
+    }
+    let checks_map: &[(Spanned<String>, Spanned<Node>)] =
+        match fields.get("checks").map(|n| &n.value) {
+            None | Some(Node::Scalar(serde_json::Value::Null)) => &[],
+            Some(Node::Map(m)) => m,
+            Some(other) => {
+                diags.push(Diagnostic::error(
+                    path,
+                    fields.get("checks").map(|n| n.referenced),
+                    format!(
+                        "`checks` must map check ids to settings, found {}",
+                        other.describe()
+                    ),
+                ));
+                &[]
+            }
+        };
+    for (id, settings) in checks_map {
         let Some(check) = checks::find(&id.value) else {
-            let mut d = Diagnostic::at(path, &id, format!("unknown check id `{}`", id.value));
+            let mut d = Diagnostic::at(path, id, format!("unknown check id `{}`", id.value));
             d = match checks::closest(&id.value) {
                 Some(c) => d.hint(format!("did you mean `{c}`?")),
                 None => d.hint("`vigil checks` lists every check id"),
@@ -141,32 +114,61 @@ pub fn load(path: &Path, diags: &mut Vec<Diagnostic>) -> Policy {
             continue;
         };
         let info = check.info();
-        if let Some(mode) = settings.mode {
-            policy.modes.insert(info.id, mode);
+        let Some(f) = Fields::new(
+            path,
+            settings,
+            "check settings",
+            &["mode", "thresholds"],
+            diags,
+        ) else {
+            continue;
+        };
+        if let Some(m) = f.string("mode", diags) {
+            match m.value.as_str() {
+                "blocking" => {
+                    policy.modes.insert(info.id, Mode::Blocking);
+                }
+                "informing" => {
+                    policy.modes.insert(info.id, Mode::Informing);
+                }
+                other => diags.push(
+                    Diagnostic::at(path, &m, format!("unknown mode `{other}`"))
+                        .hint("the modes are: blocking, informing"),
+                ),
+            }
         }
-        let mut names: Vec<_> = settings.thresholds.into_iter().collect();
-        names.sort();
-        for (name, value) in names {
-            match info.thresholds.iter().find(|t| t.name == name) {
-                Some(t) => {
-                    policy.thresholds.insert((info.id, t.name), value);
+        let Some(thresholds) = f.get("thresholds") else {
+            continue;
+        };
+        let known: Vec<&str> = info.thresholds.iter().map(|t| t.name).collect();
+        let Some(tf) = Fields::new(
+            path,
+            thresholds,
+            &format!("{}'s thresholds", info.id),
+            &known,
+            diags,
+        ) else {
+            continue;
+        };
+        for t in info.thresholds {
+            let Some(v) = tf.get(t.name) else { continue };
+            match &v.value {
+                Node::Scalar(serde_json::Value::Number(n))
+                    if n.as_i64().is_some_and(|n| n >= 0) =>
+                {
+                    policy
+                        .thresholds
+                        .insert((info.id, t.name), n.as_i64().unwrap_or(t.default));
                 }
-                None => {
-                    let known: Vec<_> = info.thresholds.iter().map(|t| t.name).collect();
-                    let hint = if known.is_empty() {
-                        format!("{} has no thresholds", info.id)
-                    } else {
-                        format!("{} has thresholds: {}", info.id, known.join(", "))
-                    };
-                    diags.push(
-                        Diagnostic::at(
-                            path,
-                            &id,
-                            format!("unknown threshold `{name}` for {}", info.id),
-                        )
-                        .hint(hint),
-                    );
-                }
+                other => diags.push(Diagnostic::error(
+                    path,
+                    Some(v.referenced),
+                    format!(
+                        "threshold `{}` must be a whole number >= 0, found {}",
+                        t.name,
+                        other.describe()
+                    ),
+                )),
             }
         }
     }
@@ -215,6 +217,25 @@ mod tests {
     }
 
     #[test]
+    fn every_problem_in_one_pass() {
+        let (_, d) = load_str("profile: openshfit\nchecks:\n  ha/probe: {mode: informing}\n  ha/probes: {mood: informing, mode: sometimes}\nextra: 1\n");
+        let got: Vec<_> = d
+            .iter()
+            .map(|d| (d.line.unwrap(), d.message.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (5, "unknown field `extra` in the policy file"),
+                (1, "unknown profile `openshfit`"),
+                (3, "unknown check id `ha/probe`"),
+                (4, "unknown field `mood` in check settings"),
+                (4, "unknown mode `sometimes`"),
+            ]
+        );
+    }
+
+    #[test]
     fn unknown_field_and_bad_mode() {
         let (_, d) = load_str("checks:\n  ha/probes:\n    mood: informing\n");
         assert_eq!(d.len(), 1);
@@ -228,6 +249,18 @@ mod tests {
     #[test]
     fn unknown_threshold() {
         let (_, d) = load_str("checks:\n  ha/replicas:\n    thresholds: {min: 3}\n");
-        assert_eq!(d[0].message, "unknown threshold `min` for ha/replicas");
+        assert_eq!(
+            d[0].message,
+            "unknown field `min` in ha/replicas's thresholds"
+        );
+        let (p, d) = load_str(
+            "checks:\n  health/restarts:\n    thresholds: {flake-at: 3, fail-above: many}\n",
+        );
+        assert_eq!(p.threshold("health/restarts", "flake-at"), 3);
+        assert_eq!(
+            d[0].message,
+            "threshold `fail-above` must be a whole number >= 0, found a string"
+        );
+        assert_eq!(d[0].line, Some(3));
     }
 }
