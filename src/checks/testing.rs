@@ -7,7 +7,7 @@ use crate::sources::decode::Doc;
 
 pub fn cluster(yaml: &str) -> Cluster {
     let docs: Vec<Doc> = serde_saphyr::from_multiple(yaml).expect("test YAML parses");
-    Cluster::from_objects(docs.into_iter().flat_map(|d| d.0).collect())
+    Cluster::from_objects(docs.into_iter().flat_map(|d| d.objects).collect())
 }
 
 pub fn run_with(

@@ -270,7 +270,7 @@ mod tests {
     use crate::sources::decode::Doc;
 
     fn cluster(json: &str) -> Cluster {
-        Cluster::from_objects(serde_json::from_str::<Doc>(json).unwrap().0)
+        Cluster::from_objects(serde_json::from_str::<Doc>(json).unwrap().objects)
     }
 
     const BASE: &str = r#"{"items":[

@@ -13,17 +13,143 @@ use serde::de::{
 use serde::{Deserialize, Deserializer};
 use std::fmt;
 
+use super::snapshot::{CollectionInfo, HEADER_KEY};
 use crate::model::objects::*;
 
-/// What one document held: the objects vigil reads, in order.
+/// What one document held: the objects vigil reads, in order, and the
+/// header of a vigil snapshot.
 #[derive(Debug, Default)]
-pub struct Doc(pub Vec<Object>);
+pub struct Doc {
+    pub objects: Vec<Object>,
+    pub snapshot: Option<CollectionInfo>,
+}
 
 impl<'de> Deserialize<'de> for Doc {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let mut out = Vec::new();
-        d.deserialize_any(ObjectVisitor { out: &mut out })?;
-        Ok(Doc(out))
+        let mut doc = Doc::default();
+        d.deserialize_any(ObjectVisitor {
+            out: &mut doc.objects,
+            snapshot: Some(&mut doc.snapshot),
+        })?;
+        Ok(doc)
+    }
+}
+
+/// One page of an API list response: its objects and the `continue` token.
+#[derive(Debug, Default)]
+pub struct ListPage {
+    pub objects: Vec<Object>,
+    pub continue_token: Option<String>,
+}
+
+/// Decodes one page of `GET <collection>?limit=N`. API list items carry no
+/// `kind` (kubectl adds it when printing), so the caller says what they are.
+pub fn parse_page(kind: &'static str, text: &str) -> serde_json::Result<ListPage> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let page = PageSeed { kind }.deserialize(&mut de)?;
+    de.end()?;
+    Ok(page)
+}
+
+struct PageSeed {
+    kind: &'static str,
+}
+
+impl<'de> DeserializeSeed<'de> for PageSeed {
+    type Value = ListPage;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<ListPage, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for PageSeed {
+    type Value = ListPage;
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a Kubernetes list response")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<ListPage, A::Error> {
+        #[derive(Deserialize)]
+        struct ListMeta {
+            #[serde(default, rename = "continue")]
+            continue_token: Option<String>,
+        }
+        let mut page = ListPage::default();
+        while let Some(key) = map.next_key::<String>()? {
+            match key.as_str() {
+                "items" => map.next_value_seed(KindedItems {
+                    kind: self.kind,
+                    out: &mut page.objects,
+                })?,
+                "metadata" => {
+                    let meta: ListMeta = map.next_value()?;
+                    page.continue_token = meta.continue_token.filter(|c| !c.is_empty());
+                }
+                _ => {
+                    map.next_value::<IgnoredAny>()?;
+                }
+            }
+        }
+        Ok(page)
+    }
+}
+
+/// A list whose items are all of one known kind.
+struct KindedItems<'a> {
+    kind: &'static str,
+    out: &'a mut Vec<Object>,
+}
+
+impl<'de> DeserializeSeed<'de> for KindedItems<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KindedItems<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a list of objects")
+    }
+    fn visit_unit<E: de::Error>(self) -> Result<(), E> {
+        Ok(())
+    }
+    fn visit_seq<S: SeqAccess<'de>>(self, mut seq: S) -> Result<(), S::Error> {
+        while seq
+            .next_element_seed(KindedItem {
+                kind: self.kind,
+                out: &mut *self.out,
+            })?
+            .is_some()
+        {}
+        Ok(())
+    }
+}
+
+struct KindedItem<'a> {
+    kind: &'static str,
+    out: &'a mut Vec<Object>,
+}
+
+impl<'de> DeserializeSeed<'de> for KindedItem<'_> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for KindedItem<'_> {
+    type Value = ();
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        write!(f, "a {}", self.kind)
+    }
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<(), A::Error> {
+        let rest = Chained {
+            pending: Vec::new().into_iter(),
+            value: None,
+            inner: map,
+        };
+        decode_kind(self.kind, None, rest, self.out)
     }
 }
 
@@ -47,6 +173,8 @@ pub const KINDS: &[&str] = &[
 
 struct ObjectVisitor<'a> {
     out: &'a mut Vec<Object>,
+    /// Where a top-level document stores a snapshot header; `None` inside lists.
+    snapshot: Option<&'a mut Option<CollectionInfo>>,
 }
 
 impl<'de> DeserializeSeed<'de> for ObjectVisitor<'_> {
@@ -76,13 +204,18 @@ impl<'de> Visitor<'de> for ObjectVisitor<'_> {
         Items { out: self.out }.visit_seq(seq)
     }
 
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+    fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
         let mut pending: Vec<(String, serde_json::Value)> = Vec::new();
         let mut api_version: Option<String> = None;
         let mut skip = false;
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
                 "items" => map.next_value_seed(Items { out: self.out })?,
+                HEADER_KEY if self.snapshot.is_some() => {
+                    if let Some(slot) = self.snapshot.as_mut() {
+                        **slot = Some(map.next_value()?);
+                    }
+                }
                 "apiVersion" => api_version = map.next_value()?,
                 "kind" => {
                     let kind: String = map.next_value()?;
@@ -134,6 +267,7 @@ impl<'de> Visitor<'de> for Items<'_> {
         while seq
             .next_element_seed(ObjectVisitor {
                 out: &mut *self.out,
+                snapshot: None,
             })?
             .is_some()
         {}
@@ -218,7 +352,23 @@ mod tests {
     use super::*;
 
     fn json(s: &str) -> Vec<Object> {
-        serde_json::from_str::<Doc>(s).unwrap().0
+        serde_json::from_str::<Doc>(s).unwrap().objects
+    }
+
+    #[test]
+    fn list_pages_carry_the_continue_token() {
+        let page = parse_page(
+            "Pod",
+            r#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"9","continue":"abc"},
+                "items":[{"metadata":{"name":"a","namespace":"n"},"spec":{},"status":{"phase":"Running"}}]}"#,
+        )
+        .unwrap();
+        assert_eq!(page.continue_token.as_deref(), Some("abc"));
+        // API list items carry no kind; the page's kind says what they are.
+        assert_eq!(page.objects.len(), 1);
+        assert_eq!(page.objects[0].kind(), "Pod");
+        let last = parse_page("Node", r#"{"metadata":{"continue":""},"items":[]}"#).unwrap();
+        assert_eq!(last.continue_token, None);
     }
 
     #[test]

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 use super::decode::Doc;
+use super::snapshot::CollectionInfo;
 use crate::model::objects::Object;
 
 /// An input that could not be read, with the place it went wrong.
@@ -45,6 +46,14 @@ impl SourceError {
     }
 }
 
+/// What one file held.
+#[derive(Debug, Default)]
+pub struct Parsed {
+    pub objects: Vec<Object>,
+    /// The header of a vigil snapshot.
+    pub snapshot: Option<CollectionInfo>,
+}
+
 /// Everything read from the inputs.
 #[derive(Debug, Default)]
 pub struct Loaded {
@@ -56,6 +65,9 @@ pub struct Loaded {
     pub duplicates: usize,
     /// The must-gather `timestamp` files found, for the collection time.
     pub timestamp_files: Vec<PathBuf>,
+    /// How the state was collected, when it comes from a vigil snapshot or a
+    /// live cluster.
+    pub collection: Option<CollectionInfo>,
 }
 
 /// Reads every path (file or directory) and returns the decoded objects,
@@ -74,8 +86,11 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Loaded, SourceError> {
         timestamp_files: timestamps,
         ..Default::default()
     };
-    for objs in decoded {
-        for obj in objs {
+    for parsed in decoded {
+        if loaded.collection.is_none() {
+            loaded.collection = parsed.snapshot;
+        }
+        for obj in parsed.objects {
             let m = obj.metadata();
             let key = if m.uid.is_empty() {
                 format!("{}/{}/{}", obj.kind(), m.namespace, m.name)
@@ -257,13 +272,13 @@ fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), SourceError> {
 }
 
 /// Parses files on all cores, keeping the input order in the result.
-fn parse_all(files: &[PathBuf]) -> Result<Vec<Vec<Object>>, SourceError> {
+fn parse_all(files: &[PathBuf]) -> Result<Vec<Parsed>, SourceError> {
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
         .min(files.len().max(1));
     let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<Vec<Object>, SourceError>>>> =
+    let results: Mutex<Vec<Option<Result<Parsed, SourceError>>>> =
         Mutex::new((0..files.len()).map(|_| None).collect());
     std::thread::scope(|s| {
         for _ in 0..workers {
@@ -293,7 +308,7 @@ fn parse_all(files: &[PathBuf]) -> Result<Vec<Vec<Object>>, SourceError> {
 }
 
 /// Reads and decodes one file (`.gz` transparently).
-pub fn parse_file(path: &Path) -> Result<Vec<Object>, SourceError> {
+pub fn parse_file(path: &Path) -> Result<Parsed, SourceError> {
     let raw =
         std::fs::read(path).map_err(|e| SourceError::plain(path, format!("cannot read: {e}")))?;
     let bytes = if path.extension().is_some_and(|e| e == "gz") {
@@ -309,7 +324,7 @@ pub fn parse_file(path: &Path) -> Result<Vec<Object>, SourceError> {
 }
 
 /// Decodes YAML or JSON text; `path` only names the input in errors.
-pub fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<Vec<Object>, SourceError> {
+pub fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<Parsed, SourceError> {
     let text = std::str::from_utf8(bytes).map_err(|e| {
         let (line, column) = line_col(bytes, e.valid_up_to());
         SourceError {
@@ -326,15 +341,24 @@ pub fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<Vec<Object>, SourceError
     if matches!(first, Some('{') | Some('[')) {
         parse_json(path, text)
     } else {
-        parse_yaml(path, text)
+        parse_yaml(path, text).map(|objects| Parsed {
+            objects,
+            snapshot: None,
+        })
     }
 }
 
-fn parse_json(path: &Path, text: &str) -> Result<Vec<Object>, SourceError> {
+fn parse_json(path: &Path, text: &str) -> Result<Parsed, SourceError> {
     let mut out = Vec::new();
+    let snapshot = &mut None;
     for doc in serde_json::Deserializer::from_str(text).into_iter::<Doc>() {
         match doc {
-            Ok(d) => out.extend(d.0),
+            Ok(d) => {
+                if d.snapshot.is_some() {
+                    *snapshot = d.snapshot;
+                }
+                out.extend(d.objects)
+            }
             Err(e) => {
                 return Err(SourceError {
                     path: path.to_owned(),
@@ -345,7 +369,10 @@ fn parse_json(path: &Path, text: &str) -> Result<Vec<Object>, SourceError> {
             }
         }
     }
-    Ok(out)
+    Ok(Parsed {
+        objects: out,
+        snapshot: snapshot.take(),
+    })
 }
 
 fn strip_json_position(msg: &str) -> String {
@@ -373,7 +400,7 @@ fn yaml_options() -> serde_saphyr::Options {
 
 fn parse_yaml(path: &Path, text: &str) -> Result<Vec<Object>, SourceError> {
     match serde_saphyr::from_multiple_with_options::<Doc>(text, yaml_options()) {
-        Ok(docs) => Ok(docs.into_iter().flat_map(|d| d.0).collect()),
+        Ok(docs) => Ok(docs.into_iter().flat_map(|d| d.objects).collect()),
         Err(e) => {
             let loc = e.location();
             Err(SourceError {
@@ -409,7 +436,7 @@ mod tests {
     use super::*;
 
     fn parse(text: &str) -> Result<Vec<Object>, SourceError> {
-        parse_bytes(Path::new("state.yaml"), text.as_bytes())
+        parse_bytes(Path::new("state.yaml"), text.as_bytes()).map(|p| p.objects)
     }
 
     #[test]

@@ -8,5 +8,6 @@
 
 pub mod decode;
 mod files;
+pub mod snapshot;
 
 pub use files::{load_paths, Loaded, SourceError};
