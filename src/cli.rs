@@ -15,8 +15,16 @@ violation against a Jira-linked exception list, and writes JUnit XML in which ea
 (check, namespace) is one test that passes, flakes (a known problem with a ticket) or
 fails (anything new).";
 
+const SNAPSHOT_AFTER: &str = "\
+The snapshot holds only the fields vigil reads (no managedFields, annotations, env or
+secrets), in Kubernetes' JSON shape, with a header saying when it was collected and which kinds
+could not be listed; `vigil run --from FILE` on it gives exactly the JUnit the live run gave.
+Exit status: 0 complete, 1 some kinds could not be listed (still saved), 3 cluster unreachable.";
+
 const RUN_AFTER: &str = "\
 Examples:
+  vigil run                                     judge the cluster of the current kubeconfig context
+  vigil run --context kind-kind --save-snapshot state.json.gz
   vigil run --from must-gather/                 judge a must-gather directory
   vigil run --from pods.yaml --from deploy.json judge kubectl -o yaml|json output
   vigil run --from state/ --namespace 'openshift-.*' -o json
@@ -29,10 +37,15 @@ Exceptions (--exceptions DIR): one YAML file per component claiming its namespac
 listing known violations, each with a Jira ticket (flake) or an `allow` with `approved-by`
 (pass); `policy.yaml` beside them sets the profile and each check's mode. See README.md.
 
+Without --from, vigil reads the cluster as kubectl would (--kubeconfig, KUBECONFIG,
+~/.kube/config, in-cluster; --context), listing every kind concurrently and page by page. It
+needs only get/list on the kinds it reads: deploy/rbac.yaml has the ClusterRole.
+
 Exit status:
   0  no test failed (flakes allowed)
   1  at least one test failed
-  2  usage, input or configuration error (the JUnit still records it)";
+  2  usage, input or configuration error (the JUnit still records it)
+  3  the cluster could not be reached (the JUnit records it as a failing test)";
 
 #[derive(Debug, Parser)]
 #[command(name = "vigil", version, about = ABOUT, long_about = LONG_ABOUT, propagate_version = true)]
@@ -46,11 +59,37 @@ pub enum Command {
     /// Evaluate the checks and write JUnit (the CI job's last step)
     #[command(after_long_help = RUN_AFTER)]
     Run(RunArgs),
+    /// Save what a run would collect from the cluster, for `run --from` later
+    #[command(after_long_help = SNAPSHOT_AFTER)]
+    Snapshot(SnapshotArgs),
     /// List every check: id, default mode, and the rule it enforces
     Checks(ChecksArgs),
     /// Check, bootstrap and verify exception files (for pull requests and presubmits)
     #[command(subcommand)]
     Exceptions(ExceptionsCommand),
+    /// Tools for vigil's own tests and benchmarks
+    #[command(subcommand, hide = true)]
+    Dev(DevCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DevCommand {
+    /// Start etcd + kube-apiserver on loopback and print an admin kubeconfig path; stops on Ctrl-C or stdin EOF
+    ControlPlane {
+        /// Directory holding bin/etcd and bin/kube-apiserver (scripts/build-control-plane prints it)
+        #[arg(long, value_name = "DIR")]
+        control_plane: PathBuf,
+    },
+    /// Create every object of a state (files, must-gather) in a cluster, statuses included
+    Load {
+        #[arg(long, value_name = "PATH", required = true)]
+        from: Vec<PathBuf>,
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// Requests in flight
+        #[arg(long, default_value_t = 16)]
+        parallel: usize,
+    },
 }
 
 const LINT_AFTER: &str = "\
@@ -131,9 +170,12 @@ pub struct LintArgs {
 
 #[derive(Debug, Args)]
 pub struct SuggestArgs {
-    /// The state to judge (as `run --from` takes; repeatable)
-    #[arg(long = "from", value_name = "STATE", required = true)]
+    /// The state to judge (as `run --from` takes; repeatable), or `live` for the cluster
+    #[arg(long = "from", value_name = "STATE|live", required = true)]
     pub from: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 
     /// The exceptions directory to extend
     #[arg(long, value_name = "DIR", default_value = "exceptions")]
@@ -195,11 +237,61 @@ pub enum Format {
     Json,
 }
 
+/// How to reach a live cluster.
+#[derive(Debug, Args, Clone)]
+pub struct ClusterArgs {
+    /// Kubeconfig file [default: $KUBECONFIG, else ~/.kube/config, else in-cluster]
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+
+    /// Kubeconfig context [default: the current context]
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+
+    /// Seconds before one API request is given up (it is retried)
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    pub request_timeout: u64,
+
+    /// Objects per list request
+    #[arg(long, value_name = "N", default_value_t = 500, hide = true)]
+    pub page_size: u32,
+}
+
+impl ClusterArgs {
+    pub fn live_options(&self) -> crate::sources::live::LiveOptions {
+        crate::sources::live::LiveOptions {
+            kubeconfig: self.kubeconfig.clone(),
+            context: self.context.clone(),
+            page_size: self.page_size.max(1),
+            timeout: std::time::Duration::from_secs(self.request_timeout.max(1)),
+            attempts: 4,
+            progress: crate::sources::live::progress_wanted(),
+        }
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct SnapshotArgs {
+    /// Where to write the snapshot (.gz compresses)
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: PathBuf,
+
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+}
+
 #[derive(Debug, Args)]
 pub struct RunArgs {
-    /// Read cluster state from a file or directory (repeatable; .gz accepted)
-    #[arg(long = "from", value_name = "PATH", required = true)]
+    /// Read cluster state from a file or directory instead of the cluster (repeatable; .gz accepted)
+    #[arg(long = "from", value_name = "PATH")]
     pub from: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+
+    /// Also save what was read as a snapshot (for CI artifacts; .gz compresses)
+    #[arg(long, value_name = "FILE")]
+    pub save_snapshot: Option<PathBuf>,
 
     /// Directory of exception files and policy.yaml [default: ./exceptions, if present]
     #[arg(long, value_name = "DIR")]

@@ -9,6 +9,7 @@
 pub mod app;
 pub mod checks;
 pub mod cli;
+pub mod devtools;
 pub mod exceptions;
 pub mod model;
 pub mod outcomes;

@@ -15,6 +15,7 @@ use serde::Serialize;
 use crate::checks::{self, CheckInfo, Context, Finding, Mode, Monitor, Profile, Severity};
 use crate::exceptions::{Disposition, Exceptions, Grant};
 use crate::model::{Cluster, Topology};
+use crate::sources::snapshot::MissingKind;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -88,6 +89,21 @@ pub struct Scope<'a> {
     pub today: NaiveDate,
     /// The time the state describes; ages are measured against it.
     pub now: chrono::DateTime<chrono::Utc>,
+    /// Kinds a live collection could not list: checks needing them are not evaluated.
+    pub missing: &'a [MissingKind],
+}
+
+/// Why a check cannot be evaluated: a kind it needs could not be listed.
+fn unavailable(info: &CheckInfo, missing: &[MissingKind]) -> Option<String> {
+    let lost: Vec<String> = info
+        .needs
+        .iter()
+        .filter(|need| need.split('|').all(|k| missing.iter().any(|m| m.kind == k)))
+        .flat_map(|need| need.split('|'))
+        .filter_map(|k| missing.iter().find(|m| m.kind == k))
+        .map(|m| format!("{} ({})", m.kind, m.error))
+        .collect();
+    (!lost.is_empty()).then(|| format!("not evaluated: could not list {}", lost.join(", ")))
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -151,8 +167,9 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
         let info = check.info();
         let mode = exceptions.policy.mode(info.id);
         let exempt = scope.topology.single_node && info.multi_node;
+        let blind = unavailable(info, scope.missing);
         let mut findings = Vec::new();
-        if !exempt {
+        if !exempt && blind.is_none() {
             evaluated_checks.insert(info.id);
             check.evaluate(&ctx, &mut findings);
         }
@@ -184,11 +201,19 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
                     .then_with(|| a.finding.container.cmp(&b.finding.container))
                     .then_with(|| a.finding.detail.cmp(&b.finding.detail))
             });
-            let outcome = judged
+            let mut outcome = judged
                 .iter()
                 .map(|j| j.outcome)
                 .max()
                 .unwrap_or(Outcome::Pass);
+            if blind.is_some() {
+                // A check that could not look fails rather than passing silently.
+                outcome = if mode == Mode::Informing {
+                    Outcome::Flake
+                } else {
+                    Outcome::Fail
+                };
+            }
             tests.push(TestResult {
                 name: test_name(info, &component, ns.map(String::as_str)),
                 monitor: info.monitor,
@@ -197,11 +222,13 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
                 component,
                 mode,
                 outcome,
-                note: exempt.then(|| {
-                    format!(
-                        "not evaluated: single-node topology ({})",
-                        scope.topology.source
-                    )
+                note: blind.clone().or_else(|| {
+                    exempt.then(|| {
+                        format!(
+                            "not evaluated: single-node topology ({})",
+                            scope.topology.source
+                        )
+                    })
                 }),
                 findings: judged,
             });
@@ -285,6 +312,7 @@ mod tests {
                 namespaces: filter,
                 today: NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
                 now: crate::checks::testing::now(),
+                missing: &[],
             },
         )
     }
@@ -418,6 +446,55 @@ spec: {replicas: 1}
         let ev = eval_with(STATE, &ex, TopologyMode::Ha, Some(&only_a));
         assert!(ev.stale.is_empty());
         assert_eq!(ev.namespaces, 1);
+    }
+
+    #[test]
+    fn checks_that_cannot_look_fail_the_others_run() {
+        let c = cluster(STATE);
+        let topology = Topology::resolve(TopologyMode::Ha, &c);
+        let missing = [MissingKind {
+            kind: "Pod".into(),
+            error: "HTTP 403 Forbidden: pods is forbidden".into(),
+        }];
+        let ev = evaluate(
+            &c,
+            &Exceptions::default(),
+            &Scope {
+                profile: Profile::Generic,
+                topology: &topology,
+                namespaces: None,
+                today: NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
+                now: crate::checks::testing::now(),
+                missing: &missing,
+            },
+        );
+        let by = |check: &str| {
+            ev.tests
+                .iter()
+                .find(|t| t.check == check && t.namespace.as_deref() == Some("b"))
+                .unwrap()
+        };
+        let crash = by("health/crashloop");
+        assert_eq!(crash.outcome, Outcome::Fail);
+        assert_eq!(
+            crash.note.as_deref(),
+            Some("not evaluated: could not list Pod (HTTP 403 Forbidden: pods is forbidden)")
+        );
+        assert_eq!(
+            by("ha/probes").outcome,
+            Outcome::Pass,
+            "checks not reading pods still run"
+        );
+        // Endpoints need EndpointSlices or Endpoints: losing one of the two is fine.
+        let only_slices = [MissingKind {
+            kind: "EndpointSlice".into(),
+            error: "x".into(),
+        }];
+        assert!(unavailable(
+            crate::checks::find("health/endpoints").unwrap().info(),
+            &only_slices
+        )
+        .is_none());
     }
 
     #[test]

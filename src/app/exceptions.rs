@@ -209,11 +209,22 @@ fn run_suggest(args: &SuggestArgs) -> u8 {
         eprintln!("error: fix these first (`vigil exceptions lint` lists them): a broken entry would be suggested again");
         return exit::CONFIG;
     };
-    let loaded = match sources::load_paths(&args.from) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::CONFIG;
+    let live = args.from.len() == 1 && args.from[0].as_os_str() == "live" && !args.from[0].exists();
+    let loaded = if live {
+        match sources::live::collect(&args.cluster.live_options()) {
+            Ok(c) => super::loaded_from_live(c),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::UNREACHABLE;
+            }
+        }
+    } else {
+        match sources::load_paths(&args.from) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return exit::CONFIG;
+            }
         }
     };
     let judged = judge(

@@ -22,6 +22,7 @@ pub mod exit {
     pub const OK: u8 = 0;
     pub const FAILED: u8 = 1;
     pub const CONFIG: u8 = 2;
+    pub const UNREACHABLE: u8 = 3;
 }
 
 /// How to judge a state.
@@ -51,12 +52,20 @@ pub(crate) fn judge(loaded: Loaded, exceptions: &Exceptions, how: &Judging) -> J
         .iter()
         .filter_map(|f| parse_must_gather_timestamp(&std::fs::read_to_string(f).ok()?))
         .max();
+    let collected = loaded
+        .collection
+        .as_ref()
+        .and_then(|c| crate::model::time::parse(&c.collected_at));
+    let missing = loaded.collection.map(|c| c.missing).unwrap_or_default();
     let cluster = Cluster::from_objects(loaded.objects);
-    let (now, now_source) = match (how.now, gathered, cluster.newest_timestamp()) {
+    let (now, now_source) = match (how.now, collected, gathered) {
         (Some(t), _, _) => (t, "--now"),
-        (None, Some(t), _) => (t, "must-gather timestamp"),
-        (None, None, Some(t)) => (t, "newest timestamp in the state"),
-        (None, None, None) => (Utc::now(), "wall clock"),
+        (None, Some(t), _) => (t, "collection time"),
+        (None, None, Some(t)) => (t, "must-gather timestamp"),
+        (None, None, None) => match cluster.newest_timestamp() {
+            Some(t) => (t, "newest timestamp in the state"),
+            None => (Utc::now(), "wall clock"),
+        },
     };
     let topology = Topology::resolve(how.topology, &cluster);
     let scope = Scope {
@@ -65,6 +74,7 @@ pub(crate) fn judge(loaded: Loaded, exceptions: &Exceptions, how: &Judging) -> J
         namespaces: how.namespaces,
         today: how.today,
         now,
+        missing: &missing,
     };
     let evaluation = outcomes::evaluate(&cluster, exceptions, &scope);
     Judged {
@@ -72,6 +82,15 @@ pub(crate) fn judge(loaded: Loaded, exceptions: &Exceptions, how: &Judging) -> J
         topology,
         now,
         now_source,
+    }
+}
+
+/// A live collection as if it had been read from a snapshot file.
+pub(crate) fn loaded_from_live(c: crate::sources::live::Collected) -> Loaded {
+    Loaded {
+        objects: c.objects,
+        collection: Some(c.info),
+        ..Default::default()
     }
 }
 
@@ -94,6 +113,121 @@ pub fn dispatch(command: Command) -> u8 {
         Command::Run(args) => run::run(&args),
         Command::Checks(args) => list_checks(&args),
         Command::Exceptions(cmd) => exceptions::dispatch(cmd),
+        Command::Snapshot(args) => snapshot(&args),
+        Command::Dev(cmd) => dev(cmd),
+    }
+}
+
+fn dev(cmd: crate::cli::DevCommand) -> u8 {
+    use crate::devtools::{control_plane::ControlPlane, load};
+    match cmd {
+        crate::cli::DevCommand::ControlPlane { control_plane } => {
+            let cp = match ControlPlane::start(&control_plane.join("bin")) {
+                Ok(cp) => cp,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return exit::CONFIG;
+                }
+            };
+            match cp.admin_kubeconfig() {
+                Ok(k) => println!("{}", k.display()),
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return exit::CONFIG;
+                }
+            }
+            // Runs until stdin closes (or the process is killed).
+            let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+            exit::OK
+        }
+        crate::cli::DevCommand::Load {
+            from,
+            cluster,
+            parallel,
+        } => {
+            let objects = match load::read_raw(&from) {
+                Ok(o) => o,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return exit::CONFIG;
+                }
+            };
+            let rt = tokio::runtime::Runtime::new().expect("runtime");
+            let report = rt.block_on(async {
+                let opts = cluster.live_options();
+                let kc = match &opts.kubeconfig {
+                    Some(p) => kube::config::Kubeconfig::read_from(p).map_err(|e| e.to_string())?,
+                    None => kube::config::Kubeconfig::read().map_err(|e| e.to_string())?,
+                };
+                let config = kube::Config::from_custom_kubeconfig(
+                    kc,
+                    &kube::config::KubeConfigOptions {
+                        context: opts.context.clone(),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .map_err(|e| e.to_string())?;
+                let client = kube::Client::try_from(config).map_err(|e| e.to_string())?;
+                Ok::<_, String>(load::load(&client, objects, parallel).await)
+            });
+            match report {
+                Ok(r) => {
+                    println!(
+                        "created {}, already there {}, ignored {}, failed {}",
+                        r.created,
+                        r.existing,
+                        r.ignored,
+                        r.failed.len()
+                    );
+                    for f in r.failed.iter().take(20) {
+                        eprintln!("  {f}");
+                    }
+                    if r.failed.is_empty() {
+                        exit::OK
+                    } else {
+                        exit::FAILED
+                    }
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    exit::UNREACHABLE
+                }
+            }
+        }
+    }
+}
+
+fn snapshot(args: &crate::cli::SnapshotArgs) -> u8 {
+    let c = match crate::sources::live::collect(&args.cluster.live_options()) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return exit::UNREACHABLE;
+        }
+    };
+    if let Err(e) = crate::sources::snapshot::write(&args.output, &c.objects, &c.info) {
+        eprintln!("error: cannot write {}: {e}", args.output.display());
+        return exit::CONFIG;
+    }
+    println!(
+        "{}: {} objects from {} ({}) at {}",
+        args.output.display(),
+        c.objects.len(),
+        c.server_url,
+        c.info.server.as_deref().unwrap_or("unknown version"),
+        c.info.collected_at
+    );
+    for s in &c.info.skipped {
+        println!("  {s}: not served by this cluster, skipped");
+    }
+    for m in &c.info.missing {
+        eprintln!("warning: could not list {}: {}", m.kind, m.error);
+    }
+    if c.info.missing.is_empty() {
+        exit::OK
+    } else {
+        exit::FAILED
     }
 }
 

@@ -12,8 +12,8 @@ use crate::checks::Profile;
 use crate::cli::{Format, RunArgs};
 use crate::exceptions::{Diagnostic, Exceptions};
 use crate::outcomes::{self, Outcome};
-use crate::reports::{self, MetaTest, RunReport, META_COLLECTED, META_EXCEPTIONS};
-use crate::sources;
+use crate::reports::{self, MetaTest, RunReport, META_COLLECTED, META_EXCEPTIONS, META_REACHABLE};
+use crate::sources::{self, Loaded};
 
 pub(super) fn eprint_diagnostics(diags: &[Diagnostic]) {
     let mut err = anstream::stderr();
@@ -32,6 +32,69 @@ fn junit_dir(args: &RunArgs) -> Option<PathBuf> {
             None => PathBuf::from("junit"),
         }
     }))
+}
+
+enum Acquired {
+    State(Loaded, String),
+    Unreadable(sources::SourceError),
+    Unreachable(sources::live::Unreachable),
+}
+
+fn acquire(args: &RunArgs) -> Acquired {
+    if args.from.is_empty() {
+        return match sources::live::collect(&args.cluster.live_options()) {
+            Ok(c) => {
+                let source = format!(
+                    "live cluster {} ({})",
+                    c.server_url,
+                    c.info.server.as_deref().unwrap_or("unknown version")
+                );
+                Acquired::State(super::loaded_from_live(c), source)
+            }
+            Err(e) => Acquired::Unreachable(e),
+        };
+    }
+    match sources::load_paths(&args.from) {
+        Ok(l) => {
+            let source = format!(
+                "{} from {}",
+                plural(l.files.len(), "file"),
+                args.from
+                    .iter()
+                    .map(|p| p.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            );
+            Acquired::State(l, source)
+        }
+        Err(e) => Acquired::Unreadable(e),
+    }
+}
+
+/// `[Monitor:vigil] cluster state should be collected`: fails naming every
+/// kind that could not be listed.
+fn collected_test(loaded: &Loaded) -> MetaTest {
+    let missing = loaded
+        .collection
+        .as_ref()
+        .map(|c| c.missing.as_slice())
+        .unwrap_or(&[]);
+    if missing.is_empty() {
+        return MetaTest::pass(META_COLLECTED);
+    }
+    let kinds: Vec<&str> = missing.iter().map(|m| m.kind.as_str()).collect();
+    let details: Vec<String> = missing
+        .iter()
+        .map(|m| format!("{}: {}", m.kind, m.error))
+        .collect();
+    MetaTest::fail(
+        META_COLLECTED,
+        format!(
+            "could not list {}; the checks that need them were not evaluated",
+            kinds.join(", ")
+        ),
+        details.join("\n"),
+    )
 }
 
 pub fn run(args: &RunArgs) -> u8 {
@@ -91,15 +154,34 @@ pub fn run(args: &RunArgs) -> u8 {
         }
     };
 
-    let loaded = match sources::load_paths(&args.from) {
-        Ok(l) => {
-            meta.insert(0, MetaTest::pass(META_COLLECTED));
-            Some(l)
+    // The state: from files, or from the cluster. vigil's own tests come
+    // first in the JUnit: reachable, collected, exceptions valid.
+    let (loaded, source) = match acquire(args) {
+        Acquired::State(loaded, source) => {
+            meta.insert(0, MetaTest::pass(META_REACHABLE));
+            meta.insert(1, collected_test(&loaded));
+            if let Some(path) = &args.save_snapshot {
+                let info = loaded.collection.clone().unwrap_or_else(|| {
+                    sources::snapshot::CollectionInfo {
+                        version: sources::snapshot::FORMAT_VERSION,
+                        collected_at: now_flag
+                            .unwrap_or(wall)
+                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                        ..Default::default()
+                    }
+                });
+                if let Err(e) = sources::snapshot::write(path, &loaded.objects, &info) {
+                    eprintln!("error: cannot write the snapshot {}: {e}", path.display());
+                    status = exit::CONFIG;
+                }
+            }
+            (Some(loaded), source)
         }
-        Err(e) => {
+        Acquired::Unreadable(e) => {
             eprintln!("error: {e}");
+            meta.insert(0, MetaTest::pass(META_REACHABLE));
             meta.insert(
-                0,
+                1,
                 MetaTest::fail(
                     META_COLLECTED,
                     format!("cannot read the cluster state: {e}"),
@@ -107,21 +189,25 @@ pub fn run(args: &RunArgs) -> u8 {
                 ),
             );
             status = exit::CONFIG;
-            None
+            (None, "no state".to_owned())
         }
-    };
-
-    let source = match &loaded {
-        Some(l) => format!(
-            "{} from {}",
-            plural(l.files.len(), "file"),
-            args.from
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        ),
-        None => "no state".into(),
+        Acquired::Unreachable(e) => {
+            eprintln!("error: {e}");
+            meta.insert(
+                0,
+                MetaTest::fail(META_REACHABLE, e.to_string(), e.to_string()),
+            );
+            meta.insert(
+                1,
+                MetaTest::fail(
+                    META_COLLECTED,
+                    "nothing collected: the cluster could not be reached",
+                    e.to_string(),
+                ),
+            );
+            status = exit::UNREACHABLE;
+            (None, "cluster unreachable".to_owned())
+        }
     };
     let profile = args
         .profile

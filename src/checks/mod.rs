@@ -151,6 +151,9 @@ pub struct CheckInfo {
     /// For checks about the cluster as a whole: the Jira component of their
     /// single test, named `<subject> should <should>` without a namespace.
     pub cluster_scoped: Option<&'static str>,
+    /// Kinds the check reads; `A|B` means either will do. When a live run
+    /// could not list one, the check's tests fail as not evaluated.
+    pub needs: &'static [&'static str],
     pub thresholds: &'static [Threshold],
 }
 
@@ -324,6 +327,26 @@ mod tests {
                 "{}",
                 i.id
             );
+        }
+    }
+
+    #[test]
+    fn needs_name_listed_kinds() {
+        let listed: Vec<&str> = crate::sources::live::LISTED
+            .iter()
+            .map(|(k, _)| *k)
+            .collect();
+        for c in ALL {
+            assert!(!c.info().needs.is_empty(), "{}", c.info().id);
+            for need in c.info().needs {
+                for kind in need.split('|') {
+                    assert!(
+                        listed.contains(&kind),
+                        "{} needs unlisted {kind}",
+                        c.info().id
+                    );
+                }
+            }
         }
     }
 

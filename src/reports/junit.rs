@@ -72,7 +72,8 @@ pub fn failure_message(t: &TestResult) -> String {
         .filter(|j| j.outcome != Outcome::Pass)
         .collect();
     let Some(first) = bad.first() else {
-        return String::new();
+        // Failing without findings: the check could not be evaluated.
+        return one_line(t.note.as_deref().unwrap_or(""));
     };
     let mut first_text = first.finding.to_string();
     if let Some(tag) = short_tag(first) {
@@ -88,6 +89,12 @@ pub fn failure_message(t: &TestResult) -> String {
 /// The failure body: every violation that did not pass, with its ticket.
 pub fn failure_body(t: &TestResult) -> String {
     let mut out = String::new();
+    if t.outcome != Outcome::Pass && t.findings.iter().all(|j| j.outcome == Outcome::Pass) {
+        if let Some(n) = &t.note {
+            out.push_str(n);
+            out.push('\n');
+        }
+    }
     for j in t.findings.iter().filter(|j| j.outcome != Outcome::Pass) {
         let tag = match j.outcome {
             Outcome::Fail => "FAIL ",

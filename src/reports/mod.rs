@@ -21,6 +21,7 @@ pub struct MetaTest {
     pub details: Option<String>,
 }
 
+pub const META_REACHABLE: &str = "[Monitor:vigil] cluster should be reachable";
 pub const META_COLLECTED: &str = "[Monitor:vigil] cluster state should be collected";
 pub const META_EXCEPTIONS: &str = "[Monitor:vigil] exceptions should be valid";
 

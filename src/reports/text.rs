@@ -70,6 +70,11 @@ pub fn write(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {
                     .iter()
                     .filter(|j| j.outcome != Outcome::Pass)
                     .collect();
+                if shown.is_empty() {
+                    if let Some(n) = &t.note {
+                        writeln!(out, "      {n}")?;
+                    }
+                }
                 for j in shown.iter().take(SHOWN) {
                     let (s, mark) = match j.outcome {
                         Outcome::Fail => (RED, "✗"),

@@ -70,6 +70,16 @@ pub struct Loaded {
     pub collection: Option<CollectionInfo>,
 }
 
+/// The files `load_paths` would read for these paths, in order.
+pub fn list_state_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, SourceError> {
+    let mut files = Vec::new();
+    let mut timestamps = Vec::new();
+    for p in paths {
+        collect(p, &mut files, &mut timestamps)?;
+    }
+    Ok(files)
+}
+
 /// Reads every path (file or directory) and returns the decoded objects,
 /// de-duplicated by uid. Fails on the first unreadable or malformed file,
 /// naming it; a partial state would produce misleading results.

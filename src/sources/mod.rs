@@ -8,6 +8,7 @@
 
 pub mod decode;
 mod files;
+pub mod live;
 pub mod snapshot;
 
-pub use files::{load_paths, Loaded, SourceError};
+pub use files::{list_state_files, load_paths, Loaded, SourceError};

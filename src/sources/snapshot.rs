@@ -196,6 +196,7 @@ mod tests {
                 namespaces: None,
                 today: chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
                 now: crate::checks::testing::now(),
+                missing: &[],
             },
         );
         serde_json::to_string_pretty(&ev).unwrap()

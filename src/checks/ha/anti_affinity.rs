@@ -21,6 +21,7 @@ static INFO: CheckInfo = CheckInfo {
     kinds: &["Deployment", "StatefulSet"],
     thresholds: &[],
     cluster_scoped: None,
+    needs: &["Deployment", "StatefulSet", "HorizontalPodAutoscaler"],
 };
 
 impl Check for AntiAffinity {

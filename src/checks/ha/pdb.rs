@@ -16,6 +16,7 @@ static INFO: CheckInfo = CheckInfo {
     kinds: &["Deployment", "StatefulSet"],
     thresholds: &[],
     cluster_scoped: None,
+    needs: &["Deployment", "StatefulSet", "HorizontalPodAutoscaler", "PodDisruptionBudget"],
 };
 
 impl Check for Pdb {

@@ -17,6 +17,7 @@ static INFO: CheckInfo = CheckInfo {
     kinds: &["PodDisruptionBudget"],
     thresholds: &[],
     cluster_scoped: None,
+    needs: &["PodDisruptionBudget", "Deployment", "StatefulSet", "DaemonSet", "HorizontalPodAutoscaler"],
 };
 
 impl Check for PdbDisruptions {

@@ -16,6 +16,7 @@ static INFO: CheckInfo = CheckInfo {
     kinds: &["PodDisruptionBudget"],
     thresholds: &[],
     cluster_scoped: None,
+    needs: &["PodDisruptionBudget"],
 };
 
 impl Check for PdbEvictionPolicy {

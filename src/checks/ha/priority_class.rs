@@ -24,6 +24,7 @@ static INFO: CheckInfo = CheckInfo {
     kinds: WORKLOAD_KINDS,
     thresholds: &[],
     cluster_scoped: None,
+    needs: &["Deployment", "StatefulSet", "DaemonSet"],
 };
 
 impl Check for PriorityClass {

@@ -15,6 +15,7 @@ static INFO: CheckInfo = CheckInfo {
     kinds: &["Deployment", "StatefulSet"],
     thresholds: &[],
     cluster_scoped: None,
+    needs: &["Deployment", "StatefulSet", "HorizontalPodAutoscaler"],
 };
 
 impl Check for Replicas {

@@ -19,6 +19,7 @@ static INFO: CheckInfo = CheckInfo {
     kinds: &["Deployment", "StatefulSet"],
     thresholds: &[],
     cluster_scoped: None,
+    needs: &["Deployment", "StatefulSet", "HorizontalPodAutoscaler", "Pod", "ReplicaSet", "Node"],
 };
 
 impl Check for Spread {

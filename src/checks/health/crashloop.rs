@@ -24,6 +24,7 @@ static INFO: CheckInfo = CheckInfo {
     ],
     thresholds: &[],
     cluster_scoped: None,
+    needs: &["Pod"],
 };
 
 impl Check for CrashLoop {

@@ -23,6 +23,14 @@ static INFO: CheckInfo = CheckInfo {
     kinds: &["Service"],
     thresholds: &[],
     cluster_scoped: None,
+    needs: &[
+        "Service",
+        "EndpointSlice|Endpoints",
+        "Pod",
+        "Deployment",
+        "StatefulSet",
+        "DaemonSet",
+    ],
 };
 
 /// Ready addresses a service has, or `None` when nothing was collected for it.

@@ -30,6 +30,7 @@ static INFO: CheckInfo = CheckInfo {
         },
     ],
     cluster_scoped: None,
+    needs: &["Event"],
 };
 
 impl Check for Events {

@@ -20,6 +20,7 @@ static INFO: CheckInfo = CheckInfo {
     kinds: &["Node"],
     thresholds: &[],
     cluster_scoped: Some("Node"),
+    needs: &["Node"],
 };
 
 impl Check for Nodes {

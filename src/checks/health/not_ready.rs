@@ -32,6 +32,7 @@ static INFO: CheckInfo = CheckInfo {
         help: "how long a running pod may stay unready",
     }],
     cluster_scoped: None,
+    needs: &["Pod", "ReplicaSet", "Deployment", "StatefulSet", "DaemonSet"],
 };
 
 impl Check for NotReady {

@@ -16,6 +16,7 @@ static INFO: CheckInfo = CheckInfo {
     kinds: &["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "Node"],
     thresholds: &[],
     cluster_scoped: None,
+    needs: &["Pod"],
 };
 
 impl Check for Oom {

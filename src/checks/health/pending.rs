@@ -22,6 +22,7 @@ static INFO: CheckInfo = CheckInfo {
         help: "how long a pod may stay Pending",
     }],
     cluster_scoped: None,
+    needs: &["Pod"],
 };
 
 impl Check for Pending {

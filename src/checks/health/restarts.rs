@@ -36,6 +36,7 @@ static INFO: CheckInfo = CheckInfo {
         },
     ],
     cluster_scoped: None,
+    needs: &["Pod"],
 };
 
 impl Check for Restarts {

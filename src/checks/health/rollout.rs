@@ -22,6 +22,7 @@ static INFO: CheckInfo = CheckInfo {
     kinds: &["Deployment", "StatefulSet", "DaemonSet"],
     thresholds: &[],
     cluster_scoped: None,
+    needs: &["Deployment", "StatefulSet", "DaemonSet", "Pod"],
 };
 
 impl Check for Rollout {

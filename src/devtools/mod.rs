@@ -1,0 +1,7 @@
+//! Development tools used by the integration tests and the benchmarks, not by
+//! CI jobs: a real kube-apiserver + etcd started on loopback, and a loader
+//! that puts a state directory (a must-gather, testdata) into it.
+//! Reachable through the hidden `vigil dev` command.
+
+pub mod control_plane;
+pub mod load;
