@@ -43,8 +43,8 @@ fn demo_cluster_pass_flake_fail() {
     assert_flakes_are_adjacent_pairs(suite);
     let o = sippy_outcomes(suite);
     // 19 namespaced checks x 5 namespaces, the cluster-scoped nodes test,
-    // and vigil's own two tests.
-    assert_eq!(o.len(), 98);
+    // and vigil's own three tests.
+    assert_eq!(o.len(), 99);
     assert_eq!(outcome(&o, "cluster state should be collected"), "pass");
     assert_eq!(outcome(&o, "exceptions should be valid"), "pass");
     // A ticket flakes; the ledger's allow passes (but is listed).
@@ -134,7 +134,7 @@ fn demo_cluster_pass_flake_fail() {
     assert!(text.contains("Stale exceptions"), "{text}");
     assert!(text.contains("testdata/exceptions/demo/payments.yaml:10  ha/probes ns/payments Deployment/old-api  PAY-9"), "{text}");
     assert!(
-        text.contains("98 tests in 5 namespaces: 87 passed, 3 flaked, 8 failed"),
+        text.contains("99 tests in 5 namespaces: 88 passed, 3 flaked, 8 failed"),
         "{text}"
     );
 }
@@ -152,7 +152,7 @@ fn healthy_namespace_exits_zero() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     let o = sippy_outcomes(&suites[0]);
-    assert_eq!(o.len(), 22);
+    assert_eq!(o.len(), 23);
     assert!(o.iter().all(|(_, r)| *r == "pass"), "{o:?}");
 }
 
@@ -267,6 +267,10 @@ fn malformed_state_still_writes_junit_naming_the_place() {
         o,
         [
             (
+                "[Monitor:vigil] cluster should be reachable".to_owned(),
+                "pass"
+            ),
+            (
                 "[Monitor:vigil] cluster state should be collected".to_owned(),
                 "fail"
             ),
@@ -319,7 +323,7 @@ fn invalid_exceptions_are_reported_all_at_once() {
     );
     assert_eq!(
         o.len(),
-        2,
+        3,
         "no check is judged against a broken exception list"
     );
     assert_eq!(outcome(&o, "exceptions should be valid"), "fail");
@@ -531,7 +535,20 @@ fn checks_text_lists_ids_and_modes() {
 
 #[test]
 fn usage_errors_exit_two() {
-    assert_eq!(vigil(&["run"]).status.code(), Some(2), "--from is required");
+    let conflicting = vigil(&["run", "--from", HA, "--no-junit", "--junit-dir", "x"]);
+    assert_eq!(
+        conflicting.status.code(),
+        Some(2),
+        "clap's usage errors exit 2"
+    );
+    let no_cluster = vigil(&[
+        "run",
+        "--kubeconfig",
+        "testdata/no-such-kubeconfig",
+        "--no-junit",
+    ]);
+    assert_eq!(no_cluster.status.code(), Some(3), "{}", stderr(&no_cluster));
+    assert!(stderr(&no_cluster).contains("cannot read kubeconfig testdata/no-such-kubeconfig"));
     let bad_regex = vigil(&["run", "--from", HA, "--namespace", "(", "--no-junit"]);
     assert_eq!(bad_regex.status.code(), Some(2));
     assert!(stderr(&bad_regex).contains("--namespace is not a valid regex"));

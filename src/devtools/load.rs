@@ -47,6 +47,21 @@ const KINDS: &[(&str, &str, bool, &str, bool)] = &[
         "discovery.k8s.io/v1",
         false,
     ),
+    ("ServiceAccount", "serviceaccounts", true, "v1", false),
+    (
+        "ClusterRole",
+        "clusterroles",
+        false,
+        "rbac.authorization.k8s.io/v1",
+        false,
+    ),
+    (
+        "ClusterRoleBinding",
+        "clusterrolebindings",
+        false,
+        "rbac.authorization.k8s.io/v1",
+        false,
+    ),
 ];
 
 /// API versions retired from current servers, and what replaced them.
@@ -330,7 +345,7 @@ pub async fn load(client: &Client, objects: Vec<Value>, parallel: usize) -> Load
                     .to_owned();
                 namespaces.insert(name, o);
             }
-            "Node" => first.push(o),
+            "Node" | "ClusterRole" => first.push(o),
             _ => rest.push(o),
         }
     }

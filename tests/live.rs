@@ -1,0 +1,390 @@
+//! vigil against a real kube-apiserver (with etcd) started on loopback.
+//!
+//! The binaries come from scripts/build-control-plane (its cache, or the
+//! directory in $VIGIL_CONTROL_PLANE). One control plane, loaded with the
+//! project's ha-cluster state, serves the read-only tests; the test that
+//! stops its API server gets its own.
+
+mod common;
+
+use common::*;
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use vigil::devtools::control_plane::{ControlPlane, NOPODS_TOKEN, VIGIL_TOKEN};
+use vigil::devtools::load;
+
+const STATE: &str = "testdata/states/ha-cluster";
+const EXCEPTIONS: &str = "testdata/exceptions/demo";
+const SCOPE: &str = "storefront|billing|catalog|payments|node-agents";
+
+fn control_plane_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        if let Some(d) = std::env::var_os("VIGIL_CONTROL_PLANE") {
+            return PathBuf::from(d);
+        }
+        let out = std::process::Command::new("scripts/build-control-plane")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("scripts/build-control-plane runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        PathBuf::from(
+            String::from_utf8(out.stdout)
+                .unwrap()
+                .lines()
+                .last()
+                .unwrap()
+                .trim(),
+        )
+    })
+    .clone()
+}
+
+fn start() -> ControlPlane {
+    ControlPlane::start(&control_plane_dir().join("bin")).expect("control plane starts")
+}
+
+fn load_into(cp: &ControlPlane, paths: &[PathBuf]) {
+    let objects = load::read_raw(paths).unwrap();
+    let kubeconfig = cp.admin_kubeconfig().unwrap();
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    let report = rt.block_on(async {
+        let kc = kube::config::Kubeconfig::read_from(&kubeconfig).unwrap();
+        let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+            .await
+            .unwrap();
+        let client = kube::Client::try_from(config).unwrap();
+        load::load(&client, objects, 8).await
+    });
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+}
+
+/// RBAC for the test users: `vigil` gets deploy/rbac.yaml's ClusterRole;
+/// `nopods` the same rules without pods.
+const BINDINGS: &str = "
+apiVersion: v1
+kind: List
+items:
+- apiVersion: rbac.authorization.k8s.io/v1
+  kind: ClusterRoleBinding
+  metadata: {name: vigil-user}
+  roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: vigil-reader}
+  subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: vigil}]
+- apiVersion: rbac.authorization.k8s.io/v1
+  kind: ClusterRole
+  metadata: {name: vigil-reader-no-pods}
+  rules:
+  - {apiGroups: [''], resources: [namespaces, nodes, services, endpoints, events], verbs: [get, list]}
+  - {apiGroups: [apps], resources: [deployments, replicasets, statefulsets, daemonsets], verbs: [get, list]}
+  - {apiGroups: [policy], resources: [poddisruptionbudgets], verbs: [get, list]}
+  - {apiGroups: [autoscaling], resources: [horizontalpodautoscalers], verbs: [get, list]}
+  - {apiGroups: [discovery.k8s.io], resources: [endpointslices], verbs: [get, list]}
+  - {apiGroups: [config.openshift.io], resources: [infrastructures], verbs: [get, list]}
+- apiVersion: rbac.authorization.k8s.io/v1
+  kind: ClusterRoleBinding
+  metadata: {name: nopods-user}
+  roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: vigil-reader-no-pods}
+  subjects: [{apiGroup: rbac.authorization.k8s.io, kind: User, name: nopods}]
+";
+
+struct Shared {
+    cp: ControlPlane,
+    admin: PathBuf,
+    vigil: PathBuf,
+    nopods: PathBuf,
+}
+
+fn shared() -> &'static Shared {
+    static SHARED: OnceLock<Shared> = OnceLock::new();
+    SHARED.get_or_init(|| {
+        let cp = start();
+        let bindings = cp.dir.path().join("bindings.yaml");
+        std::fs::write(&bindings, BINDINGS).unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        load_into(
+            &cp,
+            &[root.join("deploy/rbac.yaml"), bindings, root.join(STATE)],
+        );
+        Shared {
+            admin: cp.admin_kubeconfig().unwrap(),
+            vigil: cp.kubeconfig("vigil", VIGIL_TOKEN).unwrap(),
+            nopods: cp.kubeconfig("nopods", NOPODS_TOKEN).unwrap(),
+            cp,
+        }
+    })
+}
+
+/// Runs vigil with `args` plus a fresh JUnit dir and fixed "now"; returns
+/// the exit code and the JUnit text.
+fn run_junit(args: &[&str]) -> (Option<i32>, String, std::process::Output) {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_str().unwrap().to_owned();
+    let mut all = args.to_vec();
+    all.extend([
+        "--junit-dir",
+        &d,
+        "--now",
+        NOW,
+        "--exceptions",
+        EXCEPTIONS,
+        "--namespace",
+        SCOPE,
+    ]);
+    let out = vigil(&all);
+    let xml = std::fs::read_to_string(junit_file(dir.path())).unwrap();
+    (out.status.code(), xml, out)
+}
+
+#[test]
+fn live_run_equals_its_snapshot_replay_equals_the_files() {
+    let s = shared();
+    let snap_dir = tempfile::tempdir().unwrap();
+    let snap = snap_dir.path().join("state.json.gz");
+    let (live_code, live, out) = run_junit(&[
+        "run",
+        "--kubeconfig",
+        s.admin.to_str().unwrap(),
+        "--save-snapshot",
+        snap.to_str().unwrap(),
+    ]);
+    assert_eq!(live_code, Some(1), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("live cluster https://127.0.0.1:"),
+        "{}",
+        stdout(&out)
+    );
+    let (replay_code, replay, _) = run_junit(&["run", "--from", snap.to_str().unwrap()]);
+    let (files_code, files, _) = run_junit(&["run", "--from", STATE]);
+    assert_eq!(live, replay, "snapshot replay differs from the live run");
+    assert_eq!(
+        live, files,
+        "live run differs from the files it was loaded from"
+    );
+    assert_eq!(
+        (live_code, replay_code, files_code),
+        (Some(1), Some(1), Some(1))
+    );
+    let o = sippy_outcomes(&parse_junit(&live)[0]);
+    assert_eq!(
+        o[0],
+        (
+            "[Monitor:vigil] cluster should be reachable".to_owned(),
+            "pass"
+        )
+    );
+    assert_eq!(
+        o[1],
+        (
+            "[Monitor:vigil] cluster state should be collected".to_owned(),
+            "pass"
+        )
+    );
+}
+
+#[test]
+fn kinds_the_server_does_not_serve_are_skipped() {
+    let s = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let snap = dir.path().join("s.json");
+    let out = vigil(&[
+        "snapshot",
+        "--kubeconfig",
+        s.admin.to_str().unwrap(),
+        "-o",
+        snap.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stdout(&out).contains("Infrastructure: not served by this cluster, skipped"));
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&snap).unwrap()).unwrap();
+    assert_eq!(
+        json["vigilSnapshot"]["skipped"],
+        serde_json::json!(["Infrastructure"])
+    );
+    assert_eq!(json["vigilSnapshot"]["server"], "v1.34.4");
+    assert!(json["vigilSnapshot"].get("missing").is_none());
+}
+
+#[test]
+fn pagination_reads_every_page() {
+    let s = shared();
+    let dir = tempfile::tempdir().unwrap();
+    let items = |page: &str| {
+        let f = dir.path().join(format!("p{page}.json"));
+        let out = vigil(&[
+            "snapshot",
+            "--kubeconfig",
+            s.admin.to_str().unwrap(),
+            "--page-size",
+            page,
+            "-o",
+            f.to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+        let json: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
+        let mut names: Vec<String> = json["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                format!(
+                    "{} {}/{}",
+                    o["kind"], o["metadata"]["namespace"], o["metadata"]["name"]
+                )
+            })
+            .collect();
+        names.sort();
+        names
+    };
+    let one_page = items("500");
+    let pages_of_two = items("2");
+    let pods = one_page.iter().filter(|n| n.starts_with("\"Pod\"")).count();
+    assert_eq!(pods, 7, "the loaded state's pods, listed in 4 pages of 2");
+    assert_eq!(pages_of_two, one_page);
+}
+
+#[test]
+fn restricted_user_with_the_shipped_rbac_sees_everything() {
+    let s = shared();
+    let (admin_code, admin, _) = run_junit(&["run", "--kubeconfig", s.admin.to_str().unwrap()]);
+    let (code, restricted, out) = run_junit(&["run", "--kubeconfig", s.vigil.to_str().unwrap()]);
+    assert_eq!(code, admin_code, "{}", stderr(&out));
+    assert_eq!(restricted, admin);
+}
+
+#[test]
+fn a_user_without_pods_access_gets_partial_results() {
+    let s = shared();
+    let (_, admin, _) = run_junit(&["run", "--kubeconfig", s.admin.to_str().unwrap()]);
+    let (code, partial, out) = run_junit(&["run", "--kubeconfig", s.nopods.to_str().unwrap()]);
+    assert_eq!(code, Some(1), "{}", stderr(&out));
+    let suite = &parse_junit(&partial)[0];
+    let collected = suite
+        .cases
+        .iter()
+        .find(|c| c.name == "[Monitor:vigil] cluster state should be collected")
+        .unwrap();
+    let (message, body) = collected.failure.clone().expect("collection fails");
+    assert_eq!(
+        message,
+        "could not list Pod; the checks that need them were not evaluated"
+    );
+    assert!(body.starts_with("Pod: HTTP 403 Forbidden: pods is forbidden: User \"nopods\" cannot list resource \"pods\""), "{body}");
+    let crash = suite
+        .cases
+        .iter()
+        .find(|c| {
+            c.name
+                .contains("pods in ns/catalog should not be crash-looping")
+        })
+        .unwrap();
+    assert!(
+        crash
+            .failure
+            .as_ref()
+            .unwrap()
+            .0
+            .starts_with("not evaluated: could not list Pod (HTTP 403 Forbidden"),
+        "{crash:?}"
+    );
+    // Checks that do not read pods give exactly what the admin run gave.
+    let full = sippy_outcomes(&parse_junit(&admin)[0]);
+    let part = sippy_outcomes(suite);
+    for check_name in [
+        "should have at least two replicas",
+        "should set a priority class",
+        "should be covered by a pod disruption budget",
+    ] {
+        let pick = |o: &[(String, &'static str)]| -> Vec<(String, &'static str)> {
+            o.iter()
+                .filter(|(n, _)| n.contains(check_name))
+                .cloned()
+                .collect()
+        };
+        assert_eq!(pick(&part), pick(&full), "{check_name}");
+    }
+    // ha/spread reads pods: it fails as not evaluated instead of passing.
+    assert!(part
+        .iter()
+        .filter(|(n, _)| n.contains("should run their pods on more than one node"))
+        .all(|(_, o)| *o == "fail"));
+}
+
+#[test]
+fn a_stopped_api_server_still_yields_junit_and_exit_3() {
+    let mut cp = start();
+    let kubeconfig = cp.admin_kubeconfig().unwrap();
+    cp.stop_apiserver();
+    let dir = tempfile::tempdir().unwrap();
+    let out = vigil(&[
+        "run",
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "--junit-dir",
+        dir.path().to_str().unwrap(),
+        "--request-timeout",
+        "5",
+    ]);
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
+    assert!(stderr(&out).contains("did not answer"), "{}", stderr(&out));
+    let suite = &parse_junit(&std::fs::read_to_string(junit_file(dir.path())).unwrap())[0];
+    let o = sippy_outcomes(suite);
+    assert_eq!(
+        o,
+        [
+            (
+                "[Monitor:vigil] cluster should be reachable".to_owned(),
+                "fail"
+            ),
+            (
+                "[Monitor:vigil] cluster state should be collected".to_owned(),
+                "fail"
+            ),
+            (
+                "[Monitor:vigil] exceptions should be valid".to_owned(),
+                "pass"
+            ),
+        ]
+    );
+    let (message, _) = suite.cases[0].failure.clone().unwrap();
+    assert!(
+        message.contains(&cp.url) && message.contains("Connection refused"),
+        "{message}"
+    );
+}
+
+#[test]
+fn suggest_reads_the_live_cluster() {
+    let s = shared();
+    let d = tempfile::tempdir().unwrap();
+    std::fs::write(
+        d.path().join("payments.yaml"),
+        "component: Payments\nnamespaces: [payments]\n",
+    )
+    .unwrap();
+    let out = vigil(&[
+        "exceptions",
+        "suggest",
+        "--from",
+        "live",
+        "--kubeconfig",
+        s.admin.to_str().unwrap(),
+        "--exceptions",
+        d.path().to_str().unwrap(),
+        "--namespace",
+        "payments",
+        "--stdout",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(
+        stdout(&out).contains("    object: PodDisruptionBudget/db-pdb\n    jira: TODO"),
+        "{}",
+        stdout(&out)
+    );
+}
