@@ -96,6 +96,8 @@ impl ControlPlane {
                 .args(["--bind-address=127.0.0.1", "--advertise-address=127.0.0.1"])
                 .arg("--service-cluster-ip-range=10.0.0.0/24")
                 .arg("--authorization-mode=RBAC")
+                // Platform components (must-gathers) run privileged containers.
+                .arg("--allow-privileged=true")
                 .arg("--service-account-issuer=https://localhost")
                 .arg(format!(
                     "--service-account-key-file={}",
@@ -107,7 +109,9 @@ impl ControlPlane {
                 ))
                 // No controllers run here: nothing would remove the not-ready taint
                 // TaintNodesByCondition puts on every new node.
-                .arg("--disable-admission-plugins=ServiceAccount,TaintNodesByCondition")
+                // Pods keep the priority they were recorded with, even when this
+                // cluster lacks their PriorityClass (openshift-user-critical).
+                .arg("--disable-admission-plugins=ServiceAccount,TaintNodesByCondition,Priority")
                 .arg(format!(
                     "--token-auth-file={}",
                     d.join("tokens.csv").display()

@@ -217,6 +217,9 @@ fn prepare(mut obj: Value, kind: &str) -> Value {
                     "healthCheckNodePort",
                     "loadBalancerIP",
                     "externalIPs",
+                    // the test cluster is single-stack
+                    "ipFamilies",
+                    "ipFamilyPolicy",
                 ] {
                     s.remove(f);
                 }
@@ -300,7 +303,8 @@ async fn create(client: &Client, raw: Value) -> Result<bool, String> {
         .map_err(|e| e.to_string())?;
     let created: Value = match client.request(req).await {
         Ok(v) => v,
-        Err(kube::Error::Api(s)) if s.code == 409 => return Ok(true),
+        Err(kube::Error::Api(s)) if s.code == 409 => return Err(format!("{id}: AlreadyExists")),
+        Err(kube::Error::Api(s)) => return Err(format!("{id}: HTTP {}: {}", s.code, s.message)),
         Err(e) => return Err(format!("{id}: {e}")),
     };
     if let (true, Some(status)) = (has_status, status) {
@@ -310,10 +314,10 @@ async fn create(client: &Client, raw: Value) -> Result<bool, String> {
             .header("Content-Type", "application/json")
             .body(serde_json::to_vec(&with_status).map_err(|e| e.to_string())?)
             .map_err(|e| e.to_string())?;
-        client
-            .request::<Value>(req)
-            .await
-            .map_err(|e| format!("{id} status: {e}"))?;
+        client.request::<Value>(req).await.map_err(|e| match e {
+            kube::Error::Api(s) => format!("{id} status: HTTP {}: {}", s.code, s.message),
+            e => format!("{id} status: {e}"),
+        })?;
     }
     Ok(true)
 }
