@@ -102,6 +102,27 @@ pub struct Finding {
 }
 
 impl Finding {
+    /// A finding about an object itself (no pod, no container).
+    pub fn object_level(
+        check: &'static str,
+        namespace: &str,
+        kind: &str,
+        name: &str,
+        detail: String,
+        severity: Severity,
+    ) -> Finding {
+        Finding {
+            check,
+            namespace: namespace.to_owned(),
+            kind: kind.to_owned(),
+            name: name.to_owned(),
+            pod: None,
+            container: None,
+            detail,
+            severity,
+        }
+    }
+
     /// `Kind/name`, as exception `object` globs match it.
     pub fn object(&self) -> String {
         format!("{}/{}", self.kind, self.name)

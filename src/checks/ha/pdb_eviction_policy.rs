@@ -31,16 +31,14 @@ impl Check for PdbEvictionPolicy {
                 Some(p) => format!("unhealthyPodEvictionPolicy={p}, want AlwaysAllow"),
                 None => "unhealthyPodEvictionPolicy unset (defaults to IfHealthyBudget), want AlwaysAllow".into(),
             };
-            out.push(Finding {
-                check: INFO.id,
-                namespace: pdb.metadata.namespace.clone(),
-                kind: "PodDisruptionBudget".into(),
-                name: pdb.metadata.name.clone(),
-                pod: None,
-                container: None,
+            out.push(Finding::object_level(
+                INFO.id,
+                &pdb.metadata.namespace,
+                "PodDisruptionBudget",
+                &pdb.metadata.name,
                 detail,
-                severity: Severity::Fail,
-            });
+                Severity::Fail,
+            ));
         }
     }
 }

@@ -147,16 +147,14 @@ impl Check for Endpoints {
                     shown.join(", ")
                 )
             };
-            out.push(Finding {
-                check: INFO.id,
-                namespace: ns.to_owned(),
-                kind: "Service".into(),
-                name: name.to_owned(),
-                pod: None,
-                container: None,
+            out.push(Finding::object_level(
+                INFO.id,
+                ns,
+                "Service",
+                name,
                 detail,
-                severity: Severity::Fail,
-            });
+                Severity::Fail,
+            ));
         }
     }
 }

@@ -91,20 +91,10 @@ impl Check for Events {
                 out.push(pod_finding(&INFO, c, pi, None, detail, severity));
                 continue;
             }
-            out.push(Finding {
-                check: INFO.id,
-                namespace: ns.to_owned(),
-                kind: if kind.is_empty() {
-                    "Object".into()
-                } else {
-                    kind.to_owned()
-                },
-                name: name.to_owned(),
-                pod: None,
-                container: None,
-                detail,
-                severity,
-            });
+            let kind = if kind.is_empty() { "Object" } else { kind };
+            out.push(Finding::object_level(
+                INFO.id, ns, kind, name, detail, severity,
+            ));
         }
     }
 }

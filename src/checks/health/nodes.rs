@@ -61,16 +61,14 @@ impl Check for Nodes {
                 problems.push("unschedulable (cordoned)".into());
             }
             if !problems.is_empty() {
-                out.push(Finding {
-                    check: INFO.id,
-                    namespace: String::new(),
-                    kind: "Node".into(),
-                    name: node.metadata.name.clone(),
-                    pod: None,
-                    container: None,
-                    detail: problems.join("; "),
-                    severity: Severity::Fail,
-                });
+                out.push(Finding::object_level(
+                    INFO.id,
+                    "",
+                    "Node",
+                    &node.metadata.name,
+                    problems.join("; "),
+                    Severity::Fail,
+                ));
             }
         }
     }
