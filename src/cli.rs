@@ -80,6 +80,17 @@ pub enum DevCommand {
         #[arg(long, value_name = "DIR")]
         control_plane: PathBuf,
     },
+    /// Write a realistic cluster state of about N pods (seeded, deterministic)
+    Generate {
+        /// About how many pods
+        #[arg(long, default_value_t = 10_000)]
+        pods: usize,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Output directory
+        #[arg(short = 'o', long = "output", value_name = "DIR")]
+        output: PathBuf,
+    },
     /// Create every object of a state (files, must-gather) in a cluster, statuses included
     Load {
         #[arg(long, value_name = "PATH", required = true)]

@@ -140,6 +140,26 @@ fn dev(cmd: crate::cli::DevCommand) -> u8 {
             let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
             exit::OK
         }
+        crate::cli::DevCommand::Generate { pods, seed, output } => {
+            match crate::devtools::generate::generate(&output, pods, seed) {
+                Ok(c) => {
+                    println!(
+                        "{}: {} nodes, {} namespaces, {} workloads, {} pods, {} objects",
+                        output.display(),
+                        c.nodes,
+                        c.namespaces,
+                        c.workloads,
+                        c.pods,
+                        c.objects
+                    );
+                    exit::OK
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    exit::CONFIG
+                }
+            }
+        }
         crate::cli::DevCommand::Load {
             from,
             cluster,

@@ -264,11 +264,13 @@ pub fn run(args: &RunArgs) -> u8 {
     }
     report.seconds = started.elapsed().as_secs_f64();
 
-    let mut out = anstream::stdout();
+    // Buffered: a big cluster's summary is thousands of small writes.
+    let mut out = std::io::BufWriter::new(anstream::stdout());
     let printed = match args.output {
         Format::Text => reports::text::write(&mut out, &report),
-        Format::Json => writeln!(out, "{}", reports::json::to_string(&report)),
-    };
+        Format::Json => reports::json::write(&mut out, &report),
+    }
+    .and_then(|()| out.flush());
     if let Err(e) = printed {
         if e.kind() != std::io::ErrorKind::BrokenPipe {
             eprintln!("error: cannot write to stdout: {e}");

@@ -4,4 +4,5 @@
 //! Reachable through the hidden `vigil dev` command.
 
 pub mod control_plane;
+pub mod generate;
 pub mod load;

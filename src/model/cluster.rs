@@ -37,8 +37,6 @@ pub struct Cluster {
     pub workload_hpa_min: Vec<Option<i64>>,
 }
 
-type Key = (WorkloadKind, String, String);
-
 impl Cluster {
     pub fn from_objects(objects: Vec<Object>) -> Cluster {
         let mut c = Cluster::default();
@@ -53,20 +51,20 @@ impl Cluster {
                 Object::Namespace(n) => {
                     c.namespaces.insert(n.metadata.name);
                 }
-                Object::Node(n) => c.nodes.push(n),
-                Object::Pod(p) => c.pods.push(p),
-                Object::Workload(w) => c.workloads.push(w),
-                Object::ReplicaSet(r) => c.replicasets.push(r),
-                Object::Pdb(p) => c.pdbs.push(p),
-                Object::Hpa(h) => c.hpas.push(h),
-                Object::Service(s) => c.services.push(s),
-                Object::EndpointSlice(s) => c.endpoint_slices.push(s),
-                Object::Endpoints(e) => c.endpoints.push(e),
-                Object::Event(e) => c.events.push(e),
+                Object::Node(n) => c.nodes.push(*n),
+                Object::Pod(p) => c.pods.push(*p),
+                Object::Workload(w) => c.workloads.push(*w),
+                Object::ReplicaSet(r) => c.replicasets.push(*r),
+                Object::Pdb(p) => c.pdbs.push(*p),
+                Object::Hpa(h) => c.hpas.push(*h),
+                Object::Service(s) => c.services.push(*s),
+                Object::EndpointSlice(s) => c.endpoint_slices.push(*s),
+                Object::Endpoints(e) => c.endpoints.push(*e),
+                Object::Event(e) => c.events.push(*e),
                 Object::Infrastructure(i) => {
                     // The singleton is named `cluster`; prefer it over any other.
                     if c.infrastructure.is_none() || i.metadata.name == "cluster" {
-                        c.infrastructure = Some(i)
+                        c.infrastructure = Some(*i)
                     }
                 }
             }
@@ -76,85 +74,12 @@ impl Cluster {
     }
 
     fn build_indexes(&mut self) {
-        let by_key: HashMap<Key, usize> = self
-            .workloads
-            .iter()
-            .enumerate()
-            .map(|(i, w)| {
-                (
-                    (
-                        w.kind,
-                        w.metadata.namespace.clone(),
-                        w.metadata.name.clone(),
-                    ),
-                    i,
-                )
-            })
-            .collect();
-
-        // ReplicaSet -> owning Deployment name.
-        let rs_owner: HashMap<(&str, &str), &str> = self
-            .replicasets
-            .iter()
-            .filter_map(|rs| {
-                let owner = rs
-                    .metadata
-                    .controller()
-                    .filter(|o| o.kind == "Deployment")?;
-                Some((
-                    (rs.metadata.namespace.as_str(), rs.metadata.name.as_str()),
-                    owner.name.as_str(),
-                ))
-            })
-            .collect();
-
-        self.workload_pods = vec![Vec::new(); self.workloads.len()];
-        self.pod_owner = Vec::with_capacity(self.pods.len());
-        for (pi, pod) in self.pods.iter().enumerate() {
-            let owner = resolve_owner(pod, &rs_owner, &by_key);
-            if let Some(wi) = owner {
-                self.workload_pods[wi].push(pi);
-            }
-            self.pod_owner.push(owner);
-        }
-
-        let mut ns_workloads: HashMap<&str, Vec<usize>> = HashMap::new();
-        for (i, w) in self.workloads.iter().enumerate() {
-            ns_workloads
-                .entry(w.metadata.namespace.as_str())
-                .or_default()
-                .push(i);
-        }
-        self.workload_pdbs = vec![Vec::new(); self.workloads.len()];
-        self.pdb_workloads = Vec::with_capacity(self.pdbs.len());
-        for (pi, pdb) in self.pdbs.iter().enumerate() {
-            let mut selected = Vec::new();
-            if let Some(ws) = ns_workloads.get(pdb.metadata.namespace.as_str()) {
-                for &wi in ws {
-                    if pdb.selects(self.workloads[wi].pod_labels()) {
-                        selected.push(wi);
-                        self.workload_pdbs[wi].push(pi);
-                    }
-                }
-            }
-            self.pdb_workloads.push(selected);
-        }
-
-        self.workload_hpa_min = vec![None; self.workloads.len()];
-        for hpa in &self.hpas {
-            let target = &hpa.spec.scale_target_ref;
-            let kind = match target.kind.as_str() {
-                "Deployment" => WorkloadKind::Deployment,
-                "StatefulSet" => WorkloadKind::StatefulSet,
-                _ => continue,
-            };
-            let key = (kind, hpa.metadata.namespace.clone(), target.name.clone());
-            if let Some(&wi) = by_key.get(&key) {
-                let min = hpa.spec.min_replicas.unwrap_or(1);
-                let slot = &mut self.workload_hpa_min[wi];
-                *slot = Some(slot.map_or(min, |m| m.max(min)));
-            }
-        }
+        let idx = Indexes::build(self);
+        self.workload_pods = idx.workload_pods;
+        self.pod_owner = idx.pod_owner;
+        self.workload_pdbs = idx.workload_pdbs;
+        self.pdb_workloads = idx.pdb_workloads;
+        self.workload_hpa_min = idx.workload_hpa_min;
     }
 
     /// The newest timestamp anywhere in the state: the best guess of when it
@@ -236,32 +161,124 @@ impl Cluster {
     }
 }
 
+/// The relations between objects, computed with borrowed keys so that
+/// building them allocates nothing per object.
+struct Indexes {
+    workload_pods: Vec<Vec<usize>>,
+    pod_owner: Vec<Option<usize>>,
+    workload_pdbs: Vec<Vec<usize>>,
+    pdb_workloads: Vec<Vec<usize>>,
+    workload_hpa_min: Vec<Option<i64>>,
+}
+
+type Key<'a> = (WorkloadKind, &'a str, &'a str);
+
+impl Indexes {
+    fn build(c: &Cluster) -> Indexes {
+        let by_key: HashMap<Key, usize> = c
+            .workloads
+            .iter()
+            .enumerate()
+            .map(|(i, w)| ((w.kind, w.metadata.namespace.as_str(), w.metadata.name.as_str()), i))
+            .collect();
+
+        // ReplicaSet -> owning Deployment name.
+        let rs_owner: HashMap<(&str, &str), &str> = c
+            .replicasets
+            .iter()
+            .filter_map(|rs| {
+                let owner = rs.metadata.controller().filter(|o| o.kind == "Deployment")?;
+                Some(((rs.metadata.namespace.as_str(), rs.metadata.name.as_str()), owner.name.as_str()))
+            })
+            .collect();
+
+        let mut workload_pods = vec![Vec::new(); c.workloads.len()];
+        let mut pod_owner = Vec::with_capacity(c.pods.len());
+        for (pi, pod) in c.pods.iter().enumerate() {
+            let owner = resolve_owner(pod, &rs_owner, &by_key);
+            if let Some(wi) = owner {
+                workload_pods[wi].push(pi);
+            }
+            pod_owner.push(owner);
+        }
+
+        // PDB -> workloads: candidates come from an index of pod-template
+        // labels, so a PDB is compared with the workloads sharing one of its
+        // matchLabels pairs, not with its whole namespace.
+        let mut by_label: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
+        let mut ns_workloads: HashMap<&str, Vec<usize>> = HashMap::new();
+        for (i, w) in c.workloads.iter().enumerate() {
+            let ns = w.metadata.namespace.as_str();
+            ns_workloads.entry(ns).or_default().push(i);
+            for (k, v) in w.pod_labels().iter() {
+                by_label.entry((ns, k, v)).or_default().push(i);
+            }
+        }
+        let mut workload_pdbs = vec![Vec::new(); c.workloads.len()];
+        let mut pdb_workloads = Vec::with_capacity(c.pdbs.len());
+        for (pi, pdb) in c.pdbs.iter().enumerate() {
+            let ns = pdb.metadata.namespace.as_str();
+            let first_pair = pdb.spec.selector.as_ref().and_then(|s| s.match_labels.iter().next());
+            let candidates: &[usize] = match first_pair {
+                Some((k, v)) => by_label.get(&(ns, k, v)).map_or(&[], Vec::as_slice),
+                None => ns_workloads.get(ns).map_or(&[], Vec::as_slice),
+            };
+            let mut selected = Vec::new();
+            for &wi in candidates {
+                if pdb.selects(c.workloads[wi].pod_labels()) {
+                    selected.push(wi);
+                    workload_pdbs[wi].push(pi);
+                }
+            }
+            pdb_workloads.push(selected);
+        }
+
+        let mut workload_hpa_min = vec![None; c.workloads.len()];
+        for hpa in &c.hpas {
+            let target = &hpa.spec.scale_target_ref;
+            let kind = match target.kind.as_str() {
+                "Deployment" => WorkloadKind::Deployment,
+                "StatefulSet" => WorkloadKind::StatefulSet,
+                _ => continue,
+            };
+            if let Some(&wi) = by_key.get(&(kind, hpa.metadata.namespace.as_str(), target.name.as_str())) {
+                let min = hpa.spec.min_replicas.unwrap_or(1);
+                let slot: &mut Option<i64> = &mut workload_hpa_min[wi];
+                *slot = Some(slot.map_or(min, |m| m.max(min)));
+            }
+        }
+        Indexes {
+            workload_pods,
+            pod_owner,
+            workload_pdbs,
+            pdb_workloads,
+            workload_hpa_min,
+        }
+    }
+}
+
 /// Pod -> ReplicaSet -> Deployment, or Pod -> StatefulSet/DaemonSet. When the
 /// ReplicaSet was not collected, the Deployment is found by stripping the
 /// `pod-template-hash` suffix from the ReplicaSet's name.
-fn resolve_owner(
-    pod: &Pod,
-    rs_owner: &HashMap<(&str, &str), &str>,
-    by_key: &HashMap<Key, usize>,
-) -> Option<usize> {
+fn resolve_owner(pod: &Pod, rs_owner: &HashMap<(&str, &str), &str>, by_key: &HashMap<Key, usize>) -> Option<usize> {
     let ctrl = pod.metadata.controller()?;
     let ns = pod.metadata.namespace.as_str();
-    let (kind, name) = match ctrl.kind.as_str() {
-        "StatefulSet" => (WorkloadKind::StatefulSet, ctrl.name.clone()),
-        "DaemonSet" => (WorkloadKind::DaemonSet, ctrl.name.clone()),
+    let (kind, name): (WorkloadKind, &str) = match ctrl.kind.as_str() {
+        "StatefulSet" => (WorkloadKind::StatefulSet, &ctrl.name),
+        "DaemonSet" => (WorkloadKind::DaemonSet, &ctrl.name),
         "ReplicaSet" => {
             let dep = match rs_owner.get(&(ns, ctrl.name.as_str())) {
-                Some(d) => (*d).to_owned(),
+                Some(d) => *d,
                 None => {
                     let hash = pod.metadata.labels.get("pod-template-hash")?;
-                    ctrl.name.strip_suffix(&format!("-{hash}"))?.to_owned()
+                    ctrl.name.strip_suffix(hash)?.strip_suffix('-')?
                 }
             };
             (WorkloadKind::Deployment, dep)
         }
         _ => return None,
     };
-    by_key.get(&(kind, ns.to_owned(), name)).copied()
+    by_key.get(&(kind, ns, name)).copied()
 }
 
 #[cfg(test)]

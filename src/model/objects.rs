@@ -56,8 +56,6 @@ pub struct OwnerReference {
     pub kind: String,
     #[serde(default)]
     pub name: String,
-    #[serde(default)]
-    pub uid: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller: Option<bool>,
 }
@@ -262,9 +260,10 @@ pub struct PodStatus {
     pub message: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start_time: Option<String>,
+    /// Only `Ready` and `PodScheduled`: the others are never read.
     #[serde(
         default,
-        deserialize_with = "null_default",
+        deserialize_with = "pod_conditions",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub conditions: Vec<Condition>,
@@ -661,6 +660,13 @@ fn seq_len<'de, D: Deserializer<'de>>(d: D) -> Result<usize, D::Error> {
         .unwrap_or(0))
 }
 
+fn pod_conditions<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<Condition>, D::Error> {
+    let mut all: Vec<Condition> = null_default(d)?;
+    all.retain(|c| c.type_ == "Ready" || c.type_ == "PodScheduled");
+    all.shrink_to_fit();
+    Ok(all)
+}
+
 fn seq_len_ser<S: Serializer>(n: &usize, s: S) -> Result<S::Ok, S::Error> {
     use serde::ser::SerializeSeq;
     let mut seq = s.serialize_seq(Some(*n))?;
@@ -809,21 +815,22 @@ pub struct InfrastructureStatus {
     pub control_plane_topology: Option<String>,
 }
 
-/// One decoded object of a kind vigil reads.
+/// One decoded object of a kind vigil reads. Boxed, so that lists of
+/// objects of mixed kinds cost a pointer each rather than the largest kind.
 #[derive(Debug, Clone)]
 pub enum Object {
-    Namespace(Namespace),
-    Node(Node),
-    Pod(Pod),
-    Workload(Workload),
-    ReplicaSet(ReplicaSet),
-    Pdb(Pdb),
-    Hpa(Hpa),
-    Service(Service),
-    EndpointSlice(EndpointSlice),
-    Endpoints(Endpoints),
-    Event(Event),
-    Infrastructure(Infrastructure),
+    Namespace(Box<Namespace>),
+    Node(Box<Node>),
+    Pod(Box<Pod>),
+    Workload(Box<Workload>),
+    ReplicaSet(Box<ReplicaSet>),
+    Pdb(Box<Pdb>),
+    Hpa(Box<Hpa>),
+    Service(Box<Service>),
+    EndpointSlice(Box<EndpointSlice>),
+    Endpoints(Box<Endpoints>),
+    Event(Box<Event>),
+    Infrastructure(Box<Infrastructure>),
 }
 
 impl Object {

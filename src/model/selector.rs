@@ -5,12 +5,84 @@
 //! callers decide what a missing selector means through [`Empty`].
 
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
 
 use super::serde_util::null_default;
 
-pub type Labels = BTreeMap<String, String>;
+/// Labels (or a selector's `matchLabels`), sorted by key.
+///
+/// A sorted vector rather than a `BTreeMap`: objects carry a handful of
+/// labels, and a map's node costs hundreds of bytes even for three entries,
+/// which at a few hundred thousand objects is the largest part of the model.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Labels(Vec<(Box<str>, Box<str>)>);
+
+impl Labels {
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .binary_search_by(|(k, _)| (**k).cmp(key))
+            .ok()
+            .map(|i| &*self.0[i].1)
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (&**k, &**v))
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl<K: Into<Box<str>>, V: Into<Box<str>>> FromIterator<(K, V)> for Labels {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        let mut v: Vec<(Box<str>, Box<str>)> = iter.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        // Later duplicates win, as with a map.
+        v.dedup_by(|later, earlier| {
+            let same = later.0 == earlier.0;
+            if same {
+                std::mem::swap(&mut earlier.1, &mut later.1);
+            }
+            same
+        });
+        v.shrink_to_fit();
+        Labels(v)
+    }
+}
+
+impl<'de> Deserialize<'de> for Labels {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = Labels;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("a map of label names to values")
+            }
+            fn visit_unit<E>(self) -> Result<Labels, E> {
+                Ok(Labels::default())
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Labels, A::Error> {
+                let mut pairs: Vec<(String, String)> = Vec::new();
+                while let Some((k, v)) = m.next_entry::<String, super::serde_util::Scalar>()? {
+                    pairs.push((k, v.0));
+                }
+                Ok(pairs.into_iter().collect())
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+impl Serialize for Labels {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.iter())
+    }
+}
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "camelCase")]
@@ -76,8 +148,8 @@ impl Requirement {
     fn matches(&self, labels: &Labels) -> bool {
         let value = labels.get(&self.key);
         match self.operator.as_str() {
-            "In" => value.is_some_and(|v| self.values.contains(v)),
-            "NotIn" => value.is_none_or(|v| !self.values.contains(v)),
+            "In" => value.is_some_and(|v| self.values.iter().any(|x| x == v)),
+            "NotIn" => value.is_none_or(|v| !self.values.iter().any(|x| x == v)),
             "Exists" => value.is_some(),
             "DoesNotExist" => value.is_none(),
             _ => false,
@@ -98,7 +170,7 @@ impl fmt::Display for LabelSelector {
             return f.write_str("{}");
         }
         let mut out = String::new();
-        for (k, v) in &self.match_labels {
+        for (k, v) in self.match_labels.iter() {
             if !out.is_empty() {
                 out.push(',');
             }
@@ -204,6 +276,18 @@ mod tests {
     fn null_collections_are_empty() {
         let s = sel(r#"{"matchLabels":null,"matchExpressions":null}"#);
         assert!(s.is_empty());
+    }
+
+    #[test]
+    fn labels_are_sorted_and_looked_up_by_key() {
+        let l: Labels = serde_json::from_str(r#"{"z": "1", "a": "2", "m": "3", "b": true}"#).unwrap();
+        assert_eq!(l.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["a", "b", "m", "z"]);
+        assert_eq!(l.get("m"), Some("3"));
+        assert_eq!(l.get("b"), Some("true"), "YAML scalars that are not strings still label");
+        assert_eq!(l.get("q"), None);
+        let dup: Labels = [("k", "old"), ("k", "new")].into_iter().collect();
+        assert_eq!((dup.len(), dup.get("k")), (1, Some("new")));
+        assert_eq!(serde_json::to_string(&l).unwrap(), r#"{"a":"2","b":"true","m":"3","z":"1"}"#);
     }
 
     #[test]

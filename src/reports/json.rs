@@ -36,7 +36,17 @@ struct JsonReport<'a> {
     junit: &'a Option<String>,
 }
 
+/// Writes the document, streaming rather than building it in memory.
+pub fn write(out: &mut dyn std::io::Write, run: &RunReport) -> std::io::Result<()> {
+    serde_json::to_writer_pretty(&mut *out, &report(run))?;
+    writeln!(out)
+}
+
 pub fn to_string(run: &RunReport) -> String {
+    serde_json::to_string_pretty(&report(run)).expect("the report serializes")
+}
+
+fn report(run: &RunReport) -> JsonReport<'_> {
     let tests: &[TestResult] = run.evaluation.as_ref().map_or(&[], |e| &e.tests);
     let stale: &[Stale] = run.evaluation.as_ref().map_or(&[], |e| &e.stale);
     let outcomes: Vec<Outcome> = run
@@ -46,7 +56,7 @@ pub fn to_string(run: &RunReport) -> String {
         .chain(tests.iter().map(|t| t.outcome))
         .collect();
     let count = |o| outcomes.iter().filter(|x| **x == o).count();
-    let report = JsonReport {
+    JsonReport {
         schema_version: SCHEMA_VERSION,
         vigil_version: env!("CARGO_PKG_VERSION"),
         outcome: run.worst(),
@@ -67,6 +77,5 @@ pub fn to_string(run: &RunReport) -> String {
         tests,
         stale_exceptions: stale,
         junit: &run.junit,
-    };
-    serde_json::to_string_pretty(&report).expect("the report serializes")
+    }
 }

@@ -11,6 +11,9 @@ use crate::outcomes::Outcome;
 
 /// Findings shown per test before "and N more".
 const SHOWN: usize = 8;
+/// Failing (and flaking) tests listed before the rest are only counted: a
+/// broken cluster must not bury the summary under a hundred thousand lines.
+const TESTS_SHOWN: usize = 100;
 
 const RED: Style = AnsiColor::Red.on_default().bold();
 const YELLOW: Style = AnsiColor::Yellow.on_default().bold();
@@ -57,7 +60,16 @@ pub fn write(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {
 
     if let Some(ev) = &run.evaluation {
         for wanted in [Outcome::Fail, Outcome::Flake] {
-            for t in ev.tests.iter().filter(|t| t.outcome == wanted) {
+            let matching = ev.tests.iter().filter(|t| t.outcome == wanted).count();
+            if matching > TESTS_SHOWN {
+                let what = if wanted == Outcome::Fail { "failing" } else { "flaking" };
+                writeln!(
+                    out,
+                    "\n{DIM}... {} more {what} tests not listed here (the JUnit and -o json have them all){DIM:#}",
+                    matching - TESTS_SHOWN
+                )?;
+            }
+            for t in ev.tests.iter().filter(|t| t.outcome == wanted).take(TESTS_SHOWN) {
                 let (style, label) = tag(t.outcome);
                 let informing = if t.informing() { " (informing)" } else { "" };
                 writeln!(

@@ -283,34 +283,34 @@ fn decode_kind<'de, A: MapAccess<'de>>(
 ) -> Result<(), A::Error> {
     let d = de::value::MapAccessDeserializer::new(rest);
     let obj = match kind {
-        "Namespace" => Object::Namespace(Namespace::deserialize(d)?),
-        "Node" => Object::Node(Node::deserialize(d)?),
-        "Pod" => Object::Pod(Pod::deserialize(d)?),
+        "Namespace" => Object::Namespace(Box::new(Namespace::deserialize(d)?)),
+        "Node" => Object::Node(Box::new(Node::deserialize(d)?)),
+        "Pod" => Object::Pod(Box::new(Pod::deserialize(d)?)),
         "Deployment" => {
-            Object::Workload(WorkloadRaw::deserialize(d)?.into_workload(WorkloadKind::Deployment))
+            Object::Workload(Box::new(WorkloadRaw::deserialize(d)?.into_workload(WorkloadKind::Deployment)))
         }
         "StatefulSet" => {
-            Object::Workload(WorkloadRaw::deserialize(d)?.into_workload(WorkloadKind::StatefulSet))
+            Object::Workload(Box::new(WorkloadRaw::deserialize(d)?.into_workload(WorkloadKind::StatefulSet)))
         }
         "DaemonSet" => {
-            Object::Workload(WorkloadRaw::deserialize(d)?.into_workload(WorkloadKind::DaemonSet))
+            Object::Workload(Box::new(WorkloadRaw::deserialize(d)?.into_workload(WorkloadKind::DaemonSet)))
         }
-        "ReplicaSet" => Object::ReplicaSet(ReplicaSet::deserialize(d)?),
+        "ReplicaSet" => Object::ReplicaSet(Box::new(ReplicaSet::deserialize(d)?)),
         "PodDisruptionBudget" => {
             let raw = PdbRaw::deserialize(d)?;
-            Object::Pdb(Pdb {
+            Object::Pdb(Box::new(Pdb {
                 api_version: raw.api_version.or(api_version).unwrap_or_default(),
                 metadata: raw.metadata,
                 spec: raw.spec,
                 status: raw.status,
-            })
+            }))
         }
-        "HorizontalPodAutoscaler" => Object::Hpa(Hpa::deserialize(d)?),
-        "Service" => Object::Service(Service::deserialize(d)?),
-        "EndpointSlice" => Object::EndpointSlice(EndpointSlice::deserialize(d)?),
-        "Endpoints" => Object::Endpoints(Endpoints::deserialize(d)?),
-        "Event" => Object::Event(Event::deserialize(d)?),
-        "Infrastructure" => Object::Infrastructure(Infrastructure::deserialize(d)?),
+        "HorizontalPodAutoscaler" => Object::Hpa(Box::new(Hpa::deserialize(d)?)),
+        "Service" => Object::Service(Box::new(Service::deserialize(d)?)),
+        "EndpointSlice" => Object::EndpointSlice(Box::new(EndpointSlice::deserialize(d)?)),
+        "Endpoints" => Object::Endpoints(Box::new(Endpoints::deserialize(d)?)),
+        "Event" => Object::Event(Box::new(Event::deserialize(d)?)),
+        "Infrastructure" => Object::Infrastructure(Box::new(Infrastructure::deserialize(d)?)),
         _ => unreachable!("decode_kind called with a kind outside KINDS"),
     };
     out.push(obj);

@@ -68,7 +68,7 @@ impl Check for Endpoints {
         for (i, s) in c.endpoint_slices.iter().enumerate() {
             if let Some(svc) = s.metadata.labels.get(SERVICE_NAME_LABEL) {
                 slices
-                    .entry((s.metadata.namespace.as_str(), svc.as_str()))
+                    .entry((s.metadata.namespace.as_str(), svc))
                     .or_default()
                     .push(i);
             }
