@@ -52,11 +52,20 @@ impl Gen {
 
     fn alnum(&mut self, n: usize) -> String {
         const A: &[u8] = b"bcdfghjklmnpqrstvwxz2456789";
-        (0..n).map(|_| A[self.rng.random_range(0..A.len())] as char).collect()
+        (0..n)
+            .map(|_| A[self.rng.random_range(0..A.len())] as char)
+            .collect()
     }
 
     fn uid(&mut self) -> String {
-        format!("{}-{}-4{}-8{}-{}", self.hex(8), self.hex(4), self.hex(3), self.hex(3), self.hex(12))
+        format!(
+            "{}-{}-4{}-8{}-{}",
+            self.hex(8),
+            self.hex(4),
+            self.hex(3),
+            self.hex(3),
+            self.hex(12)
+        )
     }
 
     fn node(&mut self, i: usize, control_plane: bool) -> Value {
@@ -135,7 +144,16 @@ impl Gen {
         c
     }
 
-    fn pod_spec(&mut self, app: &str, sidecar: bool, probes: bool, requests: bool, limits: bool, priority: Option<&str>, anti: bool) -> Value {
+    fn pod_spec(
+        &mut self,
+        app: &str,
+        sidecar: bool,
+        probes: bool,
+        requests: bool,
+        limits: bool,
+        priority: Option<&str>,
+        anti: bool,
+    ) -> Value {
         let mut containers = vec![self.container(app, probes, requests, limits)];
         if sidecar {
             containers.push(self.container("proxy", probes, requests, false));
@@ -161,16 +179,28 @@ impl Gen {
 
     /// A pod of `owner`, healthy or (a few percent) not.
     #[allow(clippy::too_many_arguments)]
-    fn pod(&mut self, ns: &str, name: &str, labels: Value, owner: (&str, &str, &str), template_spec: &Value, node: Option<String>) -> (Value, bool, &'static str) {
+    fn pod(
+        &mut self,
+        ns: &str,
+        name: &str,
+        labels: Value,
+        owner: (&str, &str, &str),
+        template_spec: &Value,
+        node: Option<String>,
+    ) -> (Value, bool, &'static str) {
         self.counts.pods += 1;
         let trouble = if self.rng.random_bool(0.03) {
             ["crashloop", "imagepull", "pending", "notready", "oom"][self.rng.random_range(0..5)]
         } else {
             ""
         };
-        let node = node.unwrap_or_else(|| self.nodes[self.rng.random_range(3..self.nodes.len())].clone());
+        let node =
+            node.unwrap_or_else(|| self.nodes[self.rng.random_range(3..self.nodes.len())].clone());
         let started = self.rng.random_range(60..60 * 24 * 20);
-        let containers = template_spec["containers"].as_array().cloned().unwrap_or_default();
+        let containers = template_spec["containers"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
         let mut statuses = Vec::new();
         let mut ready = true;
         let mut phase = "Running";
@@ -211,15 +241,25 @@ impl Gen {
             statuses.push(st);
         }
         let scheduled = trouble != "pending";
-        let created = if scheduled { started + 1 } else { self.rng.random_range(20..600) };
+        let created = if scheduled {
+            started + 1
+        } else {
+            self.rng.random_range(20..600)
+        };
         let mut conditions = vec![
             json!({"type": "PodScheduled", "status": if scheduled {"True"} else {"False"}, "lastTransitionTime": ts(created),
                    "reason": if scheduled {Value::Null} else {json!("Unschedulable")},
                    "message": if scheduled {Value::Null} else {json!("0/5003 nodes are available: 3 node(s) had untolerated taint {node-role.kubernetes.io/master: }, 5000 Insufficient memory.")}}),
         ];
         if scheduled {
-            let since = if ready { started } else { self.rng.random_range(6..600) };
-            conditions.push(json!({"type": "Initialized", "status": "True", "lastTransitionTime": ts(started)}));
+            let since = if ready {
+                started
+            } else {
+                self.rng.random_range(6..600)
+            };
+            conditions.push(
+                json!({"type": "Initialized", "status": "True", "lastTransitionTime": ts(started)}),
+            );
             conditions.push(json!({"type": "ContainersReady", "status": if ready {"True"} else {"False"}, "lastTransitionTime": ts(since)}));
             conditions.push(json!({"type": "Ready", "status": if ready {"True"} else {"False"}, "lastTransitionTime": ts(since),
                                    "reason": if ready {Value::Null} else {json!("ContainersNotReady")}}));
@@ -263,17 +303,41 @@ impl Gen {
         match trouble {
             "crashloop" => {
                 let n = self.rng.random_range(11..400);
-                push(self, "BackOff", "Warning", n, format!("Back-off restarting failed container in pod {pod}"))
+                push(
+                    self,
+                    "BackOff",
+                    "Warning",
+                    n,
+                    format!("Back-off restarting failed container in pod {pod}"),
+                )
             }
             "imagepull" => {
                 let n = self.rng.random_range(5..60);
-                push(self, "Failed", "Warning", n, "Error: ImagePullBackOff".into())
+                push(
+                    self,
+                    "Failed",
+                    "Warning",
+                    n,
+                    "Error: ImagePullBackOff".into(),
+                )
             }
             "pending" => {
                 let n = self.rng.random_range(5..40);
-                push(self, "FailedScheduling", "Warning", n, "0/5003 nodes are available: 5000 Insufficient memory.".into())
+                push(
+                    self,
+                    "FailedScheduling",
+                    "Warning",
+                    n,
+                    "0/5003 nodes are available: 5000 Insufficient memory.".into(),
+                )
             }
-            _ if self.rng.random_bool(0.3) => push(self, "Pulled", "Normal", 1, "Container image already present on machine".into()),
+            _ if self.rng.random_bool(0.3) => push(
+                self,
+                "Pulled",
+                "Normal",
+                1,
+                "Container image already present on machine".into(),
+            ),
             _ => {}
         }
     }
@@ -288,7 +352,8 @@ impl Gen {
             k += 1;
             let app = format!("app-{k:03}");
             let statefulset = self.rng.random_bool(0.25);
-            let replicas = ([1, 2, 2, 3, 3, 3, 4, 5][self.rng.random_range(0..8)] as usize).min(left);
+            let replicas =
+                ([1, 2, 2, 3, 3, 3, 4, 5][self.rng.random_range(0..8)] as usize).min(left);
             left -= replicas;
             let labels = json!({"app": app, "app.kubernetes.io/part-of": ns});
             let priority = self.rng.random_bool(0.5).then_some("team-critical");
@@ -299,7 +364,8 @@ impl Gen {
                 self.rng.random_bool(0.1),
             );
             let anti = replicas >= 2 && self.rng.random_bool(0.6);
-            let template_spec = self.pod_spec(&app, sidecar, probes, requests, limits, priority, anti);
+            let template_spec =
+                self.pod_spec(&app, sidecar, probes, requests, limits, priority, anti);
             self.counts.workloads += 1;
             let template = json!({"metadata": {"labels": labels}, "spec": template_spec});
             let mut ready_count = 0;
@@ -322,10 +388,18 @@ impl Gen {
             }
             for i in 0..replicas {
                 let (name, mut pod_labels, owner) = if statefulset {
-                    (format!("{app}-{i}"), labels.clone(), ("apps/v1", "StatefulSet", app.clone()))
+                    (
+                        format!("{app}-{i}"),
+                        labels.clone(),
+                        ("apps/v1", "StatefulSet", app.clone()),
+                    )
                 } else {
                     let suffix = self.alnum(5);
-                    (format!("{rs_name}-{suffix}"), labels.clone(), ("apps/v1", "ReplicaSet", rs_name.clone()))
+                    (
+                        format!("{rs_name}-{suffix}"),
+                        labels.clone(),
+                        ("apps/v1", "ReplicaSet", rs_name.clone()),
+                    )
                 };
                 if statefulset {
                     pod_labels["controller-revision-hash"] = json!(hash);
@@ -333,7 +407,14 @@ impl Gen {
                 } else {
                     pod_labels["pod-template-hash"] = json!(hash);
                 }
-                let (pod, ready, trouble) = self.pod(ns, &name, pod_labels, (owner.0, owner.1, &owner.2), &template["spec"], None);
+                let (pod, ready, trouble) = self.pod(
+                    ns,
+                    &name,
+                    pod_labels,
+                    (owner.0, owner.1, &owner.2),
+                    &template["spec"],
+                    None,
+                );
                 if ready {
                     ready_count += 1;
                 }
@@ -355,7 +436,8 @@ impl Gen {
             let mut spec = json!({"replicas": replicas, "selector": {"matchLabels": {"app": app}}, "template": template, "revisionHistoryLimit": 10});
             if statefulset {
                 spec["serviceName"] = json!(app);
-                spec["updateStrategy"] = json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 0}});
+                spec["updateStrategy"] =
+                    json!({"type": "RollingUpdate", "rollingUpdate": {"partition": 0}});
                 spec["podManagementPolicy"] = json!("OrderedReady");
             } else {
                 spec["strategy"] = json!({"type": "RollingUpdate", "rollingUpdate": {"maxUnavailable": "25%", "maxSurge": "25%"}});
@@ -369,7 +451,11 @@ impl Gen {
             }));
             if replicas >= 2 && self.rng.random_bool(0.6) {
                 let blocking = self.rng.random_bool(0.05);
-                let budget = if blocking { json!({"minAvailable": replicas}) } else { json!({"maxUnavailable": 1}) };
+                let budget = if blocking {
+                    json!({"minAvailable": replicas})
+                } else {
+                    json!({"maxUnavailable": 1})
+                };
                 let mut pdb_spec = json!({"selector": {"matchLabels": {"app": app}}});
                 for (k2, v) in budget.as_object().unwrap() {
                     pdb_spec[k2] = v.clone();
@@ -397,7 +483,11 @@ impl Gen {
                 }));
             }
             if self.rng.random_bool(0.8) {
-                let ip = format!("172.30.{}.{}", self.rng.random_range(0..256), self.rng.random_range(1..255));
+                let ip = format!(
+                    "172.30.{}.{}",
+                    self.rng.random_range(0..256),
+                    self.rng.random_range(1..255)
+                );
                 objs.push(json!({
                     "apiVersion": "v1", "kind": "Service",
                     "metadata": {"name": app, "namespace": ns, "uid": self.uid(), "creationTimestamp": ts(60 * 24 * 10), "labels": {"app": app}},
@@ -420,7 +510,10 @@ impl Gen {
 
 fn write_list(path: &Path, items: &[Value]) -> std::io::Result<()> {
     let mut w = BufWriter::new(std::fs::File::create(path)?);
-    serde_json::to_writer(&mut w, &json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": items}))?;
+    serde_json::to_writer(
+        &mut w,
+        &json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": items}),
+    )?;
     w.flush()
 }
 
@@ -436,12 +529,14 @@ pub fn generate(dir: &Path, pods: usize, seed: u64) -> std::io::Result<Counts> {
     let mut cluster = Vec::new();
     for i in 0..3 {
         let n = g.node(i, true);
-        g.nodes.push(n["metadata"]["name"].as_str().unwrap().to_owned());
+        g.nodes
+            .push(n["metadata"]["name"].as_str().unwrap().to_owned());
         cluster.push(n);
     }
     for i in 0..workers {
         let n = g.node(i, false);
-        g.nodes.push(n["metadata"]["name"].as_str().unwrap().to_owned());
+        g.nodes
+            .push(n["metadata"]["name"].as_str().unwrap().to_owned());
         cluster.push(n);
     }
     g.counts.nodes = g.nodes.len();
@@ -451,14 +546,29 @@ pub fn generate(dir: &Path, pods: usize, seed: u64) -> std::io::Result<Counts> {
     let mut sys_objs = Vec::new();
     for agent in ["node-exporter", "log-collector", "dns-node-cache"] {
         let labels = json!({"app": agent});
-        let spec = g.pod_spec(agent, false, true, true, false, Some("system-node-critical"), false);
+        let spec = g.pod_spec(
+            agent,
+            false,
+            true,
+            true,
+            false,
+            Some("system-node-critical"),
+            false,
+        );
         let template = json!({"metadata": {"labels": labels}, "spec": spec});
         let n = g.nodes.len();
         let mut unavailable = 0;
         let node_names = g.nodes.clone();
         for node in node_names {
             let name = format!("{agent}-{}", g.alnum(5));
-            let (pod, ready, _) = g.pod(system, &name, labels.clone(), ("apps/v1", "DaemonSet", agent), &template["spec"], Some(node));
+            let (pod, ready, _) = g.pod(
+                system,
+                &name,
+                labels.clone(),
+                ("apps/v1", "DaemonSet", agent),
+                &template["spec"],
+                Some(node),
+            );
             if !ready {
                 unavailable += 1;
             }
@@ -483,7 +593,9 @@ pub fn generate(dir: &Path, pods: usize, seed: u64) -> std::io::Result<Counts> {
     let count = app_pods.div_ceil(PODS_PER_NAMESPACE).max(1);
     for i in 0..count {
         let ns = format!("team-{i:04}");
-        let n = PODS_PER_NAMESPACE.min(app_pods - (i * PODS_PER_NAMESPACE).min(app_pods)).max(1);
+        let n = PODS_PER_NAMESPACE
+            .min(app_pods - (i * PODS_PER_NAMESPACE).min(app_pods))
+            .max(1);
         let objs = g.namespace(&ns, n);
         g.counts.objects += objs.len();
         write_list(&dir.join("ns").join(format!("{ns}.json")), &objs)?;
@@ -510,8 +622,16 @@ mod tests {
         let b = tempfile::tempdir().unwrap();
         let ca = generate(a.path(), 600, 7).unwrap();
         generate(b.path(), 600, 7).unwrap();
-        for f in ["cluster.json", "ns/team-0000.json", "ns/cluster-agents.json"] {
-            assert_eq!(std::fs::read(a.path().join(f)).unwrap(), std::fs::read(b.path().join(f)).unwrap(), "{f}");
+        for f in [
+            "cluster.json",
+            "ns/team-0000.json",
+            "ns/cluster-agents.json",
+        ] {
+            assert_eq!(
+                std::fs::read(a.path().join(f)).unwrap(),
+                std::fs::read(b.path().join(f)).unwrap(),
+                "{f}"
+            );
         }
         assert_eq!(ca.nodes, 23);
         assert!(ca.pods >= 600 && ca.pods < 700, "{ca:?}");
@@ -525,7 +645,12 @@ mod tests {
         let crashing = c
             .pods
             .iter()
-            .filter(|p| p.status.container_statuses.iter().any(|s| s.state.waiting.is_some()))
+            .filter(|p| {
+                p.status
+                    .container_statuses
+                    .iter()
+                    .any(|s| s.state.waiting.is_some())
+            })
             .count();
         assert!(crashing > 0 && crashing < c.pods.len() / 10, "{crashing}");
     }

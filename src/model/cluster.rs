@@ -40,6 +40,17 @@ pub struct Cluster {
 impl Cluster {
     pub fn from_objects(objects: Vec<Object>) -> Cluster {
         let mut c = Cluster::default();
+        // Sized up front: growing by doubling would briefly hold two copies.
+        let count = |k: fn(&Object) -> bool| objects.iter().filter(|o| k(o)).count();
+        c.pods.reserve_exact(count(|o| matches!(o, Object::Pod(_))));
+        c.workloads
+            .reserve_exact(count(|o| matches!(o, Object::Workload(_))));
+        c.replicasets
+            .reserve_exact(count(|o| matches!(o, Object::ReplicaSet(_))));
+        c.events
+            .reserve_exact(count(|o| matches!(o, Object::Event(_))));
+        c.endpoint_slices
+            .reserve_exact(count(|o| matches!(o, Object::EndpointSlice(_))));
         for obj in objects {
             let ns = &obj.metadata().namespace;
             if !ns.is_empty() {
@@ -179,7 +190,16 @@ impl Indexes {
             .workloads
             .iter()
             .enumerate()
-            .map(|(i, w)| ((w.kind, w.metadata.namespace.as_str(), w.metadata.name.as_str()), i))
+            .map(|(i, w)| {
+                (
+                    (
+                        w.kind,
+                        w.metadata.namespace.as_str(),
+                        w.metadata.name.as_str(),
+                    ),
+                    i,
+                )
+            })
             .collect();
 
         // ReplicaSet -> owning Deployment name.
@@ -187,8 +207,14 @@ impl Indexes {
             .replicasets
             .iter()
             .filter_map(|rs| {
-                let owner = rs.metadata.controller().filter(|o| o.kind == "Deployment")?;
-                Some(((rs.metadata.namespace.as_str(), rs.metadata.name.as_str()), owner.name.as_str()))
+                let owner = rs
+                    .metadata
+                    .controller()
+                    .filter(|o| o.kind == "Deployment")?;
+                Some((
+                    (rs.metadata.namespace.as_str(), rs.metadata.name.as_str()),
+                    owner.name.as_str(),
+                ))
             })
             .collect();
 
@@ -218,7 +244,11 @@ impl Indexes {
         let mut pdb_workloads = Vec::with_capacity(c.pdbs.len());
         for (pi, pdb) in c.pdbs.iter().enumerate() {
             let ns = pdb.metadata.namespace.as_str();
-            let first_pair = pdb.spec.selector.as_ref().and_then(|s| s.match_labels.iter().next());
+            let first_pair = pdb
+                .spec
+                .selector
+                .as_ref()
+                .and_then(|s| s.match_labels.iter().next());
             let candidates: &[usize] = match first_pair {
                 Some((k, v)) => by_label.get(&(ns, k, v)).map_or(&[], Vec::as_slice),
                 None => ns_workloads.get(ns).map_or(&[], Vec::as_slice),
@@ -241,7 +271,9 @@ impl Indexes {
                 "StatefulSet" => WorkloadKind::StatefulSet,
                 _ => continue,
             };
-            if let Some(&wi) = by_key.get(&(kind, hpa.metadata.namespace.as_str(), target.name.as_str())) {
+            if let Some(&wi) =
+                by_key.get(&(kind, hpa.metadata.namespace.as_str(), target.name.as_str()))
+            {
                 let min = hpa.spec.min_replicas.unwrap_or(1);
                 let slot: &mut Option<i64> = &mut workload_hpa_min[wi];
                 *slot = Some(slot.map_or(min, |m| m.max(min)));
@@ -260,7 +292,11 @@ impl Indexes {
 /// Pod -> ReplicaSet -> Deployment, or Pod -> StatefulSet/DaemonSet. When the
 /// ReplicaSet was not collected, the Deployment is found by stripping the
 /// `pod-template-hash` suffix from the ReplicaSet's name.
-fn resolve_owner(pod: &Pod, rs_owner: &HashMap<(&str, &str), &str>, by_key: &HashMap<Key, usize>) -> Option<usize> {
+fn resolve_owner(
+    pod: &Pod,
+    rs_owner: &HashMap<(&str, &str), &str>,
+    by_key: &HashMap<Key, usize>,
+) -> Option<usize> {
     let ctrl = pod.metadata.controller()?;
     let ns = pod.metadata.namespace.as_str();
     let (kind, name): (WorkloadKind, &str) = match ctrl.kind.as_str() {

@@ -7,7 +7,7 @@
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::selector::{LabelSelector, Labels};
-use super::serde_util::{null_default, present, IntOrPercent, Scalar};
+use super::serde_util::{null_default, present, IntOrPercent};
 
 /// Percent comparisons on `IntOrString` values.
 pub trait IntOrPercentExt {
@@ -164,18 +164,19 @@ pub struct Container {
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct Resources {
+    /// Resource name to quantity, kept as written (`cpu: 100m`).
     #[serde(
         default,
         deserialize_with = "null_default",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty"
+        skip_serializing_if = "Labels::is_empty"
     )]
-    pub requests: std::collections::BTreeMap<String, Scalar>,
+    pub requests: Labels,
     #[serde(
         default,
         deserialize_with = "null_default",
-        skip_serializing_if = "std::collections::BTreeMap::is_empty"
+        skip_serializing_if = "Labels::is_empty"
     )]
-    pub limits: std::collections::BTreeMap<String, Scalar>,
+    pub limits: Labels,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

@@ -40,7 +40,10 @@ impl Labels {
 
 impl<K: Into<Box<str>>, V: Into<Box<str>>> FromIterator<(K, V)> for Labels {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        let mut v: Vec<(Box<str>, Box<str>)> = iter.into_iter().map(|(k, v)| (k.into(), v.into())).collect();
+        let mut v: Vec<(Box<str>, Box<str>)> = iter
+            .into_iter()
+            .map(|(k, v)| (k.into(), v.into()))
+            .collect();
         v.sort_by(|a, b| a.0.cmp(&b.0));
         // Later duplicates win, as with a map.
         v.dedup_by(|later, earlier| {
@@ -280,14 +283,25 @@ mod tests {
 
     #[test]
     fn labels_are_sorted_and_looked_up_by_key() {
-        let l: Labels = serde_json::from_str(r#"{"z": "1", "a": "2", "m": "3", "b": true}"#).unwrap();
-        assert_eq!(l.iter().map(|(k, _)| k).collect::<Vec<_>>(), ["a", "b", "m", "z"]);
+        let l: Labels =
+            serde_json::from_str(r#"{"z": "1", "a": "2", "m": "3", "b": true}"#).unwrap();
+        assert_eq!(
+            l.iter().map(|(k, _)| k).collect::<Vec<_>>(),
+            ["a", "b", "m", "z"]
+        );
         assert_eq!(l.get("m"), Some("3"));
-        assert_eq!(l.get("b"), Some("true"), "YAML scalars that are not strings still label");
+        assert_eq!(
+            l.get("b"),
+            Some("true"),
+            "YAML scalars that are not strings still label"
+        );
         assert_eq!(l.get("q"), None);
         let dup: Labels = [("k", "old"), ("k", "new")].into_iter().collect();
         assert_eq!((dup.len(), dup.get("k")), (1, Some("new")));
-        assert_eq!(serde_json::to_string(&l).unwrap(), r#"{"a":"2","b":"true","m":"3","z":"1"}"#);
+        assert_eq!(
+            serde_json::to_string(&l).unwrap(),
+            r#"{"a":"2","b":"true","m":"3","z":"1"}"#
+        );
     }
 
     #[test]

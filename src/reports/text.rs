@@ -62,14 +62,23 @@ pub fn write(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {
         for wanted in [Outcome::Fail, Outcome::Flake] {
             let matching = ev.tests.iter().filter(|t| t.outcome == wanted).count();
             if matching > TESTS_SHOWN {
-                let what = if wanted == Outcome::Fail { "failing" } else { "flaking" };
+                let what = if wanted == Outcome::Fail {
+                    "failing"
+                } else {
+                    "flaking"
+                };
                 writeln!(
                     out,
                     "\n{DIM}... {} more {what} tests not listed here (the JUnit and -o json have them all){DIM:#}",
                     matching - TESTS_SHOWN
                 )?;
             }
-            for t in ev.tests.iter().filter(|t| t.outcome == wanted).take(TESTS_SHOWN) {
+            for t in ev
+                .tests
+                .iter()
+                .filter(|t| t.outcome == wanted)
+                .take(TESTS_SHOWN)
+            {
                 let (style, label) = tag(t.outcome);
                 let informing = if t.informing() { " (informing)" } else { "" };
                 writeln!(

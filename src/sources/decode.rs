@@ -286,15 +286,15 @@ fn decode_kind<'de, A: MapAccess<'de>>(
         "Namespace" => Object::Namespace(Box::new(Namespace::deserialize(d)?)),
         "Node" => Object::Node(Box::new(Node::deserialize(d)?)),
         "Pod" => Object::Pod(Box::new(Pod::deserialize(d)?)),
-        "Deployment" => {
-            Object::Workload(Box::new(WorkloadRaw::deserialize(d)?.into_workload(WorkloadKind::Deployment)))
-        }
-        "StatefulSet" => {
-            Object::Workload(Box::new(WorkloadRaw::deserialize(d)?.into_workload(WorkloadKind::StatefulSet)))
-        }
-        "DaemonSet" => {
-            Object::Workload(Box::new(WorkloadRaw::deserialize(d)?.into_workload(WorkloadKind::DaemonSet)))
-        }
+        "Deployment" => Object::Workload(Box::new(
+            WorkloadRaw::deserialize(d)?.into_workload(WorkloadKind::Deployment),
+        )),
+        "StatefulSet" => Object::Workload(Box::new(
+            WorkloadRaw::deserialize(d)?.into_workload(WorkloadKind::StatefulSet),
+        )),
+        "DaemonSet" => Object::Workload(Box::new(
+            WorkloadRaw::deserialize(d)?.into_workload(WorkloadKind::DaemonSet),
+        )),
         "ReplicaSet" => Object::ReplicaSet(Box::new(ReplicaSet::deserialize(d)?)),
         "PodDisruptionBudget" => {
             let raw = PdbRaw::deserialize(d)?;

@@ -30,7 +30,7 @@ impl Check for Resources {
             for c in &w.spec.template.spec.containers {
                 let mut problems = Vec::new();
                 for (res, label) in [("cpu", "CPU"), ("memory", "memory")] {
-                    if !c.resources.requests.contains_key(res) {
+                    if c.resources.requests.get(res).is_none() {
                         problems.push(format!("no {label} request"));
                     }
                 }
@@ -39,7 +39,7 @@ impl Check for Resources {
                         .resources
                         .limits
                         .iter()
-                        .map(|(k, v)| format!("{k}={}", v.0))
+                        .map(|(k, v)| format!("{k}={v}"))
                         .collect();
                     problems.push(format!(
                         "limits set ({}), the openshift profile wants requests only",
