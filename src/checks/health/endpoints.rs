@@ -79,22 +79,28 @@ impl Check for Endpoints {
             .enumerate()
             .map(|(i, e)| ((e.metadata.namespace.as_str(), e.metadata.name.as_str()), i))
             .collect();
-        let mut ns_pods: HashMap<&str, Vec<usize>> = HashMap::new();
+        // Pods and workloads by (namespace, label, value): a service is compared
+        // only with those sharing one of its selector's pairs.
+        let mut pods_by_label: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
         for (i, p) in c.pods.iter().enumerate() {
             if p.status.phase != "Succeeded" && p.status.phase != "Failed" {
-                ns_pods
-                    .entry(p.metadata.namespace.as_str())
-                    .or_default()
-                    .push(i);
+                for (k, v) in p.metadata.labels.iter() {
+                    pods_by_label
+                        .entry((p.metadata.namespace.as_str(), k, v))
+                        .or_default()
+                        .push(i);
+                }
             }
         }
-        let mut ns_workloads: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut workloads_by_label: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
         for (i, w) in c.workloads.iter().enumerate() {
             if !w.is_scaled_to_zero() {
-                ns_workloads
-                    .entry(w.metadata.namespace.as_str())
-                    .or_default()
-                    .push(i);
+                for (k, v) in w.pod_labels().iter() {
+                    workloads_by_label
+                        .entry((w.metadata.namespace.as_str(), k, v))
+                        .or_default()
+                        .push(i);
+                }
             }
         }
 
@@ -113,15 +119,16 @@ impl Check for Endpoints {
             let matches = |labels: &crate::model::selector::Labels| {
                 selector.iter().all(|(k, v)| labels.get(k) == Some(v))
             };
-            let pods: Vec<&str> = ns_pods
-                .get(ns)
+            let (k0, v0) = selector.iter().next().expect("selector is not empty");
+            let pods: Vec<&str> = pods_by_label
+                .get(&(ns, k0, v0))
                 .into_iter()
                 .flatten()
                 .filter(|&&pi| matches(&c.pods[pi].metadata.labels))
                 .map(|&pi| c.pods[pi].metadata.name.as_str())
                 .collect();
-            let owners: Vec<String> = ns_workloads
-                .get(ns)
+            let owners: Vec<String> = workloads_by_label
+                .get(&(ns, k0, v0))
                 .into_iter()
                 .flatten()
                 .filter(|&&wi| matches(c.workloads[wi].pod_labels()))
