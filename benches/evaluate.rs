@@ -16,7 +16,13 @@ fn bench(c: &mut Criterion) {
     group.sample_size(10);
     for pods in [5_000usize, 10_000, 20_000] {
         let dir = tempfile::tempdir().unwrap();
-        vigil::devtools::generate::generate(dir.path(), pods, 1).unwrap();
+        vigil::devtools::generate::generate(
+            dir.path(),
+            pods,
+            1,
+            vigil::devtools::generate::Format::Json,
+        )
+        .unwrap();
         let objects = vigil::sources::load_paths(&[dir.path().to_owned()])
             .unwrap()
             .objects;

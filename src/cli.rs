@@ -90,6 +90,9 @@ pub enum DevCommand {
         /// Output directory
         #[arg(short = 'o', long = "output", value_name = "DIR")]
         output: PathBuf,
+        /// One YAML document per object instead of JSON Lists
+        #[arg(long)]
+        yaml: bool,
     },
     /// Create every object of a state (files, must-gather) in a cluster, statuses included
     Load {

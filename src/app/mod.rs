@@ -140,8 +140,15 @@ fn dev(cmd: crate::cli::DevCommand) -> u8 {
             let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
             exit::OK
         }
-        crate::cli::DevCommand::Generate { pods, seed, output } => {
-            match crate::devtools::generate::generate(&output, pods, seed) {
+        crate::cli::DevCommand::Generate {
+            pods,
+            seed,
+            output,
+            yaml,
+        } => {
+            use crate::devtools::generate::{generate, Format};
+            let format = if yaml { Format::Yaml } else { Format::Json };
+            match generate(&output, pods, seed, format) {
                 Ok(c) => {
                     println!(
                         "{}: {} nodes, {} namespaces, {} workloads, {} pods, {} objects",

@@ -94,7 +94,8 @@ impl ControlPlane {
                 .arg(format!("--cert-dir={}", d.join("certs").display()))
                 .arg(format!("--secure-port={api_port}"))
                 .args(["--bind-address=127.0.0.1", "--advertise-address=127.0.0.1"])
-                .arg("--service-cluster-ip-range=10.0.0.0/24")
+                // Room for the services of a generated 150k-pod cluster.
+                .arg("--service-cluster-ip-range=10.96.0.0/16")
                 .arg("--authorization-mode=RBAC")
                 // Platform components (must-gathers) run privileged containers.
                 .arg("--allow-privileged=true")

@@ -2,6 +2,7 @@
 //!
 //! `vigil dev generate --pods N --seed S -o DIR` writes `DIR/cluster.json`
 //! (nodes, namespaces) and one `DIR/ns/<namespace>.json` List per namespace
+//! (or, with `--yaml`, `.yaml` files holding one document per object)
 //! with its workloads, ReplicaSets, pods (statuses included, a few percent
 //! unhealthy), PDBs, HPAs, Services, EndpointSlices and Events, in the
 //! shapes `kubectl get -o json` prints. The same seed gives the same bytes.
@@ -377,12 +378,15 @@ impl Gen {
             };
             let rs_name = format!("{app}-{hash}");
             if !statefulset {
+                // A ReplicaSet's template carries the hash its selector asks for.
+                let mut rs_template = template.clone();
+                rs_template["metadata"]["labels"]["pod-template-hash"] = json!(hash);
                 objs.push(json!({
                     "apiVersion": "apps/v1", "kind": "ReplicaSet",
                     "metadata": {"name": rs_name, "namespace": ns, "uid": self.uid(), "creationTimestamp": ts(60 * 24 * 10),
                                  "labels": {"app": app, "pod-template-hash": hash},
                                  "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": app, "uid": self.uid(), "controller": true}]},
-                    "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": app, "pod-template-hash": hash}}, "template": template},
+                    "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": app, "pod-template-hash": hash}}, "template": rs_template},
                     "status": {"replicas": replicas, "readyReplicas": replicas, "availableReplicas": replicas, "observedGeneration": 1}
                 }));
             }
@@ -508,17 +512,37 @@ impl Gen {
     }
 }
 
-fn write_list(path: &Path, items: &[Value]) -> std::io::Result<()> {
-    let mut w = BufWriter::new(std::fs::File::create(path)?);
-    serde_json::to_writer(
-        &mut w,
-        &json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": items}),
-    )?;
-    w.flush()
+/// How the state is written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// One `List` per file, as `kubectl get -o json` prints.
+    Json,
+    /// One document per object, as manifests are kept: what every peer tool reads.
+    Yaml,
+}
+
+fn write_list(dir: &Path, stem: &str, items: &[Value], format: Format) -> std::io::Result<()> {
+    match format {
+        Format::Json => {
+            let mut w = BufWriter::new(std::fs::File::create(dir.join(format!("{stem}.json")))?);
+            let list = json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": items});
+            serde_json::to_writer(&mut w, &list)?;
+            w.flush()
+        }
+        Format::Yaml => {
+            let mut w = BufWriter::new(std::fs::File::create(dir.join(format!("{stem}.yaml")))?);
+            for item in items {
+                w.write_all(b"---\n")?;
+                let text = serde_saphyr::to_string(item).map_err(std::io::Error::other)?;
+                w.write_all(text.as_bytes())?;
+            }
+            w.flush()
+        }
+    }
 }
 
 /// Writes a cluster of about `pods` pods into `dir`.
-pub fn generate(dir: &Path, pods: usize, seed: u64) -> std::io::Result<Counts> {
+pub fn generate(dir: &Path, pods: usize, seed: u64, format: Format) -> std::io::Result<Counts> {
     let mut g = Gen {
         rng: ChaCha8Rng::seed_from_u64(seed),
         nodes: Vec::new(),
@@ -586,7 +610,7 @@ pub fn generate(dir: &Path, pods: usize, seed: u64) -> std::io::Result<Counts> {
     }
     let mut namespaces = vec![system.to_owned()];
     g.counts.objects += sys_objs.len();
-    write_list(&dir.join("ns").join(format!("{system}.json")), &sys_objs)?;
+    write_list(&dir.join("ns"), system, &sys_objs, format)?;
     drop(sys_objs);
 
     let app_pods = pods.saturating_sub(g.counts.pods);
@@ -598,7 +622,7 @@ pub fn generate(dir: &Path, pods: usize, seed: u64) -> std::io::Result<Counts> {
             .max(1);
         let objs = g.namespace(&ns, n);
         g.counts.objects += objs.len();
-        write_list(&dir.join("ns").join(format!("{ns}.json")), &objs)?;
+        write_list(&dir.join("ns"), &ns, &objs, format)?;
         namespaces.push(ns);
     }
     for ns in &namespaces {
@@ -608,7 +632,7 @@ pub fn generate(dir: &Path, pods: usize, seed: u64) -> std::io::Result<Counts> {
     }
     g.counts.namespaces = namespaces.len();
     g.counts.objects += cluster.len();
-    write_list(&dir.join("cluster.json"), &cluster)?;
+    write_list(dir, "cluster", &cluster, format)?;
     Ok(g.counts)
 }
 
@@ -620,8 +644,8 @@ mod tests {
     fn deterministic_and_readable() {
         let a = tempfile::tempdir().unwrap();
         let b = tempfile::tempdir().unwrap();
-        let ca = generate(a.path(), 600, 7).unwrap();
-        generate(b.path(), 600, 7).unwrap();
+        let ca = generate(a.path(), 600, 7, Format::Json).unwrap();
+        generate(b.path(), 600, 7, Format::Json).unwrap();
         for f in [
             "cluster.json",
             "ns/team-0000.json",
@@ -653,5 +677,16 @@ mod tests {
             })
             .count();
         assert!(crashing > 0 && crashing < c.pods.len() / 10, "{crashing}");
+
+        // The YAML form holds the same cluster.
+        let y = tempfile::tempdir().unwrap();
+        generate(y.path(), 600, 7, Format::Yaml).unwrap();
+        let from_yaml = crate::model::Cluster::from_objects(
+            crate::sources::load_paths(&[y.path().to_owned()])
+                .unwrap()
+                .objects,
+        );
+        assert_eq!(from_yaml.pods.len(), c.pods.len());
+        assert_eq!(from_yaml.events.len(), c.events.len());
     }
 }
