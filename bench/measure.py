@@ -31,8 +31,8 @@ def run_once(cmd, timeout, env):
             return {"wall": wall, "rss_kb": rusage.ru_maxrss, "exit": code}
         if time.monotonic() > deadline:
             os.killpg(proc.pid, signal.SIGKILL)
-            os.wait4(proc.pid, 0)
-            return None
+            _, _, rusage = os.wait4(proc.pid, 0)
+            return {"timeout": True, "rss_kb": rusage.ru_maxrss}
         time.sleep(0.01)
 
 
@@ -49,8 +49,8 @@ def main():
     results = []
     for _ in range(a.runs):
         r = run_once(cmd, a.timeout, os.environ.copy())
-        if r is None:
-            print(json.dumps({"label": a.label, "timeout": a.timeout}))
+        if r.get("timeout"):
+            print(json.dumps({"label": a.label, "timeout": a.timeout, "peak_mb_at_kill": round(r["rss_kb"] / 1024)}))
             return
         results.append(r)
         if sum(x["wall"] for x in results) > a.budget:

@@ -18,8 +18,9 @@ print("|---|---|---:|---:|---:|---:|---:|")
 for r in rows:
     v = vigil.get((r["mode"], r["size"]))
     if "timeout" in r:
-        print(f"| {r['tool']} | {r['mode']} | {r['size']:,} | did not finish in {r['timeout']:.0f} s | – | > {r['timeout'] / v['median_s']:.0f}x | – |" if v else
-              f"| {r['tool']} | {r['mode']} | {r['size']:,} | did not finish in {r['timeout']:.0f} s | – | – | – |")
+        mem = f"{r['peak_mb_at_kill']:,} MB when stopped" if "peak_mb_at_kill" in r else "–"
+        ratio = f"> {r['timeout'] / v['median_s']:.0f}x" if v else "–"
+        print(f"| {r['tool']} | {r['mode']} | {r['size']:,} | did not finish in {r['timeout']:.0f} s | {mem} | {ratio} | – |")
         continue
     time_ratio = mem_ratio = "–"
     if v and r["tool"] != "vigil":

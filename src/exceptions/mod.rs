@@ -481,6 +481,27 @@ exceptions:
     }
 
     #[test]
+    fn bad_globs_and_jira_with_allow() {
+        let errs = errors(&[(
+            "c.yaml",
+            "component: C\nnamespaces: [a]\nexceptions:\n  - check: ha/replicas\n    namespace: 'a[b'\n    jira: OCPBUGS-1\n  - check: ha/replicas\n    object: 'Deployment/{x'\n    jira: OCPBUGS-2\n  - check: ha/replicas\n    jira: OCPBUGS-3\n    allow: also fine\n    approved-by: lead\n",
+        )]);
+        let got: Vec<_> = errs
+            .iter()
+            .map(|d| (d.line.unwrap(), d.message.as_str()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (5, "invalid namespace glob: unclosed character class; missing ']'"),
+                (8, "invalid object glob: unclosed alternate group; missing '}' (maybe escape '{' with '[{]'?)"),
+                (12, "an entry has either `jira` or `allow`, not both"),
+            ]
+        );
+        assert_eq!(errs[0].snippet.as_deref(), Some("a[b"));
+    }
+
+    #[test]
     fn wrong_types_are_errors_not_conversions() {
         let errs = errors(&[(
             "c.yaml",
