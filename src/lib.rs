@@ -7,6 +7,7 @@
 //! [`sources`] → [`model`] → [`checks`] → [`exceptions`] → [`outcomes`] → [`reports`].
 
 pub mod app;
+pub mod atomic;
 pub mod checks;
 pub mod cli;
 pub mod devtools;

@@ -249,31 +249,18 @@ fn free_name(dir: &Path, stem: &str) -> PathBuf {
         .expect("some name is free")
 }
 
-/// Writes an edit through a temporary file renamed into place.
+/// Writes an edit through a temporary file renamed into place; a new file
+/// never replaces one that appeared meanwhile.
 pub fn write(edit: &FileEdit) -> std::io::Result<()> {
-    use std::io::Write;
-    let dir = edit.path.parent().unwrap_or(Path::new("."));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".vigil-suggest-")
-        .tempfile_in(dir)?;
-    tmp.write_all(edit.content.as_bytes())?;
-    tmp.as_file().sync_all()?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        let mode = std::fs::metadata(&edit.path)
-            .map(|m| m.permissions().mode())
-            .unwrap_or(0o644);
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(mode))?;
-    }
-    if edit.new {
-        // Never replace a file that appeared meanwhile.
-        tmp.persist_noclobber(&edit.path).map_err(|e| e.error)?;
+    use crate::atomic::Existing;
+    let existing = if edit.new {
+        Existing::Keep
     } else {
-        tmp.persist(&edit.path).map_err(|e| e.error)?;
-    }
-    Ok(())
+        Existing::Replace
+    };
+    crate::atomic::write(&edit.path, existing, |w| {
+        w.write_all(edit.content.as_bytes())
+    })
 }
 
 #[cfg(test)]

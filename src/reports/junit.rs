@@ -6,7 +6,6 @@
 //! immediately followed by a passing one. Informing tests carry
 //! `lifecycle="informing"`.
 
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
@@ -242,24 +241,11 @@ pub fn file_name(at: DateTime<Utc>) -> String {
 pub fn write_atomic(dir: &Path, report: &Report, at: DateTime<Utc>) -> std::io::Result<PathBuf> {
     std::fs::create_dir_all(dir)?;
     let path = dir.join(file_name(at));
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".junit_vigil_")
-        .suffix(".xml.tmp")
-        .tempfile_in(dir)?;
-    report
-        .serialize(&mut tmp)
-        .map_err(|e| std::io::Error::other(e.to_string()))?;
-    tmp.flush()?;
-    // Temporary files are created 0600; a report is meant to be read by
-    // whoever collects the CI artifacts.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    }
-    tmp.as_file().sync_all()?;
-    tmp.persist(&path).map_err(|e| e.error)?;
+    crate::atomic::write(&path, crate::atomic::Existing::Replace, |w| {
+        report
+            .serialize(w)
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    })?;
     Ok(path)
 }
 

@@ -7,7 +7,6 @@
 //! reads are absent by construction — plus a `vigilSnapshot` header saying
 //! when and how the state was collected, and which kinds could not be.
 
-use std::io::Write;
 use std::path::Path;
 
 use serde::ser::SerializeMap;
@@ -144,35 +143,16 @@ impl Serialize for Document<'_> {
 /// Writes a snapshot through a temporary file renamed into place; gzip when
 /// the name ends in `.gz`.
 pub fn write(path: &Path, objects: &[Object], info: &CollectionInfo) -> std::io::Result<()> {
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".vigil-snapshot-")
-        .tempfile_in(dir)?;
-    {
-        let file = std::io::BufWriter::new(tmp.as_file_mut());
-        let doc = Document { info, objects };
+    let doc = Document { info, objects };
+    crate::atomic::write(path, crate::atomic::Existing::Replace, |w| {
         if path.extension().is_some_and(|e| e == "gz") {
-            let mut gz = flate2::write::GzEncoder::new(file, flate2::Compression::default());
+            let mut gz = flate2::write::GzEncoder::new(w, flate2::Compression::default());
             serde_json::to_writer(&mut gz, &doc)?;
-            gz.finish()?.flush()?;
+            gz.finish().map(drop)
         } else {
-            let mut file = file;
-            serde_json::to_writer(&mut file, &doc)?;
-            file.flush()?;
+            serde_json::to_writer(w, &doc).map_err(std::io::Error::from)
         }
-    }
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        tmp.as_file()
-            .set_permissions(std::fs::Permissions::from_mode(0o644))?;
-    }
-    tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    })
 }
 
 #[cfg(test)]
