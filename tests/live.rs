@@ -51,16 +51,11 @@ fn start() -> ControlPlane {
 
 fn load_into(cp: &ControlPlane, paths: &[PathBuf]) {
     let objects = load::read_raw(paths).unwrap();
-    let kubeconfig = cp.admin_kubeconfig().unwrap();
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    let report = rt.block_on(async {
-        let kc = kube::config::Kubeconfig::read_from(&kubeconfig).unwrap();
-        let config = kube::Config::from_custom_kubeconfig(kc, &Default::default())
-            .await
-            .unwrap();
-        let client = kube::Client::try_from(config).unwrap();
-        load::load(&client, objects, 8).await
-    });
+    let opts = vigil::sources::live::LiveOptions {
+        kubeconfig: Some(cp.admin_kubeconfig().unwrap()),
+        ..Default::default()
+    };
+    let report = load::load_into(&opts, objects, 8).expect("the control plane answers");
     assert!(report.failed.is_empty(), "{:?}", report.failed);
 }
 
@@ -93,7 +88,8 @@ items:
 ";
 
 struct Shared {
-    cp: ControlPlane,
+    /// Held for the whole run: dropping it stops the control plane.
+    _cp: ControlPlane,
     admin: PathBuf,
     vigil: PathBuf,
     nopods: PathBuf,
@@ -114,7 +110,7 @@ fn shared() -> &'static Shared {
             admin: cp.admin_kubeconfig().unwrap(),
             vigil: cp.kubeconfig("vigil", VIGIL_TOKEN).unwrap(),
             nopods: cp.kubeconfig("nopods", NOPODS_TOKEN).unwrap(),
-            cp,
+            _cp: cp,
         }
     })
 }

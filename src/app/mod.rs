@@ -179,25 +179,7 @@ fn dev(cmd: crate::cli::DevCommand) -> u8 {
                     return exit::CONFIG;
                 }
             };
-            let rt = tokio::runtime::Runtime::new().expect("runtime");
-            let report = rt.block_on(async {
-                let opts = cluster.live_options();
-                let kc = match &opts.kubeconfig {
-                    Some(p) => kube::config::Kubeconfig::read_from(p).map_err(|e| e.to_string())?,
-                    None => kube::config::Kubeconfig::read().map_err(|e| e.to_string())?,
-                };
-                let config = kube::Config::from_custom_kubeconfig(
-                    kc,
-                    &kube::config::KubeConfigOptions {
-                        context: opts.context.clone(),
-                        ..Default::default()
-                    },
-                )
-                .await
-                .map_err(|e| e.to_string())?;
-                let client = kube::Client::try_from(config).map_err(|e| e.to_string())?;
-                Ok::<_, String>(load::load(&client, objects, parallel).await)
-            });
+            let report = load::load_into(&cluster.live_options(), objects, parallel);
             match report {
                 Ok(r) => {
                     println!(

@@ -322,6 +322,20 @@ async fn create(client: &Client, raw: Value) -> Result<bool, String> {
     Ok(true)
 }
 
+/// Connects to the cluster `opts` points at and loads `objects` into it.
+pub fn load_into(
+    opts: &crate::sources::live::LiveOptions,
+    objects: Vec<Value>,
+    parallel: usize,
+) -> Result<LoadReport, crate::sources::live::Unreachable> {
+    let rt = tokio::runtime::Runtime::new()
+        .map_err(|e| crate::sources::live::Unreachable(e.to_string()))?;
+    rt.block_on(async {
+        let (client, _) = crate::sources::live::connect(opts).await?;
+        Ok(load(&client, objects, parallel).await)
+    })
+}
+
 /// Creates every object, namespaces and nodes first, the rest `parallel`
 /// at a time.
 pub async fn load(client: &Client, objects: Vec<Value>, parallel: usize) -> LoadReport {

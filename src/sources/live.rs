@@ -121,7 +121,9 @@ pub fn collect(opts: &LiveOptions) -> Result<Collected, Unreachable> {
     rt.block_on(collect_async(opts))
 }
 
-async fn client(opts: &LiveOptions) -> Result<(Client, String), Unreachable> {
+/// A client for the cluster `opts` points at, with its URL; resolved as
+/// kubectl resolves it, TLS verified, every request bounded by `opts.timeout`.
+pub async fn connect(opts: &LiveOptions) -> Result<(Client, String), Unreachable> {
     let kco = KubeConfigOptions {
         context: opts.context.clone(),
         ..Default::default()
@@ -153,7 +155,7 @@ async fn client(opts: &LiveOptions) -> Result<(Client, String), Unreachable> {
 }
 
 async fn collect_async(opts: &LiveOptions) -> Result<Collected, Unreachable> {
-    let (client, url) = client(opts).await?;
+    let (client, url) = connect(opts).await?;
     let version = match tokio::time::timeout(opts.timeout, client.apiserver_version()).await {
         Ok(Ok(v)) => v.git_version,
         Ok(Err(e)) => {
