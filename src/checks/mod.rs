@@ -299,12 +299,7 @@ pub fn closest(id: &str) -> Option<&'static str> {
     if let (Some(only), None) = (prefixed.next(), prefixed.next()) {
         return Some(only);
     }
-    ALL.iter()
-        .map(|c| c.info().id)
-        .map(|cand| (strsim_distance(id, cand), cand))
-        .filter(|(d, cand)| *d <= cand.len() / 2)
-        .min()
-        .map(|(_, c)| c)
+    closest_of(id, &ids().collect::<Vec<_>>())
 }
 
 /// Levenshtein distance, small inputs only.

@@ -35,13 +35,13 @@ pub const PLACEHOLDER_CODE: &str = "placeholder";
 
 impl Diagnostic {
     pub fn error(path: &Path, loc: Option<Location>, message: impl Into<String>) -> Self {
+        let known = loc.filter(|l| l.line() > 0);
         Diagnostic {
             level: Level::Error,
             path: path.to_owned(),
-            line: loc.map(|l| l.line()).filter(|l| *l > 0),
-            column: loc
-                .map(|l| l.column())
-                .filter(|_| loc.is_some_and(|l| l.line() > 0)),
+            // serde-saphyr reports an unknown place as line 0.
+            line: known.map(|l| l.line()),
+            column: known.map(|l| l.column()),
             message: message.into(),
             snippet: None,
             hint: None,
@@ -103,12 +103,7 @@ impl fmt::Display for Diagnostic {
 
 /// Turns a serde-saphyr error into a diagnostic at its position.
 pub fn from_yaml_error(path: &Path, e: &serde_saphyr::Error) -> Diagnostic {
-    let msg = e.without_snippet().to_string();
-    let msg = match msg.find(" at line ") {
-        Some(i) => msg[..i].to_owned(),
-        None => msg,
-    };
-    let msg = msg.lines().next().unwrap_or("").trim().to_owned();
+    let msg = crate::sources::yaml_message(e);
     let mut d = Diagnostic::error(path, e.location(), msg.clone());
     if let Some(hint) = unknown_field_hint(&msg) {
         d.hint = Some(hint);

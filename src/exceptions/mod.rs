@@ -100,12 +100,7 @@ pub struct ComponentFile {
 impl Entry {
     fn matches(&self, f: &Finding) -> bool {
         // Cluster-scoped findings (nodes) have no namespace to constrain.
-        let ns_ok = f.namespace.is_empty()
-            || match &self.namespace_glob {
-                Some(g) => g.is_match(&f.namespace),
-                None => self.claimed.iter().any(|n| *n == f.namespace),
-            };
-        ns_ok
+        (f.namespace.is_empty() || self.covers_namespace(&f.namespace))
             && self
                 .object_glob
                 .as_ref()

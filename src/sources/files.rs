@@ -157,10 +157,9 @@ fn collect(
     if roots.is_empty() {
         walk(path, files)?;
     } else {
-        for ts in [path.join("timestamp")] {
-            if ts.is_file() {
-                timestamps.push(ts);
-            }
+        let ts = path.join("timestamp");
+        if ts.is_file() {
+            timestamps.push(ts);
         }
         for root in roots {
             if root != path && root.join("timestamp").is_file() {
@@ -441,7 +440,7 @@ fn parse_yaml(path: &Path, text: &str) -> Result<Vec<Object>, SourceError> {
 
 /// serde-saphyr appends the position to its message; vigil prints it in
 /// `file:line:column` form in front instead.
-fn yaml_message(e: &serde_saphyr::Error) -> String {
+pub fn yaml_message(e: &serde_saphyr::Error) -> String {
     let msg = e.without_snippet().to_string();
     let msg = match msg.find(" at line ") {
         Some(i) => msg[..i].to_owned(),

@@ -11,4 +11,4 @@ mod files;
 pub mod live;
 pub mod snapshot;
 
-pub use files::{list_state_files, load_paths, Loaded, SourceError};
+pub use files::{list_state_files, load_paths, yaml_message, Loaded, SourceError};
