@@ -72,6 +72,9 @@ impl TestResult {
 pub struct Stale {
     pub file: String,
     pub line: u64,
+    /// Where the entry starts, for diagnostics (JSON has file and line).
+    #[serde(skip)]
+    pub at: serde_saphyr::Location,
     pub check: &'static str,
     pub namespace: Option<String>,
     pub object: Option<String>,
@@ -245,6 +248,7 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
                 Grant::Allow { reason, .. } => (None, Some(reason.clone())),
             };
             Stale {
+                at: e.at,
                 file: e.file.display().to_string(),
                 line: e.line,
                 check: e.check,

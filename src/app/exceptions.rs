@@ -64,13 +64,8 @@ fn run_lint(args: &LintArgs) -> u8 {
             .collect::<Vec<_>>()
             .join(", ");
         for s in &judged.evaluation.stale {
-            let at = ex
-                .entries
-                .iter()
-                .find(|e| e.file.display().to_string() == s.file && e.line == s.line)
-                .map(|e| e.at);
             diags.push(
-                Diagnostic::error(Path::new(&s.file), at, format!("exception for {} matches no violation in {state}", s.check))
+                Diagnostic::error(Path::new(&s.file), Some(s.at), format!("exception for {} matches no violation in {state}", s.check))
                     .warning()
                     .hint("the problem is gone there: delete the entry (or check its namespace and object)"),
             );
