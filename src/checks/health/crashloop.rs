@@ -33,29 +33,27 @@ impl Check for CrashLoop {
     }
 
     fn evaluate(&self, ctx: &Context, out: &mut Vec<Finding>) {
-        for (pi, pod) in ctx.cluster.pods.iter().enumerate() {
-            for (cs, init) in statuses(pod) {
-                let waiting = cs.state.waiting.as_ref().and_then(|w| w.reason.as_deref());
-                if waiting != Some("CrashLoopBackOff") {
-                    continue;
-                }
-                let mut detail = format!(
-                    "{} CrashLoopBackOff, restartCount={}",
-                    container_label(init),
-                    cs.restart_count
-                );
-                if let Some(t) = last_termination(cs) {
-                    detail.push_str(&format!("; last terminated: {t}"));
-                }
-                out.push(pod_finding(
-                    &INFO,
-                    ctx.cluster,
-                    pi,
-                    Some(&cs.name),
-                    detail,
-                    Severity::Fail,
-                ));
+        for (pi, cs, init) in containers(ctx.cluster) {
+            let waiting = cs.state.waiting.as_ref().and_then(|w| w.reason.as_deref());
+            if waiting != Some("CrashLoopBackOff") {
+                continue;
             }
+            let mut detail = format!(
+                "{} CrashLoopBackOff, restartCount={}",
+                container_label(init),
+                cs.restart_count
+            );
+            if let Some(t) = last_termination(cs) {
+                detail.push_str(&format!("; last terminated: {t}"));
+            }
+            out.push(container_finding(
+                &INFO,
+                ctx.cluster,
+                pi,
+                cs,
+                detail,
+                Severity::Fail,
+            ));
         }
     }
 }

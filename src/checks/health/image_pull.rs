@@ -27,27 +27,25 @@ impl Check for ImagePull {
     }
 
     fn evaluate(&self, ctx: &Context, out: &mut Vec<Finding>) {
-        for (pi, pod) in ctx.cluster.pods.iter().enumerate() {
-            for (cs, init) in statuses(pod) {
-                let Some(w) = cs.state.waiting.as_ref() else {
-                    continue;
-                };
-                let Some(reason) = w.reason.as_deref().filter(|r| REASONS.contains(r)) else {
-                    continue;
-                };
-                let mut detail = format!("{} {reason}", container_label(init));
-                if let Some(m) = w.message.as_deref().filter(|m| !m.is_empty()) {
-                    detail.push_str(&format!(": {}", clip(m, 240)));
-                }
-                out.push(pod_finding(
-                    &INFO,
-                    ctx.cluster,
-                    pi,
-                    Some(&cs.name),
-                    detail,
-                    Severity::Fail,
-                ));
+        for (pi, cs, init) in containers(ctx.cluster) {
+            let Some(w) = cs.state.waiting.as_ref() else {
+                continue;
+            };
+            let Some(reason) = w.reason.as_deref().filter(|r| REASONS.contains(r)) else {
+                continue;
+            };
+            let mut detail = format!("{} {reason}", container_label(init));
+            if let Some(m) = w.message.as_deref().filter(|m| !m.is_empty()) {
+                detail.push_str(&format!(": {}", clip(m, 240)));
             }
+            out.push(container_finding(
+                &INFO,
+                ctx.cluster,
+                pi,
+                cs,
+                detail,
+                Severity::Fail,
+            ));
         }
     }
 }

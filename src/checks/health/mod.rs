@@ -69,6 +69,27 @@ pub fn statuses(pod: &Pod) -> impl Iterator<Item = (&ContainerStatus, bool)> {
         .chain(pod.status.container_statuses.iter().map(|s| (s, false)))
 }
 
+/// Every container status in the cluster with its pod's index, init
+/// containers first within a pod: what the container-level checks walk.
+pub fn containers(c: &Cluster) -> impl Iterator<Item = (usize, &ContainerStatus, bool)> {
+    c.pods
+        .iter()
+        .enumerate()
+        .flat_map(|(pi, pod)| statuses(pod).map(move |(cs, init)| (pi, cs, init)))
+}
+
+/// A finding about one container of pod `pi`.
+pub fn container_finding(
+    info: &CheckInfo,
+    c: &Cluster,
+    pi: usize,
+    cs: &ContainerStatus,
+    detail: String,
+    severity: Severity,
+) -> Finding {
+    pod_finding(info, c, pi, Some(&cs.name), detail, severity)
+}
+
 /// `init container` or `container`, for messages.
 pub fn container_label(init: bool) -> &'static str {
     if init {

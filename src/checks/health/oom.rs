@@ -25,31 +25,29 @@ impl Check for Oom {
     }
 
     fn evaluate(&self, ctx: &Context, out: &mut Vec<Finding>) {
-        for (pi, pod) in ctx.cluster.pods.iter().enumerate() {
-            for (cs, init) in statuses(pod) {
-                let t = cs
-                    .last_state
-                    .terminated
-                    .as_ref()
-                    .or(cs.state.terminated.as_ref());
-                if t.and_then(|t| t.reason.as_deref()) != Some("OOMKilled") {
-                    continue;
-                }
-                let detail = format!(
-                    "{} last terminated: {}; restartCount={}",
-                    container_label(init),
-                    last_termination(cs).unwrap_or_default(),
-                    cs.restart_count
-                );
-                out.push(pod_finding(
-                    &INFO,
-                    ctx.cluster,
-                    pi,
-                    Some(&cs.name),
-                    detail,
-                    Severity::Flake,
-                ));
+        for (pi, cs, init) in containers(ctx.cluster) {
+            let t = cs
+                .last_state
+                .terminated
+                .as_ref()
+                .or(cs.state.terminated.as_ref());
+            if t.and_then(|t| t.reason.as_deref()) != Some("OOMKilled") {
+                continue;
             }
+            let detail = format!(
+                "{} last terminated: {}; restartCount={}",
+                container_label(init),
+                last_termination(cs).unwrap_or_default(),
+                cs.restart_count
+            );
+            out.push(container_finding(
+                &INFO,
+                ctx.cluster,
+                pi,
+                cs,
+                detail,
+                Severity::Flake,
+            ));
         }
     }
 }

@@ -47,30 +47,28 @@ impl Check for Restarts {
     fn evaluate(&self, ctx: &Context, out: &mut Vec<Finding>) {
         let flake_at = (ctx.thresholds)(INFO.id, "flake-at");
         let fail_above = (ctx.thresholds)(INFO.id, "fail-above");
-        for (pi, pod) in ctx.cluster.pods.iter().enumerate() {
-            for (cs, init) in statuses(pod) {
-                let n = cs.restart_count;
-                let severity = if n > fail_above {
-                    Severity::Fail
-                } else if n >= flake_at {
-                    Severity::Flake
-                } else {
-                    continue;
-                };
-                let mut detail = format!("{} restartCount={n}", container_label(init));
-                match last_termination(cs) {
-                    Some(t) => detail.push_str(&format!("; last terminated: {t}")),
-                    None => detail.push_str("; last termination unknown"),
-                }
-                out.push(pod_finding(
-                    &INFO,
-                    ctx.cluster,
-                    pi,
-                    Some(&cs.name),
-                    detail,
-                    severity,
-                ));
+        for (pi, cs, init) in containers(ctx.cluster) {
+            let n = cs.restart_count;
+            let severity = if n > fail_above {
+                Severity::Fail
+            } else if n >= flake_at {
+                Severity::Flake
+            } else {
+                continue;
+            };
+            let mut detail = format!("{} restartCount={n}", container_label(init));
+            match last_termination(cs) {
+                Some(t) => detail.push_str(&format!("; last terminated: {t}")),
+                None => detail.push_str("; last termination unknown"),
             }
+            out.push(container_finding(
+                &INFO,
+                ctx.cluster,
+                pi,
+                cs,
+                detail,
+                severity,
+            ));
         }
     }
 }
