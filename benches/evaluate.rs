@@ -46,6 +46,7 @@ fn bench(c: &mut Criterion) {
                         today: now.date_naive(),
                         now,
                         missing: &[],
+                        not_served: &[],
                     },
                 )
             })

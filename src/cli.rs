@@ -262,13 +262,22 @@ pub struct ClusterArgs {
     #[arg(long, value_name = "NAME")]
     pub context: Option<String>,
 
-    /// Seconds before one API request is given up (it is retried)
-    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    /// Seconds one try of an API request may take; a request is tried up to
+    /// 4 times within twice this in all
+    #[arg(long, value_name = "SECONDS", default_value_t = 30,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub request_timeout: u64,
 
     /// Objects per list request
-    #[arg(long, value_name = "N", default_value_t = 500, hide = true)]
+    #[arg(long, value_name = "N", default_value_t = 500, hide = true,
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub page_size: u32,
+
+    /// The largest API response vigil reads, in MiB; a larger list page is
+    /// refused rather than exhausting memory (lower --page-size)
+    #[arg(long, value_name = "MIB", default_value_t = 256,
+          value_parser = clap::value_parser!(u64).range(1..=65_536))]
+    pub max_page_mib: u64,
 }
 
 impl ClusterArgs {
@@ -277,9 +286,10 @@ impl ClusterArgs {
             kubeconfig: self.kubeconfig.clone(),
             context: self.context.clone(),
             page_size: self.page_size.max(1),
-            timeout: std::time::Duration::from_secs(self.request_timeout.max(1)),
+            timeout: std::time::Duration::from_secs(self.request_timeout.clamp(1, 3600)),
             attempts: 4,
             progress: crate::sources::live::progress_wanted(),
+            max_page_bytes: self.max_page_mib.clamp(1, 65_536) << 20,
         }
     }
 }
@@ -342,6 +352,18 @@ pub struct RunArgs {
     /// Judge as if at this time (RFC 3339), e.g. for exception expiry [default: now]
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<String>,
+
+    /// Give up after this many seconds in all, still writing the JUnit
+    /// (failing `run should complete`); keep it below the CI step's timeout
+    #[arg(long, value_name = "SECONDS", default_value_t = 900,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub deadline: u64,
+
+    /// The largest input file vigil reads, in MiB after decompression; a
+    /// larger one fails the collection test instead of exhausting memory
+    #[arg(long, value_name = "MIB", default_value_t = 1024,
+          value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub max_file_mib: u64,
 }
 
 #[derive(Debug, Args)]

@@ -14,5 +14,7 @@ pub mod devtools;
 pub mod exceptions;
 pub mod model;
 pub mod outcomes;
+pub mod redact;
 pub mod reports;
+pub mod safe_read;
 pub mod sources;

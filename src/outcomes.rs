@@ -20,6 +20,12 @@ use crate::sources::snapshot::MissingKind;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Outcome {
+    /// Not a run: the check does not apply here (a multi-node rule on a
+    /// single-node cluster, a kind the cluster does not serve) or could not
+    /// look (a kind it needs could not be listed). Written as `<skipped>`,
+    /// which Sippy does not count; it never hides a failure, because the
+    /// reason it could not look fails a `[Monitor:vigil]` test of its own.
+    Skip,
     Pass,
     Flake,
     Fail,
@@ -28,6 +34,7 @@ pub enum Outcome {
 impl Outcome {
     pub fn as_str(self) -> &'static str {
         match self {
+            Outcome::Skip => "skip",
             Outcome::Pass => "pass",
             Outcome::Flake => "flake",
             Outcome::Fail => "fail",
@@ -92,21 +99,47 @@ pub struct Scope<'a> {
     pub today: NaiveDate,
     /// The time the state describes; ages are measured against it.
     pub now: chrono::DateTime<chrono::Utc>,
-    /// Kinds a live collection could not list: checks needing them are not evaluated.
+    /// Kinds a live collection could not list: checks needing them are skipped.
     pub missing: &'a [MissingKind],
+    /// Kinds the cluster does not serve: checks needing them do not apply.
+    pub not_served: &'a [String],
 }
 
-/// Why a check cannot be evaluated: a kind it needs could not be listed.
-fn unavailable(info: &CheckInfo, missing: &[MissingKind]) -> Option<String> {
-    let lost: Vec<String> = info
+/// Kinds whose absence means "there are none": a cluster that does not
+/// serve HPAs has no HPA scaling anything.
+const OPTIONAL_KINDS: &[&str] = &["HorizontalPodAutoscaler"];
+
+/// Why a check is skipped instead of judged: a kind it needs could not be
+/// listed (it could not look: the collection test fails for that), or the
+/// cluster does not serve that kind at all (the rule does not apply).
+fn not_evaluated(
+    info: &CheckInfo,
+    missing: &[MissingKind],
+    not_served: &[String],
+) -> Option<String> {
+    let is_missing = |k: &str| missing.iter().any(|m| m.kind == k);
+    let is_unserved = |k: &str| not_served.iter().any(|s| s == k) && !OPTIONAL_KINDS.contains(&k);
+    let blind: Vec<&str> = info
         .needs
         .iter()
-        .filter(|need| need.split('|').all(|k| missing.iter().any(|m| m.kind == k)))
+        .filter(|need| need.split('|').all(|k| is_missing(k) || is_unserved(k)))
         .flat_map(|need| need.split('|'))
-        .filter_map(|k| missing.iter().find(|m| m.kind == k))
+        .collect();
+    let lost: Vec<String> = blind
+        .iter()
+        .filter_map(|k| missing.iter().find(|m| m.kind == *k))
         .map(|m| format!("{} ({})", m.kind, m.error))
         .collect();
-    (!lost.is_empty()).then(|| format!("not evaluated: could not list {}", lost.join(", ")))
+    if !lost.is_empty() {
+        return Some(format!("not evaluated: could not list {}", lost.join(", ")));
+    }
+    let unserved: Vec<&str> = blind.into_iter().filter(|k| is_unserved(k)).collect();
+    (!unserved.is_empty()).then(|| {
+        format!(
+            "not applicable: this cluster does not serve {}",
+            unserved.join(", ")
+        )
+    })
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -170,7 +203,17 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
         let info = check.info();
         let mode = exceptions.policy.mode(info.id);
         let exempt = scope.topology.single_node && info.multi_node;
-        let blind = unavailable(info, scope.missing);
+        let blind = not_evaluated(info, scope.missing, scope.not_served).or_else(|| {
+            // A cluster-wide test about objects the state does not hold
+            // (no Node in a manifest) has nothing to pass on.
+            (info.cluster_scoped.is_some() && info.kinds.iter().all(|k| cluster.count(k) == 0))
+                .then(|| {
+                    format!(
+                        "not evaluated: the state holds no {}",
+                        info.kinds.join(" or ")
+                    )
+                })
+        });
         let mut findings = Vec::new();
         if !exempt && blind.is_none() {
             evaluated_checks.insert(info.id);
@@ -209,13 +252,11 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
                 .map(|j| j.outcome)
                 .max()
                 .unwrap_or(Outcome::Pass);
-            if blind.is_some() {
-                // A check that could not look fails rather than passing silently.
-                outcome = if mode == Mode::Informing {
-                    Outcome::Flake
-                } else {
-                    Outcome::Fail
-                };
+            if blind.is_some() || exempt {
+                // Not a run: Sippy must not count it as a pass. A check that
+                // could not look is not green either: the collection test
+                // fails, naming what could not be listed.
+                outcome = Outcome::Skip;
             }
             tests.push(TestResult {
                 name: test_name(info, &component, ns.map(String::as_str)),
@@ -228,7 +269,7 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
                 note: blind.clone().or_else(|| {
                     exempt.then(|| {
                         format!(
-                            "not evaluated: single-node topology ({})",
+                            "not applicable: a multi-node rule on a single-node cluster ({})",
                             scope.topology.source
                         )
                     })
@@ -317,6 +358,7 @@ mod tests {
                 today: NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
                 now: crate::checks::testing::now(),
                 missing: &[],
+                not_served: &[],
             },
         )
     }
@@ -429,12 +471,19 @@ spec: {replicas: 1}
             .iter()
             .find(|t| t.check == "ha/replicas" && t.namespace.as_deref() == Some("a"))
             .unwrap();
-        assert_eq!(t.outcome, Outcome::Pass);
+        assert_eq!(t.outcome, Outcome::Skip);
         assert!(t
             .note
             .as_deref()
             .unwrap()
-            .starts_with("not evaluated: single-node topology"));
+            .starts_with("not applicable: a multi-node rule on a single-node cluster"));
+        // Rules that hold on one node are still judged.
+        let probes = ev
+            .tests
+            .iter()
+            .find(|t| t.check == "ha/probes" && t.namespace.as_deref() == Some("a"))
+            .unwrap();
+        assert_ne!(probes.outcome, Outcome::Skip);
     }
 
     #[test]
@@ -453,7 +502,7 @@ spec: {replicas: 1}
     }
 
     #[test]
-    fn checks_that_cannot_look_fail_the_others_run() {
+    fn checks_that_cannot_look_are_skipped_the_others_run() {
         let c = cluster(STATE);
         let topology = Topology::resolve(TopologyMode::Ha, &c);
         let missing = [MissingKind {
@@ -470,6 +519,7 @@ spec: {replicas: 1}
                 today: NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
                 now: crate::checks::testing::now(),
                 missing: &missing,
+                not_served: &[],
             },
         );
         let by = |check: &str| {
@@ -479,7 +529,7 @@ spec: {replicas: 1}
                 .unwrap()
         };
         let crash = by("health/crashloop");
-        assert_eq!(crash.outcome, Outcome::Fail);
+        assert_eq!(crash.outcome, Outcome::Skip);
         assert_eq!(
             crash.note.as_deref(),
             Some("not evaluated: could not list Pod (HTTP 403 Forbidden: pods is forbidden)")
@@ -494,11 +544,28 @@ spec: {replicas: 1}
             kind: "EndpointSlice".into(),
             error: "x".into(),
         }];
-        assert!(unavailable(
-            crate::checks::find("health/endpoints").unwrap().info(),
-            &only_slices
-        )
-        .is_none());
+        let endpoints = crate::checks::find("health/endpoints").unwrap().info();
+        assert!(not_evaluated(endpoints, &only_slices, &[]).is_none());
+        // Losing one and the cluster not serving the other: still blind.
+        assert_eq!(
+            not_evaluated(endpoints, &only_slices, &["Endpoints".into()]).as_deref(),
+            Some("not evaluated: could not list EndpointSlice (x)")
+        );
+    }
+
+    #[test]
+    fn kinds_the_cluster_does_not_serve() {
+        let pdb_rules = crate::checks::find("ha/pdb-eviction-policy")
+            .unwrap()
+            .info();
+        assert_eq!(
+            not_evaluated(pdb_rules, &[], &["PodDisruptionBudget".into()]).as_deref(),
+            Some("not applicable: this cluster does not serve PodDisruptionBudget")
+        );
+        // No HPA API means no HPA: the replica rules still apply.
+        let replicas = crate::checks::find("ha/replicas").unwrap().info();
+        assert!(not_evaluated(replicas, &[], &["HorizontalPodAutoscaler".into()]).is_none());
+        assert!(not_evaluated(replicas, &[], &["Infrastructure".into()]).is_none());
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! pipeline and decide the exit status.
 
 mod exceptions;
+pub mod guard;
 mod run;
 
 use std::io::Write;
@@ -23,6 +24,9 @@ pub mod exit {
     pub const FAILED: u8 = 1;
     pub const CONFIG: u8 = 2;
     pub const UNREACHABLE: u8 = 3;
+    /// vigil did not complete its run: `--deadline` passed or it crashed.
+    /// (A termination signal exits with 128 + the signal's number.)
+    pub const INCOMPLETE: u8 = 4;
 }
 
 /// How to judge a state.
@@ -38,6 +42,8 @@ pub(crate) struct Judging<'a> {
 
 pub(crate) struct Judged {
     pub evaluation: Evaluation,
+    /// Every namespace in the state, in scope or not.
+    pub all_namespaces: Vec<String>,
     pub topology: Topology,
     pub now: DateTime<Utc>,
     pub now_source: &'static str,
@@ -50,13 +56,18 @@ pub(crate) fn judge(loaded: Loaded, exceptions: &Exceptions, how: &Judging) -> J
     let gathered = loaded
         .timestamp_files
         .iter()
-        .filter_map(|f| parse_must_gather_timestamp(&std::fs::read_to_string(f).ok()?))
+        .filter_map(|f| {
+            parse_must_gather_timestamp(&crate::safe_read::read_to_string(f, 4096).ok()?)
+        })
         .max();
     let collected = loaded
         .collection
         .as_ref()
         .and_then(|c| crate::model::time::parse(&c.collected_at));
-    let missing = loaded.collection.map(|c| c.missing).unwrap_or_default();
+    let (missing, not_served) = loaded
+        .collection
+        .map(|c| (c.missing, c.skipped))
+        .unwrap_or_default();
     let cluster = Cluster::from_objects(loaded.objects);
     let (now, now_source) = match (how.now, collected, gathered) {
         (Some(t), _, _) => (t, "--now"),
@@ -75,10 +86,12 @@ pub(crate) fn judge(loaded: Loaded, exceptions: &Exceptions, how: &Judging) -> J
         today: how.today,
         now,
         missing: &missing,
+        not_served: &not_served,
     };
     let evaluation = outcomes::evaluate(&cluster, exceptions, &scope);
     Judged {
         evaluation,
+        all_namespaces: cluster.namespaces.iter().cloned().collect(),
         topology,
         now,
         now_source,

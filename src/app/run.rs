@@ -5,14 +5,18 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 
 use super::exit;
+use super::guard::{self, Abort, Guard};
 use crate::checks::Profile;
 use crate::cli::{Format, RunArgs};
 use crate::exceptions::{Diagnostic, Exceptions};
 use crate::outcomes::{self, Outcome};
-use crate::reports::{self, MetaTest, RunReport, META_COLLECTED, META_EXCEPTIONS, META_REACHABLE};
+use crate::reports::junit::Target;
+use crate::reports::{
+    self, MetaTest, RunReport, META_COLLECTED, META_COMPLETED, META_EXCEPTIONS, META_REACHABLE,
+};
 use crate::sources::{self, Loaded};
 
 pub(super) fn eprint_diagnostics(diags: &[Diagnostic]) {
@@ -26,17 +30,19 @@ fn junit_dir(args: &RunArgs) -> Option<PathBuf> {
     if args.no_junit {
         return None;
     }
-    Some(args.junit_dir.clone().unwrap_or_else(|| {
-        match std::env::var_os("ARTIFACT_DIR").filter(|v| !v.is_empty()) {
-            Some(a) => PathBuf::from(a).join("junit"),
-            None => PathBuf::from("junit"),
-        }
-    }))
+    Some(args.junit_dir.clone().unwrap_or_else(default_junit_dir))
+}
+
+/// `$ARTIFACT_DIR/junit`, else `./junit`.
+pub(crate) fn default_junit_dir() -> PathBuf {
+    match std::env::var_os("ARTIFACT_DIR").filter(|v| !v.is_empty()) {
+        Some(a) => PathBuf::from(a).join("junit"),
+        None => PathBuf::from("junit"),
+    }
 }
 
 enum Acquired {
     State(Loaded, String),
-    Unreadable(sources::SourceError),
     Unreachable(sources::live::Unreachable),
 }
 
@@ -54,82 +60,158 @@ fn acquire(args: &RunArgs) -> Acquired {
             Err(e) => Acquired::Unreachable(e),
         };
     }
-    match sources::load_paths(&args.from) {
-        Ok(l) => {
-            let source = format!(
-                "{} from {}",
-                plural(l.files.len(), "file"),
-                args.from
+    let limits = sources::Limits {
+        max_file_bytes: args.max_file_mib << 20,
+    };
+    let l = sources::load_paths_with(&args.from, &limits);
+    let source = format!(
+        "{} from {}",
+        plural(l.files.len(), "file"),
+        args.from
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
+    Acquired::State(l, source)
+}
+
+/// What the collection test says, beyond the kinds a live run could not list.
+struct Collection {
+    problems: Vec<String>,
+    notes: Vec<String>,
+    /// An input error (exit 2) rather than a failing test.
+    input_error: bool,
+}
+
+/// `[Monitor:vigil] cluster state should be collected`: fails when any
+/// input could not be read, when nothing a cluster state holds was found
+/// (never a green run on no data), or when a live run could not list a
+/// kind; passes with notes otherwise.
+fn assess_collection(loaded: &Loaded, paths: &[PathBuf]) -> Collection {
+    let mut c = Collection {
+        problems: Vec::new(),
+        notes: Vec::new(),
+        input_error: false,
+    };
+    for p in &loaded.problems {
+        c.problems.push(p.to_string());
+        c.input_error = true;
+    }
+    if let Some(info) = &loaded.collection {
+        for m in &info.missing {
+            c.problems
+                .push(format!("could not list {}: {}", m.kind, m.error));
+        }
+        for k in &info.skipped {
+            c.notes.push(format!(
+                "{k}: not served by this cluster; the checks that need it are skipped"
+            ));
+        }
+    }
+    if loaded.objects.is_empty()
+        && loaded
+            .collection
+            .as_ref()
+            .is_none_or(|i| i.missing.is_empty())
+    {
+        let mut what = if paths.is_empty() {
+            "the cluster returned no objects of the kinds vigil reads".to_owned()
+        } else {
+            format!(
+                "no Kubernetes objects of the kinds vigil reads were found in {}: {} read",
+                paths
                     .iter()
                     .map(|p| p.display().to_string())
                     .collect::<Vec<_>>()
-                    .join(", ")
+                    .join(", "),
+                plural(loaded.files.len(), "state file"),
+            )
+        };
+        if loaded.kindless > 0 {
+            what.push_str(&format!(
+                ", {} without `kind` (not Kubernetes objects)",
+                plural(loaded.kindless, "document")
+            ));
+        }
+        if loaded.other_kinds > 0 {
+            what.push_str(&format!(
+                ", {} of kinds vigil does not read",
+                plural(loaded.other_kinds, "object")
+            ));
+        }
+        if !loaded.ignored.is_empty() {
+            let names: Vec<String> = loaded
+                .ignored
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect();
+            what.push_str(&format!(
+                "; not state files, so not read: {} (an archive? unpack it first, e.g. `tar -xf FILE`)",
+                names.join(", ")
+            ));
+        }
+        what.push_str(
+            "; vigil reads `kubectl get -o yaml|json` output, must-gather directories and vigil snapshots",
+        );
+        c.problems.push(what);
+        c.input_error = true;
+    } else if loaded.kindless > 0 {
+        c.notes.push(format!(
+            "{} without `kind` were passed over (not Kubernetes objects)",
+            plural(loaded.kindless, "document")
+        ));
+    }
+    c
+}
+
+fn collected_test(c: &Collection) -> MetaTest {
+    let notes = c.notes.join("\n");
+    match c.problems.as_slice() {
+        [] if notes.is_empty() => MetaTest::pass(META_COLLECTED),
+        [] => MetaTest::pass_with(META_COLLECTED, notes),
+        problems => {
+            let message = if problems.len() == 1 {
+                problems[0].clone()
+            } else {
+                format!("{} problems; first: {}", problems.len(), problems[0])
+            };
+            let mut details = problems.join("\n");
+            details.push_str(
+                "\nEverything else that was read was judged; the tests of checks that could not look are skipped.",
             );
-            Acquired::State(l, source)
+            if !notes.is_empty() {
+                details.push('\n');
+                details.push_str(&notes);
+            }
+            MetaTest::fail(META_COLLECTED, message, details)
         }
-        Err(e) => Acquired::Unreadable(e),
     }
 }
 
-/// `[Monitor:vigil] cluster state should be collected`: fails naming every
-/// kind that could not be listed.
-fn collected_test(loaded: &Loaded) -> MetaTest {
-    let missing = loaded
-        .collection
-        .as_ref()
-        .map(|c| c.missing.as_slice())
-        .unwrap_or(&[]);
-    if missing.is_empty() {
-        return MetaTest::pass(META_COLLECTED);
-    }
-    let kinds: Vec<&str> = missing.iter().map(|m| m.kind.as_str()).collect();
-    let details: Vec<String> = missing
-        .iter()
-        .map(|m| format!("{}: {}", m.kind, m.error))
-        .collect();
-    MetaTest::fail(
-        META_COLLECTED,
-        format!(
-            "could not list {}; the checks that need them were not evaluated",
-            kinds.join(", ")
-        ),
-        details.join("\n"),
-    )
-}
-
-pub fn run(args: &RunArgs) -> u8 {
-    let started = Instant::now();
-    let wall = Utc::now();
-    let now_flag = match super::parse_now(args.now.as_deref()) {
-        Ok(n) => n,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::CONFIG;
-        }
-    };
-    // Exception expiry is a matter of the calendar, not of the state's age.
-    let today = now_flag.unwrap_or(wall).date_naive();
-    let ns_filter = match args.namespace.as_deref().map(outcomes::namespace_filter) {
-        None => None,
-        Some(Ok(re)) => Some(re),
-        Some(Err(e)) => {
-            eprintln!("error: --namespace is not a valid regex:\n{e}");
-            return exit::CONFIG;
-        }
-    };
-
-    let mut meta = Vec::new();
-    let mut status = exit::OK;
-
-    // Exceptions first: a broken list must not be mistaken for new failures.
+/// The exceptions directory, loaded, with the meta test and what to say
+/// about it in every report.
+fn load_exceptions(args: &RunArgs) -> (Option<Exceptions>, MetaTest, String) {
     let (ex_dir, explicit) = match &args.exceptions {
         Some(d) => (d.clone(), true),
         None => (PathBuf::from("exceptions"), false),
     };
-    let exceptions = match Exceptions::load(&ex_dir, explicit) {
+    match Exceptions::load(&ex_dir, explicit) {
         Ok(ex) => {
-            meta.push(MetaTest::pass(META_EXCEPTIONS));
-            Some(ex)
+            let described = match &ex.dir {
+                Some(d) => format!(
+                    "{} ({}, {})",
+                    d.display(),
+                    plural(ex.files.len(), "component file"),
+                    plural(ex.entries.len(), "entry").replace("entrys", "entries")
+                ),
+                None => format!(
+                    "none (no --exceptions given and {} does not exist): every violation fails",
+                    ex_dir.display()
+                ),
+            };
+            let test = MetaTest::pass_with(META_EXCEPTIONS, format!("exceptions: {described}"));
+            (Some(ex), test, described)
         }
         Err(diags) => {
             eprint_diagnostics(&diags);
@@ -137,10 +219,11 @@ pub fn run(args: &RunArgs) -> u8 {
                 .iter()
                 .filter(|d| d.level == crate::exceptions::Level::Error)
                 .count();
-            meta.push(MetaTest::fail(
+            let test = MetaTest::fail(
                 META_EXCEPTIONS,
                 format!(
-                    "{errors} problem(s) in {}; no check was judged",
+                    "{} in {}; no check was judged",
+                    plural(errors, "problem"),
                     ex_dir.display()
                 ),
                 diags
@@ -148,72 +231,123 @@ pub fn run(args: &RunArgs) -> u8 {
                     .map(|d| d.to_string())
                     .collect::<Vec<_>>()
                     .join("\n\n"),
-            ));
-            status = exit::CONFIG;
-            None
+            );
+            (None, test, format!("{} (invalid)", ex_dir.display()))
+        }
+    }
+}
+
+/// `vigil run`. Whatever happens, a JUnit file records it: see [`guard`].
+pub fn run(args: &RunArgs) -> u8 {
+    let wall = Utc::now();
+    let target = junit_dir(args).map(|d| Target::new(d, args.suite_name.clone(), wall));
+    let guard = Guard::install(
+        target.clone(),
+        Some(std::time::Duration::from_secs(args.deadline)),
+    );
+    let run = std::panic::AssertUnwindSafe(|| run_guarded(args, &guard, target.as_ref(), wall));
+    match std::panic::catch_unwind(run) {
+        Ok(code) => code,
+        Err(p) => guard.abort(&Abort::Panic(guard::panic_message(&*p))),
+    }
+}
+
+fn run_guarded(args: &RunArgs, guard: &Guard, target: Option<&Target>, wall: DateTime<Utc>) -> u8 {
+    let started = Instant::now();
+    guard.phase("checking the command line");
+    let now_flag = match super::parse_now(args.now.as_deref()) {
+        Ok(n) => n,
+        Err(e) => return guard.abort(&Abort::Usage(e)),
+    };
+    // Exception expiry is a matter of the calendar, not of the state's age.
+    let today = now_flag.unwrap_or(wall).date_naive();
+    let ns_filter = match args.namespace.as_deref().map(outcomes::namespace_filter) {
+        None => None,
+        Some(Ok(re)) => Some(re),
+        Some(Err(e)) => {
+            return guard.abort(&Abort::Usage(format!(
+                "--namespace is not a valid regex: {}",
+                e.to_string().lines().last().unwrap_or("")
+            )))
         }
     };
 
-    // The state: from files, or from the cluster. vigil's own tests come
-    // first in the JUnit: reachable, collected, exceptions valid.
-    let (loaded, source) = match acquire(args) {
+    let mut status = exit::OK;
+
+    // Exceptions first: a broken list must not be mistaken for new failures.
+    guard.phase("reading the exceptions");
+    let (exceptions, exceptions_test, exceptions_used) = load_exceptions(args);
+    if exceptions.is_none() {
+        status = exit::CONFIG;
+    }
+
+    // The state: from files, or from the cluster.
+    guard.phase(if args.from.is_empty() {
+        "collecting the cluster state"
+    } else {
+        "reading the --from inputs"
+    });
+    let (reachable, collected, loaded, source) = match acquire(args) {
         Acquired::State(loaded, source) => {
-            meta.insert(0, MetaTest::pass(META_REACHABLE));
-            meta.insert(1, collected_test(&loaded));
+            let assessed = assess_collection(&loaded, &args.from);
+            if assessed.input_error {
+                status = status.max(exit::CONFIG);
+            }
+            for p in &assessed.problems {
+                eprintln!("error: {}", printable(p));
+            }
+            for n in &assessed.notes {
+                eprintln!("note: {}", printable(n));
+            }
             if let Some(path) = &args.save_snapshot {
-                let info = loaded.collection.clone().unwrap_or_else(|| {
-                    sources::snapshot::CollectionInfo {
-                        version: sources::snapshot::FORMAT_VERSION,
-                        collected_at: now_flag
-                            .unwrap_or(wall)
-                            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-                        ..Default::default()
-                    }
-                });
-                if let Err(e) = sources::snapshot::write(path, &loaded.objects, &info) {
+                guard.phase("writing the snapshot");
+                if let Err(e) = save_snapshot(path, &loaded, now_flag, wall) {
                     eprintln!("error: cannot write the snapshot {}: {e}", path.display());
-                    status = exit::CONFIG;
+                    status = status.max(exit::CONFIG);
                 }
             }
-            (Some(loaded), source)
-        }
-        Acquired::Unreadable(e) => {
-            eprintln!("error: {e}");
-            meta.insert(0, MetaTest::pass(META_REACHABLE));
-            meta.insert(
-                1,
-                MetaTest::fail(
-                    META_COLLECTED,
-                    format!("cannot read the cluster state: {e}"),
-                    e.to_string(),
-                ),
-            );
-            status = exit::CONFIG;
-            (None, "no state".to_owned())
+            (
+                MetaTest::pass(META_REACHABLE),
+                collected_test(&assessed),
+                Some(loaded),
+                source,
+            )
         }
         Acquired::Unreachable(e) => {
             eprintln!("error: {e}");
-            meta.insert(
-                0,
+            status = if e.is_config() {
+                exit::CONFIG
+            } else {
+                exit::UNREACHABLE
+            };
+            (
                 MetaTest::fail(META_REACHABLE, e.to_string(), e.to_string()),
-            );
-            meta.insert(
-                1,
                 MetaTest::fail(
                     META_COLLECTED,
                     "nothing collected: the cluster could not be reached",
                     e.to_string(),
                 ),
-            );
-            status = exit::UNREACHABLE;
-            (None, "cluster unreachable".to_owned())
+                None,
+                if e.is_config() {
+                    "cluster not configured".to_owned()
+                } else {
+                    "cluster unreachable".to_owned()
+                },
+            )
         }
     };
+    let mut meta = vec![
+        MetaTest::pass(META_COMPLETED),
+        reachable,
+        collected,
+        exceptions_test,
+    ];
     let profile = args
         .profile
         .or(exceptions.as_ref().and_then(|e| e.policy.profile))
         .unwrap_or(Profile::Generic);
 
+    guard.phase("judging");
     let mut topology = None;
     let mut evaluation = None;
     let mut now = (
@@ -224,6 +358,8 @@ pub fn run(args: &RunArgs) -> u8 {
             "wall clock"
         },
     );
+    // Nothing read, nothing judged: an empty state must not yield passes.
+    let loaded = loaded.filter(|l| !l.objects.is_empty());
     if let (Some(loaded), Some(exceptions)) = (loaded, &exceptions) {
         let judged = super::judge(
             loaded,
@@ -236,6 +372,17 @@ pub fn run(args: &RunArgs) -> u8 {
                 today,
             },
         );
+        if let Some(problem) = scope_problem(&judged, args.namespace.as_deref()) {
+            eprintln!("error: {}", printable(&problem));
+            status = status.max(exit::CONFIG);
+            let collected = &mut meta[2];
+            if collected.outcome == Outcome::Fail {
+                let details = collected.details.take().unwrap_or_default();
+                collected.details = Some(format!("{problem}\n{details}"));
+            } else {
+                *collected = MetaTest::fail(META_COLLECTED, problem.clone(), problem);
+            }
+        }
         now = (judged.now, judged.now_source);
         evaluation = Some(judged.evaluation);
         topology = Some(judged.topology);
@@ -243,24 +390,29 @@ pub fn run(args: &RunArgs) -> u8 {
 
     let mut report = RunReport {
         suite: args.suite_name.clone(),
+        started_at: wall,
         now: now.0.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         now_source: now.1.to_owned(),
         topology,
         profile,
         source,
+        exceptions: Some(exceptions_used),
         meta,
         evaluation,
         junit: None,
-        seconds: 0.0,
+        seconds: started.elapsed().as_secs_f64(),
     };
-    if let Some(dir) = junit_dir(args) {
-        match reports::junit::write_atomic(&dir, &reports::junit::build(&report), wall) {
-            Ok(p) => report.junit = Some(p.display().to_string()),
-            Err(e) => {
-                eprintln!("error: cannot write JUnit into {}: {e}", dir.display());
-                status = exit::CONFIG;
-            }
+    guard.phase("writing the JUnit");
+    let written = guard.finish(|| target.map(|t| (t, t.write(&reports::junit::build(&report)))));
+    match written {
+        // Ended meanwhile (signal or deadline): that path wrote the JUnit.
+        None => return exit::INCOMPLETE,
+        Some(Some((_, Ok(p)))) => report.junit = Some(p.display().to_string()),
+        Some(Some((t, Err(e)))) => {
+            eprintln!("error: cannot write JUnit into {}: {e}", t.dir.display());
+            status = status.max(exit::CONFIG);
         }
+        Some(None) => {}
     }
     report.seconds = started.elapsed().as_secs_f64();
 
@@ -283,6 +435,58 @@ pub fn run(args: &RunArgs) -> u8 {
         Outcome::Fail => exit::FAILED,
         _ => exit::OK,
     }
+}
+
+/// Nothing to judge in scope: no namespace in the state, or none that
+/// `--namespace` matches. Never a green run on nothing.
+fn scope_problem(judged: &super::Judged, filter: Option<&str>) -> Option<String> {
+    let all = &judged.all_namespaces;
+    if all.is_empty() {
+        return Some(
+            "the state holds no namespace and no namespaced object: there is nothing to judge per namespace".into(),
+        );
+    }
+    let pattern = filter?;
+    if judged.evaluation.namespaces > 0 {
+        return None;
+    }
+    let names: Vec<&str> = all.iter().map(String::as_str).collect();
+    let hint = names
+        .iter()
+        .find(|n| n.contains(pattern))
+        .copied()
+        .or_else(|| crate::checks::closest_of(pattern, &names))
+        .map(|n| format!("; did you mean {n:?}? (the pattern must match the whole name)"))
+        .unwrap_or_else(|| "; the pattern must match the whole name".into());
+    Some(format!(
+        "--namespace {pattern:?} matches none of the {} in the state{hint}",
+        plural(all.len(), "namespace")
+    ))
+}
+
+fn save_snapshot(
+    path: &std::path::Path,
+    loaded: &Loaded,
+    now_flag: Option<DateTime<Utc>>,
+    wall: DateTime<Utc>,
+) -> std::io::Result<()> {
+    let info = loaded
+        .collection
+        .clone()
+        .unwrap_or_else(|| sources::snapshot::CollectionInfo {
+            version: sources::snapshot::FORMAT_VERSION,
+            collected_at: now_flag
+                .unwrap_or(wall)
+                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            ..Default::default()
+        });
+    sources::snapshot::write(path, &loaded.objects, &info)
+}
+
+/// Text from inputs and servers made safe for a terminal: control
+/// characters (screen clears, clipboard writes) are shown, not obeyed.
+pub(crate) fn printable(s: &str) -> String {
+    crate::reports::text::printable(&crate::redact::text(s)).into_owned()
 }
 
 pub(super) fn plural(n: usize, what: &str) -> String {

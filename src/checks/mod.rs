@@ -350,7 +350,7 @@ mod tests {
     fn needs_name_listed_kinds() {
         let listed: Vec<&str> = crate::sources::live::LISTED
             .iter()
-            .map(|(k, _)| *k)
+            .map(|l| l.kind)
             .collect();
         for c in ALL {
             assert!(!c.info().needs.is_empty(), "{}", c.info().id);

@@ -329,7 +329,7 @@ pub fn load_into(
     parallel: usize,
 ) -> Result<LoadReport, crate::sources::live::Unreachable> {
     let rt = tokio::runtime::Runtime::new()
-        .map_err(|e| crate::sources::live::Unreachable(e.to_string()))?;
+        .map_err(|e| crate::sources::live::Unreachable::Down(e.to_string()))?;
     rt.block_on(async {
         let (client, _) = crate::sources::live::connect(opts).await?;
         Ok(load(&client, objects, parallel).await)

@@ -98,7 +98,8 @@ impl Exceptions {
         claims: &mut BTreeMap<String, (PathBuf, u64)>,
         diags: &mut Vec<Diagnostic>,
     ) {
-        let text = match std::fs::read_to_string(path) {
+        let text = match crate::safe_read::read_to_string(path, crate::safe_read::MAX_CONFIG_BYTES)
+        {
             Ok(t) => t,
             Err(e) => {
                 diags.push(Diagnostic::error(path, None, format!("cannot read: {e}")));

@@ -57,7 +57,7 @@ impl Policy {
 /// read is still returned so that every problem is reported in one run.
 pub fn load(path: &Path, diags: &mut Vec<Diagnostic>) -> Policy {
     let mut policy = Policy::default();
-    let text = match std::fs::read_to_string(path) {
+    let text = match crate::safe_read::read_to_string(path, crate::safe_read::MAX_CONFIG_BYTES) {
         Ok(t) => t,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return policy,
         Err(e) => {

@@ -84,6 +84,29 @@ impl Cluster {
         c
     }
 
+    /// How many objects of `kind` the state holds.
+    pub fn count(&self, kind: &str) -> usize {
+        match kind {
+            "Namespace" => self.namespaces.len(),
+            "Node" => self.nodes.len(),
+            "Pod" => self.pods.len(),
+            "Deployment" | "StatefulSet" | "DaemonSet" => self
+                .workloads
+                .iter()
+                .filter(|w| w.kind.as_str() == kind)
+                .count(),
+            "ReplicaSet" => self.replicasets.len(),
+            "PodDisruptionBudget" => self.pdbs.len(),
+            "HorizontalPodAutoscaler" => self.hpas.len(),
+            "Service" => self.services.len(),
+            "EndpointSlice" => self.endpoint_slices.len(),
+            "Endpoints" => self.endpoints.len(),
+            "Event" => self.events.len(),
+            "Infrastructure" => usize::from(self.infrastructure.is_some()),
+            _ => 0,
+        }
+    }
+
     fn build_indexes(&mut self) {
         let idx = Indexes::build(self);
         self.workload_pods = idx.workload_pods;

@@ -868,4 +868,21 @@ impl Object {
             Object::Infrastructure(o) => &o.metadata,
         }
     }
+
+    pub fn metadata_mut(&mut self) -> &mut ObjectMeta {
+        match self {
+            Object::Namespace(o) => &mut o.metadata,
+            Object::Node(o) => &mut o.metadata,
+            Object::Pod(o) => &mut o.metadata,
+            Object::Workload(o) => &mut o.metadata,
+            Object::ReplicaSet(o) => &mut o.metadata,
+            Object::Pdb(o) => &mut o.metadata,
+            Object::Hpa(o) => &mut o.metadata,
+            Object::Service(o) => &mut o.metadata,
+            Object::EndpointSlice(o) => &mut o.metadata,
+            Object::Endpoints(o) => &mut o.metadata,
+            Object::Event(o) => &mut o.metadata,
+            Object::Infrastructure(o) => &mut o.metadata,
+        }
+    }
 }

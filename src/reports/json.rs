@@ -15,6 +15,8 @@ struct Counts {
     passed: usize,
     flaked: usize,
     failed: usize,
+    /// Not runs: checks that do not apply or could not look (`<skipped>` in JUnit).
+    skipped: usize,
     violations: usize,
 }
 
@@ -27,6 +29,8 @@ struct JsonReport<'a> {
     now: &'a str,
     now_source: &'a str,
     source: &'a str,
+    exceptions: &'a Option<String>,
+    started_at: String,
     profile: crate::checks::Profile,
     topology: &'a Option<crate::model::Topology>,
     summary: Counts,
@@ -64,6 +68,10 @@ fn report(run: &RunReport) -> JsonReport<'_> {
         now: &run.now,
         now_source: &run.now_source,
         source: &run.source,
+        exceptions: &run.exceptions,
+        started_at: run
+            .started_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         profile: run.profile,
         topology: &run.topology,
         summary: Counts {
@@ -71,6 +79,7 @@ fn report(run: &RunReport) -> JsonReport<'_> {
             passed: count(Outcome::Pass),
             flaked: count(Outcome::Flake),
             failed: count(Outcome::Fail),
+            skipped: count(Outcome::Skip),
             violations: tests.iter().map(|t| t.findings.len()).sum(),
         },
         meta: &run.meta,

@@ -6,7 +6,7 @@
 //! immediately followed by a passing one. Informing tests carry
 //! `lifecycle="informing"`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
 use quick_junit::{NonSuccessKind, Report, TestCase, TestCaseStatus, TestSuite};
@@ -20,21 +20,22 @@ pub const MAX_BODY: usize = 64 * 1024;
 /// Removes what XML 1.0 cannot carry. quick-junit's `XmlString` strips ANSI
 /// escape sequences and C0 controls; this also drops DEL and the
 /// non-characters U+FFFE/U+FFFF, which it lets through. Its ANSI stripper
-/// also deletes tabs and carriage returns, so tabs become spaces first.
+/// also deletes tabs and carriage returns, so both become spaces first.
 pub fn xml_safe(s: &str) -> String {
     // Fast path: almost all text is clean, and the ANSI stripper is slow.
-    if !s.chars().any(|c| {
-        (c < ' ' && c != '\n' && c != '\r') || matches!(c, '\u{7f}' | '\u{fffe}' | '\u{ffff}')
-    }) {
+    if !s
+        .chars()
+        .any(|c| (c < ' ' && c != '\n') || matches!(c, '\u{7f}' | '\u{fffe}' | '\u{ffff}'))
+    {
         return s.to_owned();
     }
-    quick_junit::XmlString::new(s.replace('\t', " "))
+    // XML parsers turn a lone carriage return into a line break and
+    // Sippy's reader keeps it: CRLF becomes LF, a lone CR a space.
+    let s = s.replace("\r\n", "\n").replace(['\r', '\t'], " ");
+    quick_junit::XmlString::new(s)
         .as_str()
         .chars()
-        .filter(|&c| {
-            matches!(c, '\t' | '\n' | '\r')
-                || (c >= ' ' && c != '\u{7f}' && c != '\u{fffe}' && c != '\u{ffff}')
-        })
+        .filter(|&c| c == '\n' || (c >= ' ' && c != '\u{7f}' && c != '\u{fffe}' && c != '\u{ffff}'))
         .collect()
 }
 
@@ -139,6 +140,9 @@ pub fn system_out(t: &TestResult) -> Option<String> {
 
 fn case(name: &str, status: TestCaseStatus, informing: bool, out: Option<String>) -> TestCase {
     let mut c = TestCase::new(xml_safe(name), status);
+    // Every verdict comes from one evaluation of the whole state; the run's
+    // time is on the suite.
+    c.set_time(std::time::Duration::ZERO);
     if informing {
         c.extra.insert("lifecycle".into(), "informing".into());
     }
@@ -160,6 +164,14 @@ fn failure(message: &str, body: &str) -> TestCaseStatus {
 pub fn push_cases(suite: &mut TestSuite, t: &TestResult) {
     let informing = t.informing();
     match t.outcome {
+        Outcome::Skip => {
+            suite.add_test_case(case(
+                &t.name,
+                skipped(t.note.as_deref().unwrap_or("not evaluated")),
+                informing,
+                None,
+            ));
+        }
         Outcome::Pass => {
             suite.add_test_case(case(
                 &t.name,
@@ -203,15 +215,26 @@ pub fn push_cases(suite: &mut TestSuite, t: &TestResult) {
     }
 }
 
+/// A `<skipped message="...">` case: Sippy does not count it as a run.
+fn skipped(reason: &str) -> TestCaseStatus {
+    let mut s = TestCaseStatus::skipped();
+    s.set_message(xml_safe(&one_line(reason)));
+    s
+}
+
 fn push_meta(suite: &mut TestSuite, m: &MetaTest) {
     let status = match m.outcome {
         Outcome::Pass => TestCaseStatus::success(),
+        Outcome::Skip => skipped(m.message.as_deref().unwrap_or("not reached")),
         _ => failure(
             &one_line(m.message.as_deref().unwrap_or("")),
             &truncate_body(m.details.as_deref().unwrap_or(""), MAX_BODY),
         ),
     };
-    suite.add_test_case(case(&m.name, status, false, None));
+    let out = (m.outcome == Outcome::Pass)
+        .then(|| m.details.clone())
+        .flatten();
+    suite.add_test_case(case(&m.name, status, false, out));
 }
 
 /// Builds the JUnit document: vigil's own tests first, then every check's.
@@ -226,27 +249,84 @@ pub fn build(run: &RunReport) -> Report {
             push_cases(&mut suite, t);
         }
     }
+    let took = std::time::Duration::from_secs_f64(run.seconds.max(0.0));
+    let started: DateTime<chrono::FixedOffset> = run.started_at.into();
+    suite.set_time(took).set_timestamp(started);
     let mut report = Report::new(suite_name);
+    report.set_time(took).set_timestamp(started);
     report.add_test_suite(suite);
     report
 }
 
-/// `junit_vigil_<UTC yyyymmdd-hhmmss>.xml`.
-pub fn file_name(at: DateTime<Utc>) -> String {
-    format!("junit_vigil_{}.xml", at.format("%Y%m%d-%H%M%S"))
+/// `junit_<suite>_<UTC yyyymmdd-hhmmss>_<6 hex>.xml`: inside Sippy's
+/// `**junit**.xml` glob, and never the same for two runs (same second,
+/// other suite name, or both), so one run never overwrites another's.
+pub fn file_name(suite: &str, at: DateTime<Utc>, unique: u32) -> String {
+    let mut tag: String = suite
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '-' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(64)
+        .collect();
+    if tag.trim_matches(['-', '.']).is_empty() {
+        tag = "vigil".into();
+    }
+    format!(
+        "junit_{tag}_{}_{:06x}.xml",
+        at.format("%Y%m%d-%H%M%S"),
+        unique & 0xff_ffff
+    )
 }
 
-/// Writes `report` into `dir` through a temporary file renamed into place,
-/// so a killed run never leaves a truncated XML file behind.
-pub fn write_atomic(dir: &Path, report: &Report, at: DateTime<Utc>) -> std::io::Result<PathBuf> {
-    std::fs::create_dir_all(dir)?;
-    let path = dir.join(file_name(at));
-    crate::atomic::write(&path, crate::atomic::Existing::Replace, |w| {
-        report
-            .serialize(w)
-            .map_err(|e| std::io::Error::other(e.to_string()))
-    })?;
-    Ok(path)
+/// Where this run's JUnit goes, decided before anything else so that every
+/// way a run can end (signal, deadline, crash, usage error) writes it.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub dir: PathBuf,
+    pub suite: String,
+    pub at: DateTime<Utc>,
+    unique: u32,
+}
+
+impl Target {
+    pub fn new(dir: PathBuf, suite: String, at: DateTime<Utc>) -> Target {
+        // Process id, clock bits and a counter: distinct for runs in the
+        // same second (and the name is never reused: see `write`).
+        static COUNT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let nanos = Utc::now().timestamp_subsec_nanos();
+        let count = COUNT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let unique = (std::process::id().wrapping_mul(2_654_435_761) ^ nanos)
+            .wrapping_add(count.wrapping_mul(0x9e37));
+        Target {
+            dir,
+            suite,
+            at,
+            unique,
+        }
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.dir.join(file_name(&self.suite, self.at, self.unique))
+    }
+
+    /// Writes `report` through a temporary file renamed into place, so a
+    /// killed run never leaves a truncated XML file behind, and never over
+    /// an existing file.
+    pub fn write(&self, report: &Report) -> std::io::Result<PathBuf> {
+        std::fs::create_dir_all(&self.dir)?;
+        let path = self.path();
+        crate::atomic::write(&path, crate::atomic::Existing::Keep, |w| {
+            report
+                .serialize(w)
+                .map_err(|e| std::io::Error::other(e.to_string()))
+        })?;
+        Ok(path)
+    }
 }
 
 #[cfg(test)]
@@ -258,6 +338,10 @@ mod tests {
         assert_eq!(
             xml_safe("a\u{0}b\u{1b}[31mc\u{1b}[0m\r\nd\te\u{fffe}f\u{ffff}g\u{7f}h"),
             "abc\nd efgh"
+        );
+        assert_eq!(
+            xml_safe("progress 10%\rprogress 20%"),
+            "progress 10% progress 20%"
         );
         assert_eq!(xml_safe("ünïcödé ✓ 😀"), "ünïcödé ✓ 😀");
     }
@@ -277,6 +361,32 @@ mod tests {
         let at = DateTime::parse_from_rfc3339("2026-11-21T04:05:06Z")
             .unwrap()
             .with_timezone(&Utc);
-        assert_eq!(file_name(at), "junit_vigil_20261121-040506.xml");
+        assert_eq!(
+            file_name("vigil", at, 0xabc),
+            "junit_vigil_20261121-040506_000abc.xml"
+        );
+        // Suite names become safe file-name parts; they stay in Sippy's glob.
+        assert_eq!(
+            file_name("ha / nightly", at, 1),
+            "junit_ha---nightly_20261121-040506_000001.xml"
+        );
+        assert_eq!(
+            file_name("../..", at, 1),
+            "junit_vigil_20261121-040506_000001.xml"
+        );
+    }
+
+    #[test]
+    fn two_runs_in_the_same_second_never_share_a_file() {
+        let d = tempfile::tempdir().unwrap();
+        let at = Utc::now();
+        let report = Report::new("vigil");
+        let a = Target::new(d.path().into(), "vigil".into(), at);
+        let b = Target::new(d.path().into(), "vigil".into(), at);
+        let (pa, pb) = (a.write(&report).unwrap(), b.write(&report).unwrap());
+        assert_ne!(pa, pb);
+        // The same target never replaces what it wrote.
+        assert!(a.write(&report).is_err());
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 2);
     }
 }

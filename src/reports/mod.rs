@@ -21,6 +21,7 @@ pub struct MetaTest {
     pub details: Option<String>,
 }
 
+pub const META_COMPLETED: &str = "[Monitor:vigil] run should complete";
 pub const META_REACHABLE: &str = "[Monitor:vigil] cluster should be reachable";
 pub const META_COLLECTED: &str = "[Monitor:vigil] cluster state should be collected";
 pub const META_EXCEPTIONS: &str = "[Monitor:vigil] exceptions should be valid";
@@ -35,12 +36,32 @@ impl MetaTest {
         }
     }
 
+    /// A failing meta test. Its text is redacted: these messages quote
+    /// kubeconfig, plugin and server errors, and CI publishes the JUnit.
     pub fn fail(name: &str, message: impl Into<String>, details: impl Into<String>) -> Self {
         MetaTest {
             name: name.into(),
             outcome: Outcome::Fail,
-            message: Some(message.into()),
-            details: Some(details.into()),
+            message: Some(crate::redact::text(&message.into())),
+            details: Some(crate::redact::text(&details.into())),
+        }
+    }
+
+    /// A passing meta test with a note in its system-out.
+    pub fn pass_with(name: &str, details: impl Into<String>) -> Self {
+        MetaTest {
+            details: Some(crate::redact::text(&details.into())),
+            ..MetaTest::pass(name)
+        }
+    }
+
+    /// A meta test that did not run, with why.
+    pub fn skip(name: &str, message: impl Into<String>) -> Self {
+        MetaTest {
+            name: name.into(),
+            outcome: Outcome::Skip,
+            message: Some(crate::redact::text(&message.into())),
+            details: None,
         }
     }
 }
@@ -49,6 +70,8 @@ impl MetaTest {
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
     pub suite: String,
+    /// When the run started (wall clock).
+    pub started_at: chrono::DateTime<chrono::Utc>,
     /// The time the state describes (RFC 3339): ages are measured against it.
     pub now: String,
     /// Where `now` came from: `--now`, `must-gather timestamp`, `newest
@@ -58,6 +81,9 @@ pub struct RunReport {
     pub profile: crate::checks::Profile,
     /// Where the state came from, e.g. `3 paths, 1382 files`.
     pub source: String,
+    /// Which exceptions directory was used, or that none was: the verdict
+    /// depends on it, so every report says it.
+    pub exceptions: Option<String>,
     pub meta: Vec<MetaTest>,
     pub evaluation: Option<Evaluation>,
     /// The JUnit file written, if any.

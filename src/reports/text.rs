@@ -26,7 +26,33 @@ fn tag(o: Outcome) -> (Style, &'static str) {
         Outcome::Fail => (RED, "FAIL "),
         Outcome::Flake => (YELLOW, "FLAKE"),
         Outcome::Pass => (GREEN, "PASS "),
+        Outcome::Skip => (DIM, "SKIP "),
     }
+}
+
+/// Text from the cluster or an input made safe for a terminal: control
+/// characters (escape sequences that clear the screen or write the
+/// clipboard) are shown as `\u{1b}` instead of being obeyed.
+pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| (c.is_control() && c != '\n' && c != '\t') || c == '\u{7f}';
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    std::borrow::Cow::Owned(
+        s.chars()
+            .map(|c| {
+                if bad(c) {
+                    format!("\\u{{{:x}}}", c as u32)
+                } else {
+                    c.to_string()
+                }
+            })
+            .collect(),
+    )
+}
+
+fn plural(n: usize, what: &str) -> String {
+    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 pub fn write(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {
@@ -44,16 +70,19 @@ pub fn write(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {
         run.now,
         run.now_source
     )?;
+    if let Some(ex) = &run.exceptions {
+        writeln!(out, "{DIM}exceptions: {}{DIM:#}", printable(ex))?;
+    }
 
     for m in run.meta.iter().filter(|m| m.outcome != Outcome::Pass) {
         let (style, label) = tag(m.outcome);
         writeln!(out, "\n{style}{label}{style:#} {BOLD}{}{BOLD:#}", m.name)?;
         if let Some(msg) = &m.message {
-            writeln!(out, "      {msg}")?;
+            writeln!(out, "      {}", printable(msg))?;
         }
         if let Some(d) = &m.details {
             for line in d.lines().take(40) {
-                writeln!(out, "      {DIM}{line}{DIM:#}")?;
+                writeln!(out, "      {DIM}{}{DIM:#}", printable(line))?;
             }
         }
     }
@@ -84,7 +113,7 @@ pub fn write(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {
                 writeln!(
                     out,
                     "\n{style}{label}{style:#} {BOLD}{}{BOLD:#}{DIM}{informing}{DIM:#}",
-                    t.name
+                    printable(&t.name)
                 )?;
                 let shown: Vec<_> = t
                     .findings
@@ -93,7 +122,7 @@ pub fn write(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {
                     .collect();
                 if shown.is_empty() {
                     if let Some(n) = &t.note {
-                        writeln!(out, "      {n}")?;
+                        writeln!(out, "      {}", printable(n))?;
                     }
                 }
                 for j in shown.iter().take(SHOWN) {
@@ -101,9 +130,13 @@ pub fn write(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {
                         Outcome::Fail => (RED, "✗"),
                         _ => (YELLOW, "~"),
                     };
-                    write!(out, "      {s}{mark}{s:#} {}", j.finding)?;
+                    write!(
+                        out,
+                        "      {s}{mark}{s:#} {}",
+                        printable(&j.finding.to_string())
+                    )?;
                     match disposition_note(j) {
-                        Some(n) => writeln!(out, "  {DIM}[{n}]{DIM:#}")?,
+                        Some(n) => writeln!(out, "  {DIM}[{}]{DIM:#}", printable(&n))?,
                         None => writeln!(out)?,
                     }
                 }
@@ -154,7 +187,7 @@ pub fn write(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {
         }
     }
 
-    let (mut total, mut pass, mut flake, mut fail) = (0, 0, 0, 0);
+    let (mut total, mut pass, mut flake, mut fail, mut skip) = (0, 0, 0, 0, 0);
     let outcomes = run.meta.iter().map(|m| m.outcome).chain(
         run.evaluation
             .iter()
@@ -166,6 +199,7 @@ pub fn write(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {
             Outcome::Pass => pass += 1,
             Outcome::Flake => flake += 1,
             Outcome::Fail => fail += 1,
+            Outcome::Skip => skip += 1,
         }
     }
     let violations = run.evaluation.as_ref().map_or(0, |e| e.violations());
@@ -174,8 +208,12 @@ pub fn write(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {
     let (style, verdict) = tag(run.worst());
     writeln!(
         out,
-        "{style}{}{style:#} {total} tests in {namespaces} namespaces: {GREEN}{pass} passed{GREEN:#}, {YELLOW}{flake} flaked{YELLOW:#}, {RED}{fail} failed{RED:#} · {violations} violations · {:.2}s",
+        "{style}{}{style:#} {} in {}: {GREEN}{pass} passed{GREEN:#}, {YELLOW}{flake} flaked{YELLOW:#}, {RED}{fail} failed{RED:#}{} · {} · {:.2}s",
         verdict.trim(),
+        plural(total, "test"),
+        plural(namespaces, "namespace"),
+        if skip > 0 { format!(", {skip} skipped") } else { String::new() },
+        plural(violations, "violation"),
         run.seconds
     )?;
     match &run.junit {

@@ -22,15 +22,31 @@ use crate::model::objects::*;
 pub struct Doc {
     pub objects: Vec<Object>,
     pub snapshot: Option<CollectionInfo>,
+    /// Documents and list items without `kind` or `items`: not Kubernetes
+    /// objects (a state with only these is not a cluster state).
+    pub kindless: usize,
+    /// Objects of kinds vigil does not read.
+    pub other_kinds: usize,
+}
+
+/// What a document held besides the objects vigil reads.
+#[derive(Debug, Default)]
+struct Tally {
+    kindless: usize,
+    other_kinds: usize,
 }
 
 impl<'de> Deserialize<'de> for Doc {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let mut doc = Doc::default();
+        let mut tally = Tally::default();
         d.deserialize_any(ObjectVisitor {
             out: &mut doc.objects,
             snapshot: Some(&mut doc.snapshot),
+            tally: &mut tally,
         })?;
+        doc.kindless = tally.kindless;
+        doc.other_kinds = tally.other_kinds;
         Ok(doc)
     }
 }
@@ -44,25 +60,32 @@ pub struct ListPage {
 
 /// Decodes one page of `GET <collection>?limit=N`. API list items carry no
 /// `kind` (kubectl adds it when printing), so the caller says what they are.
-pub fn parse_page(kind: &'static str, text: &str) -> serde_json::Result<ListPage> {
+/// `api_version` is the listed group/version: it decides semantics where
+/// versions differ (an empty PDB selector under `policy/v1beta1`).
+pub fn parse_page(
+    kind: &'static str,
+    api_version: Option<&str>,
+    text: &str,
+) -> serde_json::Result<ListPage> {
     let mut de = serde_json::Deserializer::from_str(text);
-    let page = PageSeed { kind }.deserialize(&mut de)?;
+    let page = PageSeed { kind, api_version }.deserialize(&mut de)?;
     de.end()?;
     Ok(page)
 }
 
-struct PageSeed {
+struct PageSeed<'v> {
     kind: &'static str,
+    api_version: Option<&'v str>,
 }
 
-impl<'de> DeserializeSeed<'de> for PageSeed {
+impl<'de> DeserializeSeed<'de> for PageSeed<'_> {
     type Value = ListPage;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<ListPage, D::Error> {
         d.deserialize_map(self)
     }
 }
 
-impl<'de> Visitor<'de> for PageSeed {
+impl<'de> Visitor<'de> for PageSeed<'_> {
     type Value = ListPage;
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
         f.write_str("a Kubernetes list response")
@@ -78,6 +101,7 @@ impl<'de> Visitor<'de> for PageSeed {
             match key.as_str() {
                 "items" => map.next_value_seed(KindedItems {
                     kind: self.kind,
+                    api_version: self.api_version,
                     out: &mut page.objects,
                 })?,
                 "metadata" => {
@@ -96,6 +120,7 @@ impl<'de> Visitor<'de> for PageSeed {
 /// A list whose items are all of one known kind.
 struct KindedItems<'a> {
     kind: &'static str,
+    api_version: Option<&'a str>,
     out: &'a mut Vec<Object>,
 }
 
@@ -118,6 +143,7 @@ impl<'de> Visitor<'de> for KindedItems<'_> {
         while seq
             .next_element_seed(KindedItem {
                 kind: self.kind,
+                api_version: self.api_version,
                 out: &mut *self.out,
             })?
             .is_some()
@@ -128,6 +154,7 @@ impl<'de> Visitor<'de> for KindedItems<'_> {
 
 struct KindedItem<'a> {
     kind: &'static str,
+    api_version: Option<&'a str>,
     out: &'a mut Vec<Object>,
 }
 
@@ -149,7 +176,12 @@ impl<'de> Visitor<'de> for KindedItem<'_> {
             value: None,
             inner: map,
         };
-        decode_kind(self.kind, None, rest, self.out)
+        decode_kind(
+            self.kind,
+            self.api_version.map(str::to_owned),
+            rest,
+            self.out,
+        )
     }
 }
 
@@ -175,6 +207,7 @@ struct ObjectVisitor<'a> {
     out: &'a mut Vec<Object>,
     /// Where a top-level document stores a snapshot header; `None` inside lists.
     snapshot: Option<&'a mut Option<CollectionInfo>>,
+    tally: &'a mut Tally,
 }
 
 impl<'de> DeserializeSeed<'de> for ObjectVisitor<'_> {
@@ -201,16 +234,27 @@ impl<'de> Visitor<'de> for ObjectVisitor<'_> {
 
     // A bare JSON array of objects reads like a list's items.
     fn visit_seq<S: SeqAccess<'de>>(self, seq: S) -> Result<(), S::Error> {
-        Items { out: self.out }.visit_seq(seq)
+        Items {
+            out: self.out,
+            tally: self.tally,
+        }
+        .visit_seq(seq)
     }
 
     fn visit_map<A: MapAccess<'de>>(mut self, mut map: A) -> Result<(), A::Error> {
         let mut pending: Vec<(String, serde_json::Value)> = Vec::new();
         let mut api_version: Option<String> = None;
         let mut skip = false;
+        let mut shaped = false;
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
-                "items" => map.next_value_seed(Items { out: self.out })?,
+                "items" => {
+                    shaped = true;
+                    map.next_value_seed(Items {
+                        out: self.out,
+                        tally: self.tally,
+                    })?
+                }
                 HEADER_KEY if self.snapshot.is_some() => {
                     if let Some(slot) = self.snapshot.as_mut() {
                         **slot = Some(map.next_value()?);
@@ -228,6 +272,10 @@ impl<'de> Visitor<'de> for ObjectVisitor<'_> {
                         return decode_kind(&kind, api_version, rest, self.out);
                     }
                     // A list kind (`PodList`, `List`) or a kind vigil does not read.
+                    if !kind.ends_with("List") {
+                        self.tally.other_kinds += 1;
+                    }
+                    shaped = true;
                     skip = true;
                     pending.clear();
                 }
@@ -237,12 +285,16 @@ impl<'de> Visitor<'de> for ObjectVisitor<'_> {
                 _ => pending.push((key, map.next_value()?)),
             }
         }
+        if !shaped {
+            self.tally.kindless += 1;
+        }
         Ok(())
     }
 }
 
 struct Items<'a> {
     out: &'a mut Vec<Object>,
+    tally: &'a mut Tally,
 }
 
 impl<'de> DeserializeSeed<'de> for Items<'_> {
@@ -268,6 +320,7 @@ impl<'de> Visitor<'de> for Items<'_> {
             .next_element_seed(ObjectVisitor {
                 out: &mut *self.out,
                 snapshot: None,
+                tally: &mut *self.tally,
             })?
             .is_some()
         {}
@@ -359,6 +412,7 @@ mod tests {
     fn list_pages_carry_the_continue_token() {
         let page = parse_page(
             "Pod",
+            None,
             r#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"9","continue":"abc"},
                 "items":[{"metadata":{"name":"a","namespace":"n"},"spec":{},"status":{"phase":"Running"}}]}"#,
         )
@@ -367,8 +421,35 @@ mod tests {
         // API list items carry no kind; the page's kind says what they are.
         assert_eq!(page.objects.len(), 1);
         assert_eq!(page.objects[0].kind(), "Pod");
-        let last = parse_page("Node", r#"{"metadata":{"continue":""},"items":[]}"#).unwrap();
+        let last = parse_page("Node", None, r#"{"metadata":{"continue":""},"items":[]}"#).unwrap();
         assert_eq!(last.continue_token, None);
+    }
+
+    #[test]
+    fn list_pages_know_their_api_version() {
+        // policy/v1beta1 list items carry no apiVersion; an empty selector
+        // there selects nothing, so the version must reach the object.
+        let page = parse_page(
+            "PodDisruptionBudget",
+            Some("policy/v1beta1"),
+            r#"{"items":[{"metadata":{"name":"p","namespace":"n"},"spec":{"selector":{}}}]}"#,
+        )
+        .unwrap();
+        let Object::Pdb(p) = &page.objects[0] else {
+            panic!("not a PDB")
+        };
+        assert_eq!(p.api_version, "policy/v1beta1");
+    }
+
+    #[test]
+    fn kindless_documents_and_other_kinds_are_counted() {
+        let d: Doc = serde_json::from_str(
+            r#"{"kind":"List","items":[{"metadata":{"name":"x"}},{"kind":"ConfigMap"},{"kind":"Pod","metadata":{"name":"p"}}]}"#,
+        )
+        .unwrap();
+        assert_eq!((d.objects.len(), d.kindless, d.other_kinds), (1, 1, 1));
+        let d: Doc = serde_json::from_str(r#"{"name":"left-pad","version":"1.0.0"}"#).unwrap();
+        assert_eq!((d.objects.len(), d.kindless), (0, 1));
     }
 
     #[test]

@@ -52,6 +52,29 @@ pub struct Parsed {
     pub objects: Vec<Object>,
     /// The header of a vigil snapshot.
     pub snapshot: Option<CollectionInfo>,
+    /// Documents and list items without a `kind`: not Kubernetes objects.
+    pub kindless: usize,
+    /// Objects of kinds vigil does not read.
+    pub other_kinds: usize,
+}
+
+/// Limits on what one input may cost, so that a hostile or broken input
+/// ends as a clear error rather than an out-of-memory kill with no JUnit.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// The largest file read, after decompression.
+    pub max_file_bytes: u64,
+}
+
+/// 1 GiB: twenty times the largest file of a 150,000-pod cluster's dump.
+pub const DEFAULT_MAX_FILE_BYTES: u64 = 1 << 30;
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            max_file_bytes: DEFAULT_MAX_FILE_BYTES,
+        }
+    }
 }
 
 /// Everything read from the inputs.
@@ -68,41 +91,74 @@ pub struct Loaded {
     /// How the state was collected, when it comes from a vigil snapshot or a
     /// live cluster.
     pub collection: Option<CollectionInfo>,
+    /// Inputs that could not be read or decoded. The rest is judged, and
+    /// the collection test fails naming each.
+    pub problems: Vec<SourceError>,
+    /// Documents and list items without a `kind`.
+    pub kindless: usize,
+    /// Objects of kinds vigil does not read.
+    pub other_kinds: usize,
+    /// Entries of the given directories that are not state files (a few
+    /// names, for the message when nothing was found).
+    pub ignored: Vec<PathBuf>,
 }
 
 /// The files `load_paths` would read for these paths, in order.
 pub fn list_state_files(paths: &[PathBuf]) -> Result<Vec<PathBuf>, SourceError> {
-    let mut files = Vec::new();
-    let mut timestamps = Vec::new();
+    let mut walk = Walk::default();
     for p in paths {
-        collect(p, &mut files, &mut timestamps)?;
+        walk.collect(p);
     }
-    Ok(files)
+    match walk.problems.into_iter().next() {
+        Some(e) => Err(e),
+        None => Ok(walk.files),
+    }
+}
+
+/// Reads every path strictly: the first problem is an error.
+pub fn load_paths(paths: &[PathBuf]) -> Result<Loaded, SourceError> {
+    let mut loaded = load_paths_with(paths, &Limits::default());
+    if loaded.problems.is_empty() {
+        Ok(loaded)
+    } else {
+        Err(loaded.problems.swap_remove(0))
+    }
 }
 
 /// Reads every path (file or directory) and returns the decoded objects,
-/// de-duplicated by uid. Fails on the first unreadable or malformed file,
-/// naming it; a partial state would produce misleading results.
-pub fn load_paths(paths: &[PathBuf]) -> Result<Loaded, SourceError> {
-    let mut files = Vec::new();
-    let mut timestamps = Vec::new();
+/// de-duplicated by uid. A file that cannot be read or decoded does not stop
+/// the others: it is listed in `problems`, naming file, line and column.
+pub fn load_paths_with(paths: &[PathBuf], limits: &Limits) -> Loaded {
+    let mut walk = Walk::default();
     for p in paths {
-        collect(p, &mut files, &mut timestamps)?;
+        walk.collect(p);
     }
-    let decoded = parse_all(&files)?;
+    let decoded = parse_all(&walk.files, limits);
     // Keys are hashed rather than cloned: 64 bits make a collision among a
     // few million objects about as likely as a cosmic-ray bit flip.
     let mut seen: HashSet<u64> = HashSet::new();
     let mut loaded = Loaded {
-        files,
-        timestamp_files: timestamps,
+        timestamp_files: walk.timestamps,
+        problems: walk.problems,
+        ignored: walk.ignored,
         ..Default::default()
     };
-    for parsed in decoded {
+    for (path, parsed) in walk.files.into_iter().zip(decoded) {
+        let parsed = match parsed {
+            Ok(p) => p,
+            Err(e) => {
+                loaded.problems.push(e);
+                continue;
+            }
+        };
+        loaded.files.push(path);
         if loaded.collection.is_none() {
             loaded.collection = parsed.snapshot;
         }
-        for obj in parsed.objects {
+        loaded.kindless += parsed.kindless;
+        loaded.other_kinds += parsed.other_kinds;
+        for mut obj in parsed.objects {
+            default_namespace(&mut obj);
             let m = obj.metadata();
             let key = {
                 use std::hash::{Hash, Hasher};
@@ -121,7 +177,22 @@ pub fn load_paths(paths: &[PathBuf]) -> Result<Loaded, SourceError> {
             }
         }
     }
-    Ok(loaded)
+    loaded
+}
+
+/// A namespaced object written without `metadata.namespace` (a manifest)
+/// lands in `default`, as `kubectl apply` would put it.
+fn default_namespace(obj: &mut Object) {
+    let namespaced = !matches!(
+        obj,
+        Object::Namespace(_) | Object::Node(_) | Object::Infrastructure(_)
+    );
+    if namespaced {
+        let m = obj.metadata_mut();
+        if m.namespace.is_empty() {
+            m.namespace = "default".into();
+        }
+    }
 }
 
 /// File names that hold kinds vigil must never read.
@@ -135,40 +206,262 @@ fn is_state_file(name: &str) -> bool {
     [".yaml", ".yml", ".json"].iter().any(|e| base.ends_with(e)) && !is_forbidden(name)
 }
 
-fn collect(
-    path: &Path,
-    files: &mut Vec<PathBuf>,
-    timestamps: &mut Vec<PathBuf>,
-) -> Result<(), SourceError> {
-    let meta = std::fs::metadata(path)
-        .map_err(|e| SourceError::plain(path, format!("cannot read: {e}")))?;
-    if meta.is_file() {
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if is_forbidden(name) {
-            return Err(SourceError::plain(
-                path,
-                "refusing to read Secrets or ConfigMaps; vigil never needs them",
-            ));
-        }
-        files.push(path.to_owned());
-        return Ok(());
+/// What a `--from` walk found. It never leaves the trees it was given:
+/// a symbolic link is followed only when it resolves inside one of them
+/// (a link in an untrusted must-gather to `~/.kube/config` is not read),
+/// each directory is entered once (links to `.` do not loop), and only
+/// regular files are opened (a FIFO or `/dev/zero` would never end).
+#[derive(Default)]
+struct Walk {
+    files: Vec<PathBuf>,
+    timestamps: Vec<PathBuf>,
+    problems: Vec<SourceError>,
+    ignored: Vec<PathBuf>,
+    /// Canonical roots of the given paths.
+    roots: Vec<PathBuf>,
+    /// Directories entered, by canonical path.
+    entered: HashSet<PathBuf>,
+}
+
+/// Names kept in `Walk::ignored`, for the message when nothing was found.
+const IGNORED_KEPT: usize = 5;
+
+impl Walk {
+    fn problem(&mut self, path: &Path, message: impl Into<String>) {
+        self.problems.push(SourceError::plain(path, message));
     }
-    let roots = must_gather_roots(path)?;
-    if roots.is_empty() {
-        walk(path, files)?;
-    } else {
-        let ts = path.join("timestamp");
-        if ts.is_file() {
-            timestamps.push(ts);
+
+    fn collect(&mut self, path: &Path) {
+        // The path itself was named by the user: it may be a link.
+        let meta = match std::fs::metadata(path) {
+            Ok(m) => m,
+            Err(e) => return self.problem(path, format!("cannot read: {e}")),
+        };
+        if let Ok(root) = path.canonicalize() {
+            self.roots.push(root);
         }
-        for root in roots {
-            if root != path && root.join("timestamp").is_file() {
-                timestamps.push(root.join("timestamp"));
+        if meta.is_file() {
+            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if is_forbidden(name) {
+                return self.problem(
+                    path,
+                    "refusing to read Secrets or ConfigMaps; vigil never needs them",
+                );
             }
-            must_gather_files(&root, files)?;
+            self.files.push(path.to_owned());
+            return;
+        }
+        if !meta.is_dir() {
+            return self.problem(path, not_regular(&meta));
+        }
+        if !self.enter(path) {
+            return;
+        }
+        let roots = match self.must_gather_roots(path) {
+            Ok(r) => r,
+            Err(e) => return self.problems.push(e),
+        };
+        if roots.is_empty() {
+            self.walk(path);
+        } else {
+            let ts = path.join("timestamp");
+            if ts.is_file() {
+                self.timestamps.push(ts);
+            }
+            for root in roots {
+                if root != path && root.join("timestamp").is_file() {
+                    self.timestamps.push(root.join("timestamp"));
+                }
+                if let Err(e) = self.must_gather_files(&root) {
+                    self.problems.push(e);
+                }
+            }
         }
     }
-    Ok(())
+
+    /// Marks a directory entered; false when it was already.
+    fn enter(&mut self, dir: &Path) -> bool {
+        match dir.canonicalize() {
+            Ok(c) => self.entered.insert(c),
+            Err(_) => true,
+        }
+    }
+
+    /// What an entry inside a tree is, links resolved only within the trees.
+    fn resolve(&mut self, p: &Path) -> Option<std::fs::Metadata> {
+        let lmeta = match std::fs::symlink_metadata(p) {
+            Ok(m) => m,
+            Err(e) => {
+                self.problem(p, format!("cannot read: {e}"));
+                return None;
+            }
+        };
+        if !lmeta.file_type().is_symlink() {
+            return Some(lmeta);
+        }
+        let target = match p.canonicalize() {
+            Ok(t) => t,
+            Err(e) => {
+                self.problem(p, format!("broken symbolic link: {e}"));
+                return None;
+            }
+        };
+        if !self.roots.iter().any(|r| target.starts_with(r)) {
+            self.problem(
+                p,
+                "not read: a symbolic link to a path outside the --from tree (vigil reads only inside the trees it is given; name the target with --from to read it)",
+            );
+            return None;
+        }
+        match std::fs::metadata(p) {
+            Ok(m) => Some(m),
+            Err(e) => {
+                self.problem(p, format!("cannot read: {e}"));
+                None
+            }
+        }
+    }
+
+    /// A must-gather root holds `namespaces/` or `cluster-scoped-resources/`;
+    /// the directory a user points at is usually one level above it (the
+    /// image directory sits between).
+    fn must_gather_roots(&mut self, dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
+        let is_root =
+            |d: &Path| d.join("namespaces").is_dir() || d.join("cluster-scoped-resources").is_dir();
+        if is_root(dir) {
+            return Ok(vec![dir.to_owned()]);
+        }
+        let mut roots = Vec::new();
+        for d in read_dir_sorted(dir)? {
+            if is_root(&d) && self.resolve(&d).is_some_and(|m| m.is_dir()) && self.enter(&d) {
+                roots.push(d);
+            }
+        }
+        Ok(roots)
+    }
+
+    /// A file inside a must-gather, when it is a regular file in the tree.
+    fn must_gather_file(&mut self, p: PathBuf) {
+        if std::fs::symlink_metadata(&p).is_err() {
+            return;
+        }
+        match self.resolve(&p) {
+            Some(m) if m.is_file() => self.files.push(p),
+            Some(m) if !m.is_dir() => {
+                let msg = not_regular(&m);
+                self.problem(&p, msg)
+            }
+            _ => {}
+        }
+    }
+
+    fn must_gather_files(&mut self, root: &Path) -> Result<(), SourceError> {
+        let cluster = root.join("cluster-scoped-resources");
+        let nodes = cluster.join("core").join("nodes");
+        if nodes.is_dir() {
+            for p in read_dir_sorted(&nodes)? {
+                if p.file_name()
+                    .and_then(|n| n.to_str())
+                    .is_some_and(is_state_file)
+                {
+                    self.must_gather_file(p);
+                }
+            }
+        }
+        self.must_gather_file(
+            cluster
+                .join("config.openshift.io")
+                .join("infrastructures.yaml"),
+        );
+        let namespaces = root.join("namespaces");
+        if !namespaces.is_dir() {
+            return Ok(());
+        }
+        for ns_dir in read_dir_sorted(&namespaces)? {
+            if !ns_dir.is_dir() {
+                continue;
+            }
+            let Some(ns) = ns_dir
+                .file_name()
+                .and_then(|n| n.to_str())
+                .map(str::to_owned)
+            else {
+                continue;
+            };
+            self.must_gather_file(ns_dir.join(format!("{ns}.yaml")));
+            for (group, file) in NAMESPACED {
+                self.must_gather_file(ns_dir.join(group).join(file));
+            }
+            // Pods are listed in core/pods.yaml and again one file each; read the
+            // per-pod files only when the list is missing (uids de-duplicate anyway).
+            if !ns_dir.join("core").join("pods.yaml").is_file() {
+                let pods = ns_dir.join("pods");
+                if pods.is_dir() {
+                    for pod_dir in read_dir_sorted(&pods)? {
+                        if let Some(name) = pod_dir.file_name().and_then(|n| n.to_str()) {
+                            let f = pod_dir.join(format!("{name}.yaml"));
+                            self.must_gather_file(f);
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// A plain directory: every state file below it, in sorted order,
+    /// skipping hidden entries.
+    fn walk(&mut self, dir: &Path) {
+        let entries = match read_dir_sorted(dir) {
+            Ok(e) => e,
+            Err(e) => return self.problems.push(e),
+        };
+        for p in entries {
+            let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
+            if name.starts_with('.') {
+                continue;
+            }
+            let state = is_state_file(name);
+            let Some(meta) = self.resolve(&p) else {
+                continue;
+            };
+            if meta.is_dir() {
+                if self.enter(&p) {
+                    self.walk(&p);
+                }
+            } else if state && meta.is_file() {
+                self.files.push(p);
+            } else if state {
+                let msg = not_regular(&meta);
+                self.problem(&p, msg);
+            } else if self.ignored.len() < IGNORED_KEPT {
+                self.ignored.push(p);
+            }
+        }
+    }
+}
+
+fn not_regular(meta: &std::fs::Metadata) -> String {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::FileTypeExt;
+        let t = meta.file_type();
+        let what = if t.is_fifo() {
+            "a FIFO"
+        } else if t.is_char_device() || t.is_block_device() {
+            "a device"
+        } else if t.is_socket() {
+            "a socket"
+        } else {
+            "not a regular file"
+        };
+        format!("not read: {what}, not a regular file (reading it might never end)")
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = meta;
+        "not read: not a regular file".into()
+    }
 }
 
 fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
@@ -178,21 +471,6 @@ fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
         .collect();
     entries.sort();
     Ok(entries)
-}
-
-/// A must-gather root holds `namespaces/` or `cluster-scoped-resources/`;
-/// the directory a user points at is usually one level above it (the image
-/// directory sits between).
-fn must_gather_roots(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
-    let is_root =
-        |d: &Path| d.join("namespaces").is_dir() || d.join("cluster-scoped-resources").is_dir();
-    if is_root(dir) {
-        return Ok(vec![dir.to_owned()]);
-    }
-    Ok(read_dir_sorted(dir)?
-        .into_iter()
-        .filter(|d| d.is_dir() && is_root(d))
-        .collect())
 }
 
 /// The per-namespace files of a must-gather that hold kinds vigil reads.
@@ -210,85 +488,9 @@ const NAMESPACED: &[(&str, &str)] = &[
     ("discovery.k8s.io", "endpointslices.yaml"),
 ];
 
-fn must_gather_files(root: &Path, files: &mut Vec<PathBuf>) -> Result<(), SourceError> {
-    let cluster = root.join("cluster-scoped-resources");
-    let nodes = cluster.join("core").join("nodes");
-    if nodes.is_dir() {
-        files.extend(read_dir_sorted(&nodes)?.into_iter().filter(|p| {
-            p.file_name()
-                .and_then(|n| n.to_str())
-                .is_some_and(is_state_file)
-        }));
-    }
-    let infra = cluster
-        .join("config.openshift.io")
-        .join("infrastructures.yaml");
-    if infra.is_file() {
-        files.push(infra);
-    }
-    let namespaces = root.join("namespaces");
-    if !namespaces.is_dir() {
-        return Ok(());
-    }
-    for ns_dir in read_dir_sorted(&namespaces)? {
-        if !ns_dir.is_dir() {
-            continue;
-        }
-        let Some(ns) = ns_dir
-            .file_name()
-            .and_then(|n| n.to_str())
-            .map(str::to_owned)
-        else {
-            continue;
-        };
-        let ns_file = ns_dir.join(format!("{ns}.yaml"));
-        if ns_file.is_file() {
-            files.push(ns_file);
-        }
-        for (group, file) in NAMESPACED {
-            let p = ns_dir.join(group).join(file);
-            if p.is_file() {
-                files.push(p);
-            }
-        }
-        // Pods are listed in core/pods.yaml and again one file each; read the
-        // per-pod files only when the list is missing (uids de-duplicate anyway).
-        if !ns_dir.join("core").join("pods.yaml").is_file() {
-            let pods = ns_dir.join("pods");
-            if pods.is_dir() {
-                for pod_dir in read_dir_sorted(&pods)? {
-                    if let Some(name) = pod_dir.file_name().and_then(|n| n.to_str()) {
-                        let f = pod_dir.join(format!("{name}.yaml"));
-                        if f.is_file() {
-                            files.push(f);
-                        }
-                    }
-                }
-            }
-        }
-    }
-    Ok(())
-}
-
-/// A plain directory: every state file below it, in sorted order, skipping
-/// hidden entries.
-fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<(), SourceError> {
-    for p in read_dir_sorted(dir)? {
-        let name = p.file_name().and_then(|n| n.to_str()).unwrap_or("");
-        if name.starts_with('.') {
-            continue;
-        }
-        if p.is_dir() {
-            walk(&p, files)?;
-        } else if is_state_file(name) {
-            files.push(p);
-        }
-    }
-    Ok(())
-}
-
-/// Parses files on all cores, keeping the input order in the result.
-fn parse_all(files: &[PathBuf]) -> Result<Vec<Parsed>, SourceError> {
+/// Parses files on all cores, keeping the input order in the result. Every
+/// file is parsed: one broken file does not hide what the others hold.
+fn parse_all(files: &[PathBuf], limits: &Limits) -> Vec<Result<Parsed, SourceError>> {
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(1)
@@ -301,47 +503,71 @@ fn parse_all(files: &[PathBuf]) -> Result<Vec<Parsed>, SourceError> {
             s.spawn(|| loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(path) = files.get(i) else { break };
-                let r = parse_file(path);
-                let failed = r.is_err();
-                results.lock().unwrap()[i] = Some(r);
-                if failed {
-                    // Let the other workers finish their current file and stop.
-                    next.store(files.len(), Ordering::Relaxed);
-                    break;
-                }
+                let r = parse_file_with(path, limits);
+                results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
             });
         }
     });
-    let mut out = Vec::with_capacity(files.len());
-    for r in results.into_inner().unwrap() {
-        match r {
-            Some(Ok(objs)) => out.push(objs),
-            Some(Err(e)) => return Err(e),
-            None => {} // skipped after an earlier failure, which is returned above
-        }
-    }
-    Ok(out)
+    results
+        .into_inner()
+        .unwrap_or_else(|e| e.into_inner())
+        .into_iter()
+        .map(|r| r.expect("every file is parsed"))
+        .collect()
 }
 
 /// Reads and decodes one file (`.gz` transparently).
-pub fn parse_file(path: &Path) -> Result<Parsed, SourceError> {
+pub fn parse_file_with(path: &Path, limits: &Limits) -> Result<Parsed, SourceError> {
     // Each parsing thread reuses its buffers: a fresh multi-megabyte buffer per
     // file costs the kernel a page fault and a zeroed page for every 4 KiB.
     thread_local! {
         static BUFFERS: std::cell::RefCell<(Vec<u8>, Vec<u8>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
     }
+    let max = limits.max_file_bytes;
+    let too_big = |what: &str| {
+        SourceError::plain(
+            path,
+            format!(
+                "{what} is larger than the {} MiB limit; raise --max-file-mib if the file is genuine",
+                max >> 20
+            ),
+        )
+    };
     BUFFERS.with(|b| {
         let (raw, unzipped) = &mut *b.borrow_mut();
         raw.clear();
-        std::fs::File::open(path)
-            .and_then(|mut f| f.read_to_end(raw))
+        let file = crate::safe_read::open_regular(path)
+            .map_err(|e| SourceError::plain(path, format!("not read: {e}")))?;
+        let meta = file
+            .metadata()
             .map_err(|e| SourceError::plain(path, format!("cannot read: {e}")))?;
+        if !meta.is_file() {
+            return Err(SourceError::plain(path, not_regular(&meta)));
+        }
+        if meta.len() > max {
+            return Err(too_big("the file"));
+        }
+        file.take(max + 1)
+            .read_to_end(raw)
+            .map_err(|e| SourceError::plain(path, format!("cannot read: {e}")))?;
+        if raw.len() as u64 > max {
+            return Err(too_big("the file"));
+        }
         if path.extension().is_some_and(|e| e == "gz") {
             unzipped.clear();
             flate2::read::MultiGzDecoder::new(&raw[..])
+                .take(max + 1)
                 .read_to_end(unzipped)
                 .map_err(|e| SourceError::plain(path, format!("not valid gzip: {e}")))?;
-            parse_bytes(path, unzipped)
+            if unzipped.len() as u64 > max {
+                return Err(too_big("its decompressed content"));
+            }
+            let r = parse_bytes(path, unzipped);
+            // A huge expansion must not stay allocated for the next file.
+            if unzipped.capacity() > 64 << 20 {
+                *unzipped = Vec::new();
+            }
+            r
         } else {
             parse_bytes(path, raw)
         }
@@ -366,38 +592,26 @@ pub fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<Parsed, SourceError> {
     if matches!(first, Some('{') | Some('[')) {
         parse_json(path, text)
     } else {
-        parse_yaml(path, text).map(|objects| Parsed {
-            objects,
-            snapshot: None,
-        })
+        parse_yaml(path, text)
     }
 }
 
 fn parse_json(path: &Path, text: &str) -> Result<Parsed, SourceError> {
-    let mut out = Vec::new();
-    let snapshot = &mut None;
+    let mut parsed = Parsed::default();
     for doc in serde_json::Deserializer::from_str(text).into_iter::<Doc>() {
         match doc {
-            Ok(d) => {
-                if d.snapshot.is_some() {
-                    *snapshot = d.snapshot;
-                }
-                out.extend(d.objects)
-            }
+            Ok(d) => parsed.add(d),
             Err(e) => {
                 return Err(SourceError {
                     path: path.to_owned(),
                     line: Some(e.line() as u64),
                     column: Some(e.column() as u64),
-                    message: strip_json_position(&e.to_string()),
+                    message: quote_safe(&strip_json_position(&e.to_string())),
                 })
             }
         }
     }
-    Ok(Parsed {
-        objects: out,
-        snapshot: snapshot.take(),
-    })
+    Ok(parsed)
 }
 
 fn strip_json_position(msg: &str) -> String {
@@ -423,19 +637,69 @@ fn yaml_options() -> serde_saphyr::Options {
     options
 }
 
-fn parse_yaml(path: &Path, text: &str) -> Result<Vec<Object>, SourceError> {
+fn parse_yaml(path: &Path, text: &str) -> Result<Parsed, SourceError> {
     match serde_saphyr::from_multiple_with_options::<Doc>(text, yaml_options()) {
-        Ok(docs) => Ok(docs.into_iter().flat_map(|d| d.objects).collect()),
+        Ok(docs) => {
+            let mut parsed = Parsed::default();
+            for d in docs {
+                parsed.add(d);
+            }
+            Ok(parsed)
+        }
         Err(e) => {
             let loc = e.location();
             Err(SourceError {
                 path: path.to_owned(),
                 line: loc.map(|l| l.line()),
                 column: loc.map(|l| l.column()),
-                message: yaml_message(&e),
+                message: quote_safe(&yaml_message(&e)),
             })
         }
     }
+}
+
+impl Parsed {
+    fn add(&mut self, d: Doc) {
+        if d.snapshot.is_some() {
+            self.snapshot = d.snapshot;
+        }
+        self.objects.extend(d.objects);
+        self.kindless += d.kindless;
+        self.other_kinds += d.other_kinds;
+    }
+}
+
+/// Error messages of the parsers quote the offending value (`invalid type:
+/// string "..."`). An input may be anything, a key or a token among them, so
+/// long quotes are cut to their first characters.
+fn quote_safe(msg: &str) -> String {
+    const KEEP: usize = 24;
+    let mut out = String::with_capacity(msg.len().min(512));
+    let mut rest = msg;
+    while let Some(open) = rest.find(['"', '`']) {
+        let q = rest.as_bytes()[open] as char;
+        out.push_str(&rest[..=open]);
+        rest = &rest[open + 1..];
+        let Some(close) = rest.find(q) else {
+            // Unterminated: cut what follows.
+            out.extend(rest.chars().take(KEEP));
+            if rest.chars().count() > KEEP {
+                out.push('…');
+            }
+            return crate::redact::text(&out);
+        };
+        let quoted = &rest[..close];
+        if quoted.chars().count() > KEEP {
+            out.extend(quoted.chars().take(KEEP));
+            out.push('…');
+        } else {
+            out.push_str(quoted);
+        }
+        out.push(q);
+        rest = &rest[close + 1..];
+    }
+    out.push_str(rest);
+    crate::redact::text(&out)
 }
 
 /// serde-saphyr appends the position to its message; vigil prints it in
@@ -459,6 +723,19 @@ fn line_col(bytes: &[u8], offset: usize) -> (u64, u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn long_quotes_in_parser_errors_are_cut() {
+        let secret = "eyJhbGciOiJSUzI1NiIsImtpZCI6IjEyMyJ9-very-long-token-value-here";
+        let err = parse_bytes(Path::new("token.yaml"), secret.as_bytes()).unwrap_err();
+        assert!(!err.to_string().contains(secret), "{err}");
+        assert!(!err.to_string().contains("very-long-token"), "{err}");
+        assert_eq!(
+            quote_safe("invalid type: string \"abcdefghijklmnopqrstuvwxyz0123\", expected a map"),
+            "invalid type: string \"abcdefghijklmnopqrstuvwx…\", expected a map"
+        );
+        assert_eq!(quote_safe("unknown `kind`"), "unknown `kind`");
+    }
 
     fn parse(text: &str) -> Result<Vec<Object>, SourceError> {
         parse_bytes(Path::new("state.yaml"), text.as_bytes()).map(|p| p.objects)

@@ -1,55 +1,117 @@
 //! Reading a live cluster through kube-rs.
 //!
-//! Every kind is listed concurrently and page by page (`limit` +
-//! `continue`); each page is decoded straight into the slim model, so memory
-//! follows what the checks need rather than the size of the raw JSON. Pages
-//! are retried with backoff on 429, 5xx and timeouts; an expired continue
-//! token (410 Gone) restarts that kind's listing. A kind the server does not
-//! serve (OpenShift's Infrastructure on plain Kubernetes) is skipped; one
-//! that is forbidden or keeps failing is reported as missing, and the run
-//! goes on with the rest.
+//! Discovery first says which version of each kind the server serves
+//! (`policy/v1` or, on older clusters, `policy/v1beta1`...); only a kind
+//! discovery does not list is "not served" and skipped. Every kind is then
+//! listed concurrently and page by page (`limit` + `continue`), each page
+//! decoded straight into the slim model. One retry policy covers every
+//! request (kube's own is off): 429, 5xx, timeouts, broken connections and
+//! cut bodies are retried with backoff within a bounded total time,
+//! honouring `Retry-After`, and the message says what the server answered.
+//! An expired continue token (410 Gone) restarts that kind's listing; a
+//! repeated one stops it. A 401 is a configuration error; a kind that is
+//! forbidden or keeps failing is reported as missing, and the run goes on
+//! with the rest. No credential reaches a message: see [`crate::redact`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use chrono::Utc;
-use kube::config::{KubeConfigOptions, Kubeconfig};
-use kube::core::params::ListParams;
+use http_body_util::BodyExt;
+use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 use kube::{Client, Config};
 
 use super::decode::parse_page;
 use super::snapshot::{CollectionInfo, MissingKind, FORMAT_VERSION};
 use crate::model::objects::Object;
 
-/// The kinds vigil lists, with their collection paths (cluster-wide).
-pub const LISTED: &[(&str, &str)] = &[
-    ("Namespace", "/api/v1/namespaces"),
-    ("Node", "/api/v1/nodes"),
-    ("Pod", "/api/v1/pods"),
-    ("Service", "/api/v1/services"),
-    ("Endpoints", "/api/v1/endpoints"),
-    ("Event", "/api/v1/events"),
-    ("Deployment", "/apis/apps/v1/deployments"),
-    ("ReplicaSet", "/apis/apps/v1/replicasets"),
-    ("StatefulSet", "/apis/apps/v1/statefulsets"),
-    ("DaemonSet", "/apis/apps/v1/daemonsets"),
-    (
-        "PodDisruptionBudget",
-        "/apis/policy/v1/poddisruptionbudgets",
-    ),
-    (
-        "HorizontalPodAutoscaler",
-        "/apis/autoscaling/v2/horizontalpodautoscalers",
-    ),
-    ("EndpointSlice", "/apis/discovery.k8s.io/v1/endpointslices"),
-    (
-        "Infrastructure",
-        "/apis/config.openshift.io/v1/infrastructures",
-    ),
+/// A kind vigil lists: its API group, the versions it can read (newest
+/// first: older clusters serve only the older ones), and its resource name.
+#[derive(Debug, Clone, Copy)]
+pub struct Listed {
+    pub kind: &'static str,
+    pub group: &'static str,
+    pub versions: &'static [&'static str],
+    pub resource: &'static str,
+}
+
+/// The kinds vigil lists, cluster-wide.
+pub const LISTED: &[Listed] = &[
+    core("Namespace", "namespaces"),
+    core("Node", "nodes"),
+    core("Pod", "pods"),
+    core("Service", "services"),
+    core("Endpoints", "endpoints"),
+    core("Event", "events"),
+    apps("Deployment", "deployments"),
+    apps("ReplicaSet", "replicasets"),
+    apps("StatefulSet", "statefulsets"),
+    apps("DaemonSet", "daemonsets"),
+    Listed {
+        kind: "PodDisruptionBudget",
+        group: "policy",
+        versions: &["v1", "v1beta1"],
+        resource: "poddisruptionbudgets",
+    },
+    Listed {
+        kind: "HorizontalPodAutoscaler",
+        group: "autoscaling",
+        versions: &["v2", "v2beta2", "v1"],
+        resource: "horizontalpodautoscalers",
+    },
+    Listed {
+        kind: "EndpointSlice",
+        group: "discovery.k8s.io",
+        versions: &["v1", "v1beta1"],
+        resource: "endpointslices",
+    },
+    Listed {
+        kind: "Infrastructure",
+        group: "config.openshift.io",
+        versions: &["v1"],
+        resource: "infrastructures",
+    },
 ];
+
+const fn core(kind: &'static str, resource: &'static str) -> Listed {
+    Listed {
+        kind,
+        group: "",
+        versions: &["v1"],
+        resource,
+    }
+}
+
+const fn apps(kind: &'static str, resource: &'static str) -> Listed {
+    Listed {
+        kind,
+        group: "apps",
+        versions: &["v1"],
+        resource,
+    }
+}
+
+impl Listed {
+    fn group_version(&self, version: &str) -> String {
+        if self.group.is_empty() {
+            version.to_owned()
+        } else {
+            format!("{}/{version}", self.group)
+        }
+    }
+
+    fn path(&self, version: &str) -> String {
+        if self.group.is_empty() {
+            format!("/api/{version}/{}", self.resource)
+        } else {
+            format!("/apis/{}/{version}/{}", self.group, self.resource)
+        }
+    }
+}
 
 /// How to reach the cluster.
 #[derive(Debug, Clone)]
@@ -59,13 +121,18 @@ pub struct LiveOptions {
     pub context: Option<String>,
     /// Objects per list request.
     pub page_size: u32,
-    /// Per request.
+    /// Per try of a request, the body included.
     pub timeout: Duration,
-    /// Tries per request on 429, 5xx and timeouts.
+    /// Tries per request on 429, 5xx, timeouts and broken connections.
     pub attempts: u32,
     /// A progress line on stderr.
     pub progress: bool,
+    /// The largest response body read (a list page).
+    pub max_page_bytes: u64,
 }
+
+/// 256 MiB: a page of 500 pods is about 5 MB.
+pub const DEFAULT_MAX_PAGE_BYTES: u64 = 256 << 20;
 
 impl Default for LiveOptions {
     fn default() -> Self {
@@ -76,7 +143,15 @@ impl Default for LiveOptions {
             timeout: Duration::from_secs(30),
             attempts: 4,
             progress: false,
+            max_page_bytes: DEFAULT_MAX_PAGE_BYTES,
         }
+    }
+}
+
+impl LiveOptions {
+    /// How long one request may take with all its retries.
+    fn budget(&self) -> Duration {
+        self.timeout * 2
     }
 }
 
@@ -90,23 +165,44 @@ pub fn progress_wanted() -> bool {
 pub struct Collected {
     pub objects: Vec<Object>,
     pub info: CollectionInfo,
-    /// The API server URL, for messages.
+    /// The API server URL, for messages (credentials removed).
     pub server_url: String,
 }
 
 /// The cluster could not be read at all.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Unreachable(pub String);
+pub enum Unreachable {
+    /// The configuration is wrong (no or broken kubeconfig, unknown
+    /// context, credentials rejected or unobtainable, credentials over
+    /// plain http): exit 2, with the fix.
+    Config(String),
+    /// The API server did not answer usefully: exit 3.
+    Down(String),
+}
+
+impl Unreachable {
+    pub fn is_config(&self) -> bool {
+        matches!(self, Unreachable::Config(_))
+    }
+
+    pub fn message(&self) -> &str {
+        match self {
+            Unreachable::Config(m) | Unreachable::Down(m) => m,
+        }
+    }
+}
 
 impl std::fmt::Display for Unreachable {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(&crate::redact::text(self.message()))
     }
 }
 
 enum KindError {
-    /// 404: the server does not serve this kind.
+    /// Discovery says the server does not serve this kind.
     NotServed,
+    /// The credentials were rejected: the whole run is a configuration error.
+    Unauthorized(String),
     /// Forbidden, or failing after retries.
     Failed(String),
 }
@@ -117,65 +213,255 @@ pub fn collect(opts: &LiveOptions) -> Result<Collected, Unreachable> {
         .worker_threads(2)
         .enable_all()
         .build()
-        .map_err(|e| Unreachable(format!("cannot start the async runtime: {e}")))?;
+        .map_err(|e| Unreachable::Down(format!("cannot start the async runtime: {e}")))?;
     rt.block_on(collect_async(opts))
 }
 
-/// A client for the cluster `opts` points at, with its URL; resolved as
-/// kubectl resolves it, TLS verified, every request bounded by `opts.timeout`.
+/// A client and what messages need to know about it.
+pub struct Connection {
+    pub client: Client,
+    /// The server URL, without credentials.
+    pub url: String,
+    /// How the credentials are obtained, for the message when they cannot be.
+    auth: Option<String>,
+}
+
+/// A client for the cluster `opts` points at; resolved as kubectl resolves
+/// it, TLS verified, kube's own retries off (vigil retries, bounded).
+/// Every secret of the kubeconfig is registered for redaction first.
 pub async fn connect(opts: &LiveOptions) -> Result<(Client, String), Unreachable> {
+    connect_full(opts).await.map(|c| (c.client, c.url))
+}
+
+async fn connect_full(opts: &LiveOptions) -> Result<Connection, Unreachable> {
     let kco = KubeConfigOptions {
         context: opts.context.clone(),
         ..Default::default()
     };
-    let config = match (&opts.kubeconfig, &opts.context) {
-        (Some(path), _) => {
-            let kc = Kubeconfig::read_from(path)
-                .map_err(|e| Unreachable(format!("cannot read kubeconfig {}: {e}", path.display())))?;
-            Config::from_custom_kubeconfig(kc, &kco)
-                .await
-                .map_err(|e| Unreachable(format!("kubeconfig {}: {e}", path.display())))?
+    let default_path = || std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".kube/config"));
+    let from_env = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty());
+    let (kubeconfig, described) = match (&opts.kubeconfig, &from_env) {
+        (Some(path), _) => (
+            Some(Kubeconfig::read_from(path).map_err(|e| kubeconfig_error(&e, path))?),
+            format!("kubeconfig {}", path.display()),
+        ),
+        (None, Some(list)) => {
+            let first = std::env::split_paths(list).next().unwrap_or_default();
+            (
+                Some(Kubeconfig::read().map_err(|e| kubeconfig_error(&e, &first))?),
+                format!("KUBECONFIG={}", list.to_string_lossy()),
+            )
         }
-        (None, Some(ctx)) => Config::from_kubeconfig(&kco)
-            .await
-            .map_err(|e| Unreachable(format!("kubeconfig context {ctx:?}: {e}")))?,
-        (None, None) => Config::infer().await.map_err(|e| {
-            Unreachable(format!(
-                "no cluster configured: {e} (pass --kubeconfig, set KUBECONFIG, or --from a state file)"
-            ))
-        })?,
+        (None, None) => match default_path().filter(|p| p.exists()) {
+            Some(p) => (
+                Some(Kubeconfig::read_from(&p).map_err(|e| kubeconfig_error(&e, &p))?),
+                format!("kubeconfig {}", p.display()),
+            ),
+            None => (None, "in-cluster service account".to_owned()),
+        },
     };
-    let mut config = config;
+    let mut auth = None;
+    let mut config = match kubeconfig {
+        Some(kc) => {
+            register_secrets(&kc);
+            auth = auth_source(&kc, opts.context.as_deref());
+            Config::from_custom_kubeconfig(kc, &kco).await.map_err(|e| {
+                let why = match (&e, &opts.context) {
+                    (KubeconfigError::LoadContext(_), Some(ctx)) => {
+                        format!("it has no context {ctx:?} (`kubectl config get-contexts` lists them)")
+                    }
+                    (KubeconfigError::CurrentContextNotSet, _) => {
+                        "it sets no current context: pass --context".into()
+                    }
+                    _ => e.to_string(),
+                };
+                Unreachable::Config(format!("{described}: {why}"))
+            })?
+        }
+        None => {
+            if opts.context.is_some() {
+                return Err(Unreachable::Config(
+                    "--context given but no kubeconfig found (pass --kubeconfig or set KUBECONFIG)"
+                        .into(),
+                ));
+            }
+            let c = Config::incluster().map_err(|e| {
+                Unreachable::Config(format!(
+                    "no cluster configured: no kubeconfig (--kubeconfig, KUBECONFIG, ~/.kube/config) and not running in a pod ({e}); or judge a saved state with --from"
+                ))
+            })?;
+            if let Ok(t) =
+                std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/token")
+            {
+                crate::redact::register(&t);
+            }
+            c
+        }
+    };
     config.connect_timeout = Some(opts.timeout);
     config.read_timeout = Some(opts.timeout);
-    let url = config.cluster_url.to_string();
+    // One retry policy, vigil's: bounded in total time, honouring
+    // Retry-After, saying what the server answered.
+    config.default_retry = false;
+    let url = crate::redact::url(&config.cluster_url.to_string());
+    refuse_plain_http(&config, &url)?;
     let client = Client::try_from(config)
-        .map_err(|e| Unreachable(format!("cannot set up a client for {url}: {e}")))?;
-    Ok((client, url))
+        .map_err(|e| Unreachable::Config(format!("cannot set up a client for {url}: {e}")))?;
+    Ok(Connection { client, url, auth })
+}
+
+/// A kubeconfig that cannot be read, without quoting it: a YAML error's
+/// snippet would print the token line.
+fn kubeconfig_error(e: &KubeconfigError, path: &std::path::Path) -> Unreachable {
+    let what = match e {
+        KubeconfigError::ReadConfig(io, p) => format!("cannot read {}: {io}", p.display()),
+        KubeconfigError::Parse(y) => match y.location() {
+            Some(l) => format!(
+                "not valid kubeconfig YAML at line {}, column {} (the line is not shown: it may hold a credential)",
+                l.line(),
+                l.column()
+            ),
+            None => "not valid kubeconfig YAML".into(),
+        },
+        other => other.to_string(),
+    };
+    Unreachable::Config(format!("kubeconfig {}: {what}", path.display()))
+}
+
+/// Every credential a kubeconfig holds, registered for redaction.
+fn register_secrets(kc: &Kubeconfig) {
+    use secrecy::ExposeSecret;
+    for named in &kc.auth_infos {
+        let Some(a) = &named.auth_info else { continue };
+        for s in [&a.token, &a.password, &a.client_key_data]
+            .into_iter()
+            .flatten()
+        {
+            crate::redact::register(s.expose_secret());
+        }
+        if let Some(exec) = &a.exec {
+            for arg in exec.args.iter().flatten() {
+                // `--flag=value`: the value alone may be the secret.
+                crate::redact::register(arg);
+                if let Some((_, v)) = arg.split_once('=') {
+                    crate::redact::register(v);
+                }
+            }
+            for env in exec.env.iter().flatten() {
+                if let Some(v) = env.get("value") {
+                    crate::redact::register(v);
+                }
+            }
+        }
+        if let Some(p) = &a.auth_provider {
+            for v in p.config.values() {
+                crate::redact::register(v);
+            }
+        }
+    }
+}
+
+/// How the selected user's credentials are obtained, when a program or
+/// provider obtains them.
+fn auth_source(kc: &Kubeconfig, context: Option<&str>) -> Option<String> {
+    let ctx = context.or(kc.current_context.as_deref())?;
+    let user = kc
+        .contexts
+        .iter()
+        .find(|c| c.name == ctx)?
+        .context
+        .as_ref()?
+        .user
+        .clone()?;
+    let a = kc
+        .auth_infos
+        .iter()
+        .find(|a| a.name == user)?
+        .auth_info
+        .as_ref()?;
+    if let Some(cmd) = a.exec.as_ref().and_then(|e| e.command.as_deref()) {
+        let base = std::path::Path::new(cmd)
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| cmd.to_owned());
+        return Some(format!(
+            "the exec credential plugin `{base}` of user {user:?}"
+        ));
+    }
+    a.auth_provider
+        .as_ref()
+        .map(|p| format!("the auth provider `{}` of user {user:?}", p.name))
+}
+
+/// Credentials over plain http:// are readable by anyone on the path:
+/// refused unless the server is on this machine (a local proxy).
+fn refuse_plain_http(config: &Config, url: &str) -> Result<(), Unreachable> {
+    if config.cluster_url.scheme_str() != Some("http") {
+        return Ok(());
+    }
+    let a = &config.auth_info;
+    let credentials = a.token.is_some()
+        || a.token_file.is_some()
+        || a.password.is_some()
+        || a.exec.is_some()
+        || a.auth_provider.is_some();
+    let host = config.cluster_url.host().unwrap_or("");
+    if credentials && !is_loopback(host) {
+        return Err(Unreachable::Config(format!(
+            "refusing to send credentials over plain http:// to {url}: anyone on the network could read them; use the server's https:// URL"
+        )));
+    }
+    Ok(())
+}
+
+/// Whether a host name or address is this machine.
+pub fn is_loopback(host: &str) -> bool {
+    let h = host.trim_start_matches('[').trim_end_matches(']');
+    h.eq_ignore_ascii_case("localhost")
+        || h.parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 async fn collect_async(opts: &LiveOptions) -> Result<Collected, Unreachable> {
-    let (client, url) = connect(opts).await?;
-    let version = match tokio::time::timeout(opts.timeout, client.apiserver_version()).await {
-        Ok(Ok(v)) => v.git_version,
-        Ok(Err(e)) => {
-            return Err(Unreachable(format!(
-                "API server {url} did not answer: {}",
-                describe(&e)
+    let conn = connect_full(opts).await?;
+    let url = conn.url.clone();
+    let version = match fetch(&conn, "/version", opts, |b| {
+        serde_json::from_slice::<k8s_openapi::apimachinery::pkg::version::Info>(b)
+            .map_err(|e| format!("not a version document: {e}"))
+    })
+    .await
+    {
+        Ok(v) => v.git_version,
+        Err(Failure::Unauthorized(m)) => return Err(Unreachable::Config(m)),
+        Err(Failure::Credentials(m)) => return Err(Unreachable::Config(m)),
+        Err(Failure::Status(404, m)) => {
+            return Err(Unreachable::Down(format!(
+                "{url} is not a Kubernetes API server (GET /version: {m})"
             )))
         }
-        Err(_) => {
-            return Err(Unreachable(format!(
-                "API server {url} did not answer within {}s",
-                opts.timeout.as_secs()
+        Err(f) => {
+            return Err(Unreachable::Down(format!(
+                "API server {url} did not answer: {}",
+                f.message()
             )))
         }
     };
+    let served = discover(&conn, opts).await?;
     let progress = Progress::new(opts.progress, &url);
-    let lists = LISTED.iter().map(|&(kind, path)| {
-        let client = client.clone();
+    let lists = LISTED.iter().map(|listed| {
+        let conn = &conn;
         let progress = &progress;
-        async move { (kind, list_kind(&client, kind, path, opts, progress).await) }
+        let served = &served;
+        async move {
+            let result = match served.get(listed.kind) {
+                Some(Served::Version(v)) => list_kind(conn, listed, v, true, opts, progress).await,
+                Some(Served::No) => Err(KindError::NotServed),
+                // Discovery could not say: list the newest version, and a
+                // 404 then is a failure, not "not served".
+                None => list_kind(conn, listed, listed.versions[0], false, opts, progress).await,
+            };
+            (listed.kind, result)
+        }
     });
     let results = futures::future::join_all(lists).await;
     progress.finish();
@@ -186,9 +472,10 @@ async fn collect_async(opts: &LiveOptions) -> Result<Collected, Unreachable> {
         match result {
             Ok(objs) => objects.extend(objs),
             Err(KindError::NotServed) => skipped.push(kind.to_owned()),
+            Err(KindError::Unauthorized(m)) => return Err(Unreachable::Config(m)),
             Err(KindError::Failed(error)) => missing.push(MissingKind {
                 kind: kind.to_owned(),
-                error,
+                error: crate::redact::text(&error),
             }),
         }
     }
@@ -205,127 +492,433 @@ async fn collect_async(opts: &LiveOptions) -> Result<Collected, Unreachable> {
     })
 }
 
-fn describe(e: &kube::Error) -> String {
-    match e {
-        kube::Error::Api(s) => format!("HTTP {} {}: {}", s.code, s.reason, s.message),
-        other => {
-            // The innermost cause says most (connection refused, certificate...).
-            let mut msg = other.to_string();
-            let mut src = std::error::Error::source(other);
-            while let Some(s) = src {
-                msg = format!("{msg}: {s}");
-                src = s.source();
+/// What discovery says of a kind.
+enum Served {
+    /// Served; list this version.
+    Version(&'static str),
+    /// Not served by this cluster.
+    No,
+}
+
+/// Which version of each kind the server serves. Kinds missing from the
+/// map could not be looked up (discovery failed): they are listed anyway.
+async fn discover(
+    conn: &Connection,
+    opts: &LiveOptions,
+) -> Result<BTreeMap<&'static str, Served>, Unreachable> {
+    use k8s_openapi::apimachinery::pkg::apis::meta::v1::{APIGroupList, APIResourceList};
+    let groups = match fetch(conn, "/apis", opts, |b| {
+        serde_json::from_slice::<APIGroupList>(b).map_err(|e| e.to_string())
+    })
+    .await
+    {
+        Ok(g) => Some(g),
+        Err(Failure::Unauthorized(m)) => return Err(Unreachable::Config(m)),
+        Err(_) => None,
+    };
+    // group/version -> resources served there.
+    let mut wanted: Vec<String> = vec!["v1".into()];
+    for l in LISTED.iter().filter(|l| !l.group.is_empty()) {
+        let Some(groups) = &groups else { break };
+        if let Some(g) = groups.groups.iter().find(|g| g.name == l.group) {
+            for v in l.versions {
+                let gv = l.group_version(v);
+                if g.versions.iter().any(|x| x.group_version == gv) && !wanted.contains(&gv) {
+                    wanted.push(gv);
+                }
             }
-            msg
+        }
+    }
+    let lookups = wanted.iter().map(|gv| async move {
+        let path = if gv.contains('/') {
+            format!("/apis/{gv}")
+        } else {
+            format!("/api/{gv}")
+        };
+        let r = fetch(conn, &path, opts, |b| {
+            serde_json::from_slice::<APIResourceList>(b).map_err(|e| e.to_string())
+        })
+        .await;
+        (gv.clone(), r)
+    });
+    let mut resources: BTreeMap<String, Option<Vec<String>>> = BTreeMap::new();
+    for (gv, r) in futures::future::join_all(lookups).await {
+        match r {
+            Ok(list) => {
+                resources.insert(
+                    gv,
+                    Some(list.resources.into_iter().map(|r| r.name).collect()),
+                );
+            }
+            Err(Failure::Unauthorized(m)) => return Err(Unreachable::Config(m)),
+            Err(_) => {
+                resources.insert(gv, None);
+            }
+        }
+    }
+    let mut served = BTreeMap::new();
+    for l in LISTED {
+        if l.group.is_empty() {
+            match resources.get("v1") {
+                Some(Some(r)) if r.iter().any(|x| x == l.resource) => {
+                    served.insert(l.kind, Served::Version("v1"));
+                }
+                Some(Some(_)) => {
+                    served.insert(l.kind, Served::No);
+                }
+                _ => {}
+            }
+            continue;
+        }
+        if groups.is_none() {
+            continue;
+        }
+        let mut known = true;
+        let mut found = None;
+        for v in l.versions {
+            match resources.get(&l.group_version(v)) {
+                Some(Some(r)) if r.iter().any(|x| x == l.resource) => {
+                    found = Some(*v);
+                    break;
+                }
+                Some(None) => known = false,
+                _ => {}
+            }
+        }
+        match (found, known) {
+            (Some(v), _) => {
+                served.insert(l.kind, Served::Version(v));
+            }
+            (None, true) => {
+                served.insert(l.kind, Served::No);
+            }
+            (None, false) => {}
+        }
+    }
+    Ok(served)
+}
+
+/// Why a request gave up.
+#[derive(Debug)]
+enum Failure {
+    /// 401: the credentials were rejected.
+    Unauthorized(String),
+    /// The credentials could not be obtained (exec plugin, auth provider).
+    Credentials(String),
+    /// An HTTP status that retrying does not change (403, 404, 410...).
+    Status(u16, String),
+    /// Retries used up, or a limit passed.
+    GaveUp(String),
+}
+
+impl Failure {
+    fn message(&self) -> String {
+        match self {
+            Failure::Unauthorized(m) | Failure::Credentials(m) | Failure::GaveUp(m) => m.clone(),
+            Failure::Status(_, m) => m.clone(),
         }
     }
 }
 
-enum PageError {
-    Gone,
-    Kind(KindError),
+/// One try's outcome.
+enum Try {
+    Retry {
+        what: String,
+        after: Option<Duration>,
+    },
+    Stop(Failure),
 }
 
-async fn list_kind(
-    client: &Client,
-    kind: &'static str,
+/// GETs `path` and decodes the body, retrying 429, 5xx, timeouts, broken
+/// connections and undecodable (cut) bodies with backoff, within
+/// `opts.attempts` tries and `opts.budget()` in all; a `Retry-After` the
+/// server sends is honoured when it fits the budget. Bodies larger than
+/// `opts.max_page_bytes` are refused rather than held in memory.
+async fn fetch<T>(
+    conn: &Connection,
     path: &str,
+    opts: &LiveOptions,
+    decode: impl Fn(&[u8]) -> Result<T, String>,
+) -> Result<T, Failure> {
+    let started = Instant::now();
+    let attempts = opts.attempts.max(1);
+    let mut last = String::new();
+    let mut tries = 0;
+    for attempt in 0..attempts {
+        tries = attempt + 1;
+        let outcome = match tokio::time::timeout(opts.timeout, get(conn, path, opts)).await {
+            Err(_) => Try::Retry {
+                what: format!("no answer within {}s", opts.timeout.as_secs()),
+                after: None,
+            },
+            Ok(Ok(body)) => match decode(&body) {
+                Ok(v) => return Ok(v),
+                Err(e) => Try::Retry {
+                    what: format!(
+                        "the response could not be decoded ({} bytes): {e}",
+                        body.len()
+                    ),
+                    after: None,
+                },
+            },
+            Ok(Err(t)) => t,
+        };
+        let (what, after) = match outcome {
+            Try::Stop(f) => return Err(f),
+            Try::Retry { what, after } => (what, after),
+        };
+        last = what;
+        if attempt + 1 == attempts {
+            break;
+        }
+        let backoff = Duration::from_millis(250 * (1 << attempt.min(4)));
+        let wait = after.map_or(backoff, |a| a.max(backoff));
+        if started.elapsed() + wait + Duration::from_millis(10) > opts.budget() {
+            last = match after {
+                Some(a) => format!(
+                    "{last}; the server asked to retry after {}s, beyond vigil's budget",
+                    a.as_secs()
+                ),
+                None => last,
+            };
+            break;
+        }
+        tokio::time::sleep(wait).await;
+    }
+    Err(Failure::GaveUp(format!(
+        "{last} ({} over {:.1}s)",
+        if tries == 1 {
+            "1 try".to_owned()
+        } else {
+            format!("{tries} tries")
+        },
+        started.elapsed().as_secs_f64()
+    )))
+}
+
+/// One GET: the body, or what to do about its failure.
+async fn get(conn: &Connection, path: &str, opts: &LiveOptions) -> Result<Bytes, Try> {
+    let request = http::Request::get(path)
+        .header(http::header::ACCEPT, "application/json")
+        .body(kube::client::Body::empty())
+        .map_err(|e| Try::Stop(Failure::GaveUp(format!("bad request {path}: {e}"))))?;
+    let response = conn.client.send(request).await.map_err(|e| match e {
+        kube::Error::Auth(_) => Try::Stop(Failure::Credentials(match &conn.auth {
+            Some(src) => format!(
+                "the credentials could not be obtained: {src} failed; run it by hand to see why (its output is not shown here: it may hold secrets)"
+            ),
+            None => format!(
+                "the credentials could not be obtained: {}",
+                crate::redact::text(&describe(&e))
+            ),
+        })),
+        other => Try::Retry {
+            what: describe(&other),
+            after: None,
+        },
+    })?;
+    let status = response.status();
+    let retry_after = response
+        .headers()
+        .get(http::header::RETRY_AFTER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(|s| Duration::from_secs(s.min(3600)));
+    let body = read_body(response.into_body(), opts.max_page_bytes)
+        .await
+        .map_err(|e| match e {
+            BodyError::TooLarge => Try::Stop(Failure::GaveUp(format!(
+                "the response to GET {path} is larger than the {} MiB limit; lower --page-size or raise --max-page-mib",
+                opts.max_page_bytes >> 20
+            ))),
+            BodyError::Broken(what) => Try::Retry {
+                what: format!("the connection broke while reading the response: {what}"),
+                after: None,
+            },
+        })?;
+    if status.is_success() {
+        return Ok(body);
+    }
+    let answer = status_text(status, &body);
+    Err(match status.as_u16() {
+        401 => Try::Stop(Failure::Unauthorized(format!(
+            "the API server {} rejected the credentials ({answer}): they are wrong or expired; log in again (`oc login`, `kubectl config`)",
+            conn.url
+        ))),
+        429 | 500..=599 => Try::Retry {
+            what: answer,
+            after: retry_after,
+        },
+        code => Try::Stop(Failure::Status(code, answer)),
+    })
+}
+
+enum BodyError {
+    TooLarge,
+    Broken(String),
+}
+
+async fn read_body(mut body: kube::client::Body, max: u64) -> Result<Bytes, BodyError> {
+    let mut buf = bytes::BytesMut::new();
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| BodyError::Broken(describe(&e)))?;
+        if let Ok(data) = frame.into_data() {
+            if (buf.len() + data.len()) as u64 > max {
+                return Err(BodyError::TooLarge);
+            }
+            buf.extend_from_slice(&data);
+        }
+    }
+    Ok(buf.freeze())
+}
+
+/// `HTTP 503 Service Unavailable: <the Status message>`.
+fn status_text(status: http::StatusCode, body: &[u8]) -> String {
+    #[derive(serde::Deserialize)]
+    struct Status {
+        #[serde(default)]
+        message: String,
+    }
+    let message = serde_json::from_slice::<Status>(body)
+        .map(|s| s.message)
+        .unwrap_or_else(|_| {
+            String::from_utf8_lossy(&body[..body.len().min(200)])
+                .lines()
+                .next()
+                .unwrap_or("")
+                .to_owned()
+        });
+    let reason = status.canonical_reason().unwrap_or("");
+    let message = crate::redact::text(message.trim());
+    if message.is_empty() {
+        format!("HTTP {} {reason}", status.as_u16())
+    } else {
+        format!("HTTP {} {reason}: {message}", status.as_u16())
+    }
+}
+
+fn describe(e: &dyn std::error::Error) -> String {
+    // The innermost cause says most (connection refused, certificate...).
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        let s_text = s.to_string();
+        if !msg.contains(&s_text) {
+            msg = format!("{msg}: {s_text}");
+        }
+        src = s.source();
+    }
+    msg
+}
+
+/// Consecutive empty pages with a continue token before a listing is
+/// judged stuck.
+const MAX_EMPTY_PAGES: usize = 50;
+
+async fn list_kind(
+    conn: &Connection,
+    listed: &Listed,
+    version: &'static str,
+    discovered: bool,
     opts: &LiveOptions,
     progress: &Progress,
 ) -> Result<Vec<Object>, KindError> {
+    let kind = listed.kind;
+    let gv = listed.group_version(version);
+    let base = listed.path(version);
     let mut restarts = 0;
     'listing: loop {
         let mut objects = Vec::new();
         let mut token: Option<String> = None;
+        let mut seen_tokens: HashSet<String> = HashSet::new();
+        let mut empty_pages = 0;
+        let mut pages = 0usize;
         loop {
-            match page(client, kind, path, token.as_deref(), opts).await {
-                Ok((objs, next)) => {
-                    progress.add(kind, objs.len());
-                    objects.extend(objs);
-                    match next {
-                        Some(t) => token = Some(t),
+            let mut path = format!("{base}?limit={}", opts.page_size);
+            if let Some(t) = &token {
+                path.push_str("&continue=");
+                path.push_str(&percent_encode(t));
+            }
+            let page = fetch(conn, &path, opts, |b| {
+                let text = std::str::from_utf8(b).map_err(|e| format!("not UTF-8: {e}"))?;
+                parse_page(kind, Some(&gv), text).map_err(|e| e.to_string())
+            })
+            .await;
+            match page {
+                Ok(p) => {
+                    pages += 1;
+                    progress.add(kind, p.objects.len());
+                    empty_pages = if p.objects.is_empty() {
+                        empty_pages + 1
+                    } else {
+                        0
+                    };
+                    objects.extend(p.objects);
+                    match p.continue_token {
                         None => {
                             progress.done(kind);
                             return Ok(objects);
                         }
+                        Some(t) if !seen_tokens.insert(t.clone()) => {
+                            progress.done(kind);
+                            return Err(KindError::Failed(format!(
+                                "the server sent the same continue token twice (after {pages} pages): the listing would never end"
+                            )));
+                        }
+                        Some(_) if empty_pages >= MAX_EMPTY_PAGES => {
+                            progress.done(kind);
+                            return Err(KindError::Failed(format!(
+                                "{MAX_EMPTY_PAGES} empty pages in a row, each with a continue token: the listing would never end"
+                            )));
+                        }
+                        Some(t) => token = Some(t),
                     }
                 }
-                Err(PageError::Gone) if restarts < 3 => {
+                Err(Failure::Status(410, _)) if restarts < 3 => {
                     // The continue token expired: list again from the start.
                     restarts += 1;
                     progress.reset(kind);
                     continue 'listing;
                 }
-                Err(PageError::Gone) => {
-                    return Err(KindError::Failed(
-                        "the listing kept expiring (410 Gone) before it could finish".into(),
-                    ))
-                }
-                Err(PageError::Kind(e)) => {
+                Err(f) => {
                     progress.done(kind);
-                    return Err(e);
+                    return Err(match f {
+                        Failure::Status(410, _) => KindError::Failed(
+                            "the listing kept expiring (410 Gone) before it could finish".into(),
+                        ),
+                        Failure::Status(404, m) if discovered => KindError::Failed(format!(
+                            "{m}, although discovery says {gv} serves {}: a proxy or gateway in the way?",
+                            listed.resource
+                        )),
+                        Failure::Status(404, m) => KindError::Failed(format!(
+                            "{m} (discovery could not be read, so this is not taken as \"not served\")"
+                        )),
+                        Failure::Status(403, m) => KindError::Failed(format!(
+                            "{m} (grant get/list on {}: deploy/rbac.yaml has the ClusterRole vigil needs)",
+                            listed.resource
+                        )),
+                        Failure::Unauthorized(m) | Failure::Credentials(m) => {
+                            KindError::Unauthorized(m)
+                        }
+                        other => KindError::Failed(other.message()),
+                    });
                 }
             }
         }
     }
 }
 
-async fn page(
-    client: &Client,
-    kind: &'static str,
-    path: &str,
-    token: Option<&str>,
-    opts: &LiveOptions,
-) -> Result<(Vec<Object>, Option<String>), PageError> {
-    let mut lp = ListParams::default().limit(opts.page_size);
-    if let Some(t) = token {
-        lp = lp.continue_token(t);
-    }
-    let mut last_error = String::new();
-    for attempt in 0..opts.attempts.max(1) {
-        if attempt > 0 {
-            let backoff = Duration::from_millis(250 * (1 << (attempt - 1).min(4)));
-            tokio::time::sleep(backoff).await;
-        }
-        let request = kube::core::Request::new(path)
-            .list(&lp)
-            .map_err(|e| PageError::Kind(KindError::Failed(e.to_string())))?;
-        match tokio::time::timeout(opts.timeout, client.request_text(request)).await {
-            Err(_) => last_error = format!("no answer within {}s", opts.timeout.as_secs()),
-            Ok(Ok(text)) => {
-                return match parse_page(kind, &text) {
-                    Ok(p) => Ok((p.objects, p.continue_token)),
-                    Err(e) => Err(PageError::Kind(KindError::Failed(format!(
-                        "cannot decode the list: {e}"
-                    )))),
-                }
-            }
-            Ok(Err(kube::Error::Api(s))) => match s.code {
-                404 => return Err(PageError::Kind(KindError::NotServed)),
-                410 => return Err(PageError::Gone),
-                401 | 403 => {
-                    return Err(PageError::Kind(KindError::Failed(format!(
-                        "HTTP {} {}: {}",
-                        s.code, s.reason, s.message
-                    ))))
-                }
-                429 | 500..=599 => {
-                    last_error = format!("HTTP {} {}: {}", s.code, s.reason, s.message)
-                }
-                _ => {
-                    return Err(PageError::Kind(KindError::Failed(format!(
-                        "HTTP {} {}: {}",
-                        s.code, s.reason, s.message
-                    ))))
-                }
-            },
-            Ok(Err(e)) => last_error = describe(&e),
+/// Percent-encodes a continue token for the query string.
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
         }
     }
-    Err(PageError::Kind(KindError::Failed(format!(
-        "{last_error} (after {} tries)",
-        opts.attempts.max(1)
-    ))))
+    out
 }
 
 /// A one-line progress report on stderr, redrawn as pages arrive.

@@ -11,4 +11,7 @@ mod files;
 pub mod live;
 pub mod snapshot;
 
-pub use files::{list_state_files, load_paths, yaml_message, Loaded, SourceError};
+pub use files::{
+    list_state_files, load_paths, load_paths_with, yaml_message, Limits, Loaded, SourceError,
+    DEFAULT_MAX_FILE_BYTES,
+};

@@ -177,6 +177,7 @@ mod tests {
                 today: chrono::NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
                 now: crate::checks::testing::now(),
                 missing: &[],
+                not_served: &[],
             },
         );
         serde_json::to_string_pretty(&ev).unwrap()

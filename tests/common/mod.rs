@@ -44,12 +44,9 @@ pub fn junit_file(dir: &Path) -> PathBuf {
     );
     let f = files.into_iter().next().unwrap();
     let name = f.file_name().unwrap().to_str().unwrap().to_owned();
-    assert!(
-        name.starts_with("junit_vigil_")
-            && name.ends_with(".xml")
-            && name.len() == "junit_vigil_20261121-120000.xml".len(),
-        "{name}"
-    );
+    // Inside Sippy's `**junit**.xml` glob, unique per run.
+    let re = regex::Regex::new(r"^junit_[A-Za-z0-9.-]+_\d{8}-\d{6}_[0-9a-f]{6}\.xml$").unwrap();
+    assert!(re.is_match(&name), "{name}");
     f
 }
 
@@ -57,6 +54,8 @@ pub fn junit_file(dir: &Path) -> PathBuf {
 pub struct Case {
     pub name: String,
     pub failure: Option<(String, String)>,
+    /// `<skipped message="...">`: not a run for Sippy.
+    pub skipped: Option<String>,
     pub system_out: Option<String>,
     pub lifecycle: Option<String>,
 }
@@ -101,6 +100,7 @@ pub fn parse_junit(xml: &str) -> Vec<Suite> {
                 suites.last_mut().unwrap().cases.push(Case {
                     name: attr(&e, "name").unwrap(),
                     failure: None,
+                    skipped: None,
                     system_out: None,
                     lifecycle: attr(&e, "lifecycle"),
                 });
@@ -109,6 +109,7 @@ pub fn parse_junit(xml: &str) -> Vec<Suite> {
                 case = Some(Case {
                     name: attr(&e, "name").unwrap(),
                     failure: None,
+                    skipped: None,
                     system_out: None,
                     lifecycle: attr(&e, "lifecycle"),
                 });
@@ -124,6 +125,9 @@ pub fn parse_junit(xml: &str) -> Vec<Suite> {
             Event::Empty(e) if e.name().as_ref() == b"failure" => {
                 case.as_mut().unwrap().failure =
                     Some((attr(&e, "message").unwrap_or_default(), String::new()));
+            }
+            Event::Start(e) | Event::Empty(e) if e.name().as_ref() == b"skipped" => {
+                case.as_mut().unwrap().skipped = Some(attr(&e, "message").unwrap_or_default());
             }
             Event::Start(e) if e.name().as_ref() == b"system-out" => {
                 text_target = Some("system-out");
@@ -159,13 +163,19 @@ pub fn parse_junit(xml: &str) -> Vec<Suite> {
     suites
 }
 
-/// Sippy's reading of a suite: per test name, pass / flake / fail.
+/// Sippy's reading of a suite: per test name, pass / flake / fail, and
+/// `skip` for a `<skipped>` case (which Sippy does not count as a run).
 pub fn sippy_outcomes(suite: &Suite) -> Vec<(String, &'static str)> {
     let mut out: Vec<(String, &'static str)> = Vec::new();
     let cases = &suite.cases;
     let mut i = 0;
     while i < cases.len() {
         let c = &cases[i];
+        if c.skipped.is_some() {
+            out.push((c.name.clone(), "skip"));
+            i += 1;
+            continue;
+        }
         let next = cases.get(i + 1);
         if c.failure.is_some() && next.is_some_and(|n| n.name == c.name && n.failure.is_none()) {
             out.push((c.name.clone(), "flake"));
@@ -207,4 +217,16 @@ pub fn assert_flakes_are_adjacent_pairs(suite: &Suite) {
             more => panic!("{name:?} appears {} times", more.len()),
         }
     }
+}
+
+/// JUnit with the run's wall-clock start and duration blanked: they differ
+/// on every run, everything else must not.
+pub fn without_run_times(xml: &str) -> String {
+    let xml = regex::Regex::new(r#"timestamp="[^"]+""#)
+        .unwrap()
+        .replace_all(xml, r#"timestamp="[run start]""#);
+    regex::Regex::new(r#"(<testsuites? [^>]*)time="[0-9.]+""#)
+        .unwrap()
+        .replace_all(&xml, r#"${1}time="[run time]""#)
+        .into_owned()
 }

@@ -1,0 +1,234 @@
+//! Always a result: whatever ends a `vigil run` (SIGTERM from a CI timeout,
+//! Ctrl-C, the `--deadline`, a usage error, a crash), a JUnit file is
+//! written, with `[Monitor:vigil] run should complete` failing and saying
+//! why, so the dashboard shows a broken run instead of nothing.
+//!
+//! The real report and the fallback never both land: whichever gets the
+//! lock first writes, the other sees `finished` and stays quiet.
+
+use std::io::Write as _;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use super::exit;
+use crate::outcomes::Outcome;
+use crate::reports::junit::Target;
+use crate::reports::{
+    self, MetaTest, RunReport, META_COLLECTED, META_COMPLETED, META_EXCEPTIONS, META_REACHABLE,
+};
+
+/// Why a run ended early.
+#[derive(Debug, Clone)]
+pub enum Abort {
+    /// A termination signal (SIGTERM, SIGINT, SIGHUP).
+    Signal(i32),
+    /// `--deadline` passed.
+    Deadline(Duration),
+    /// vigil itself failed: a bug. The message and where it happened.
+    Panic(String),
+    /// The command line or the configuration is wrong; nothing was judged.
+    Usage(String),
+}
+
+impl Abort {
+    fn exit_code(&self) -> u8 {
+        match self {
+            Abort::Signal(sig) => 128u8.saturating_add(*sig as u8),
+            Abort::Deadline(_) | Abort::Panic(_) => exit::INCOMPLETE,
+            Abort::Usage(_) => exit::CONFIG,
+        }
+    }
+
+    fn describe(&self, phase: &str, elapsed: Duration) -> String {
+        let after = format!("{:.1}s", elapsed.as_secs_f64());
+        match self {
+            Abort::Signal(sig) => format!(
+                "interrupted by {} after {after} while {phase}; nothing was judged (a CI timeout sends SIGTERM: give the step more time, or lower --deadline below it)",
+                signal_name(*sig)
+            ),
+            Abort::Deadline(d) => format!(
+                "did not finish within --deadline {}s (stopped while {phase}); nothing was judged",
+                d.as_secs()
+            ),
+            Abort::Panic(msg) => format!(
+                "vigil crashed while {phase} (a bug in vigil; please report it with this message): {msg}"
+            ),
+            Abort::Usage(msg) => format!("usage error, nothing was judged: {msg}"),
+        }
+    }
+}
+
+fn signal_name(sig: i32) -> String {
+    match sig {
+        signal_hook::consts::SIGTERM => "SIGTERM".into(),
+        signal_hook::consts::SIGINT => "SIGINT".into(),
+        signal_hook::consts::SIGHUP => "SIGHUP".into(),
+        n => format!("signal {n}"),
+    }
+}
+
+struct Inner {
+    target: Option<Target>,
+    started: Instant,
+    phase: Mutex<&'static str>,
+    finished: Mutex<bool>,
+}
+
+/// Watches a run; see the module documentation.
+#[derive(Clone)]
+pub struct Guard {
+    inner: Arc<Inner>,
+}
+
+impl Guard {
+    /// Starts watching: termination signals and, when given, the deadline
+    /// end the run with a JUnit file in `target` (none with `--no-junit`).
+    pub fn install(target: Option<Target>, deadline: Option<Duration>) -> Guard {
+        let guard = Guard {
+            inner: Arc::new(Inner {
+                target,
+                started: Instant::now(),
+                phase: Mutex::new("starting"),
+                finished: Mutex::new(false),
+            }),
+        };
+        use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+        match signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP]) {
+            Ok(mut signals) => {
+                let g = guard.clone();
+                std::thread::spawn(move || {
+                    if let Some(sig) = signals.forever().next() {
+                        let code = g.abort(&Abort::Signal(sig));
+                        std::process::exit(code.into());
+                    }
+                });
+            }
+            Err(e) => eprintln!("warning: cannot watch for termination signals: {e}"),
+        }
+        if let Some(d) = deadline {
+            let g = guard.clone();
+            std::thread::spawn(move || {
+                std::thread::sleep(d);
+                let code = g.abort(&Abort::Deadline(d));
+                std::process::exit(code.into());
+            });
+        }
+        install_panic_hook();
+        guard
+    }
+
+    /// What the run is doing now, for the message if it is cut short.
+    pub fn phase(&self, what: &'static str) {
+        *self.inner.phase.lock().unwrap_or_else(|e| e.into_inner()) = what;
+    }
+
+    /// Runs `write` (the real report) unless the run was already ended.
+    pub fn finish<T>(&self, write: impl FnOnce() -> T) -> Option<T> {
+        let mut done = self
+            .inner
+            .finished
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        if *done {
+            return None;
+        }
+        let out = write();
+        *done = true;
+        Some(out)
+    }
+
+    /// Ends the run: writes the fallback JUnit (once) and says why on
+    /// stderr. Returns the exit status.
+    pub fn abort(&self, why: &Abort) -> u8 {
+        let mut done = self
+            .inner
+            .finished
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let code = why.exit_code();
+        if *done {
+            return code;
+        }
+        *done = true;
+        let phase = *self.inner.phase.lock().unwrap_or_else(|e| e.into_inner());
+        let message = why.describe(phase, self.inner.started.elapsed());
+        let mut err = std::io::stderr().lock();
+        let _ = writeln!(err, "\nerror: {}", crate::redact::text(&message));
+        if let Some(target) = &self.inner.target {
+            match target.write(&reports::junit::build(&fallback_report(target, &message))) {
+                Ok(p) => {
+                    let _ = writeln!(err, "JUnit: {} (records this failure)", p.display());
+                }
+                Err(e) => {
+                    let _ = writeln!(
+                        err,
+                        "error: cannot write JUnit into {}: {e}",
+                        target.dir.display()
+                    );
+                }
+            }
+        }
+        code
+    }
+}
+
+/// The report of a run that did not finish: it did not complete, and the
+/// other meta tests were not reached.
+fn fallback_report(target: &Target, message: &str) -> RunReport {
+    let not_reached = |name: &str| MetaTest {
+        name: name.into(),
+        outcome: Outcome::Skip,
+        message: Some("not reached: the run did not complete".into()),
+        details: None,
+    };
+    RunReport {
+        suite: target.suite.clone(),
+        started_at: target.at,
+        now: target.at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        now_source: "wall clock".into(),
+        topology: None,
+        profile: crate::checks::Profile::Generic,
+        source: "the run did not complete".into(),
+        exceptions: None,
+        meta: vec![
+            MetaTest::fail(META_COMPLETED, message, message),
+            not_reached(META_REACHABLE),
+            not_reached(META_COLLECTED),
+            not_reached(META_EXCEPTIONS),
+        ],
+        evaluation: None,
+        junit: None,
+        seconds: 0.0,
+    }
+}
+
+/// Keeps where a panic happened, for the JUnit; the default hook still
+/// prints it.
+fn install_panic_hook() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if let Some(l) = info.location() {
+                *PANIC_AT.lock().unwrap_or_else(|e| e.into_inner()) =
+                    Some(format!("{}:{}", l.file(), l.line()));
+            }
+            default(info);
+        }));
+    });
+}
+
+static PANIC_AT: Mutex<Option<String>> = Mutex::new(None);
+
+/// The text of a caught panic, with where it happened.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    let msg = payload
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| payload.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into());
+    match PANIC_AT.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        Some(at) => format!("{msg} (at {at})"),
+        None => msg,
+    }
+}
