@@ -6,6 +6,41 @@
 use std::io::{self, BufWriter, Write};
 use std::path::Path;
 
+/// Temporary files end so, which tells them apart from anything else.
+const TMP_SUFFIX: &str = ".vigil-tmp";
+
+/// A temporary file this old was left by a killed run: no write takes an hour.
+const STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(3600);
+
+/// Removes temporary files that killed runs left in `dir` (SIGKILL and OOM
+/// kills skip every cleanup), so that they do not pile up in CI artifacts.
+fn clean_stale(dir: &Path) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(name) = name.to_str() else { continue };
+        // Also the `.tmp` files of earlier vigil versions' JUnit writes.
+        let ours = name.starts_with('.')
+            && (name.ends_with(TMP_SUFFIX)
+                || (name.starts_with(".junit_vigil_") && name.ends_with(".tmp")));
+        if !ours {
+            continue;
+        }
+        let old = e
+            .metadata()
+            .ok()
+            .filter(|m| m.is_file())
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age > STALE_AFTER);
+        if old {
+            let _ = std::fs::remove_file(e.path());
+        }
+    }
+}
+
 /// Whether an existing file at the path may be replaced.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Existing {
@@ -27,9 +62,10 @@ pub fn write(
         _ => Path::new("."),
     };
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("vigil");
+    clean_stale(dir);
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))
-        .suffix(".tmp")
+        .suffix(TMP_SUFFIX)
         .tempfile_in(dir)?;
     {
         let mut w = BufWriter::new(tmp.as_file_mut());
@@ -58,6 +94,34 @@ mod tests {
 
     fn read(p: &Path) -> String {
         std::fs::read_to_string(p).unwrap()
+    }
+
+    #[test]
+    fn stale_temporary_files_of_killed_runs_are_removed() {
+        let d = tempfile::tempdir().unwrap();
+        let stale = d.path().join(".junit_vigil_x.xml.abc123.vigil-tmp");
+        let fresh = d.path().join(".out.txt.def456.vigil-tmp");
+        let legacy = d.path().join(".junit_vigil_20261121-120000.xml.Xyz.tmp");
+        let other = d.path().join(".someone-elses.tmp");
+        for f in [&stale, &fresh, &legacy, &other] {
+            std::fs::write(f, "x").unwrap();
+        }
+        let two_hours_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(7200);
+        for f in [&stale, &legacy, &other] {
+            std::fs::File::options()
+                .write(true)
+                .open(f)
+                .unwrap()
+                .set_modified(two_hours_ago)
+                .unwrap();
+        }
+        write(&d.path().join("out.txt"), Existing::Replace, |w| {
+            w.write_all(b"x")
+        })
+        .unwrap();
+        assert!(!stale.exists() && !legacy.exists(), "stale ones are gone");
+        assert!(fresh.exists(), "a run in progress keeps its file");
+        assert!(other.exists(), "files vigil did not write are left alone");
     }
 
     #[test]

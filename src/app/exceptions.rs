@@ -299,6 +299,18 @@ fn run_verify(args: &VerifyArgs) -> u8 {
     let token = std::env::var(&args.token_env)
         .ok()
         .filter(|t| !t.is_empty());
+    if let Some(t) = &token {
+        crate::redact::register(t);
+        if let Some(host) = plain_http_host(&args.jira_url) {
+            if !crate::sources::live::is_loopback(&host) {
+                eprintln!(
+                    "error: refusing to send the token in ${} over plain http:// to {host}: anyone on the network could read it; use Jira's https:// URL",
+                    args.token_env
+                );
+                return exit::CONFIG;
+            }
+        }
+    }
     if token.is_none() {
         eprintln!(
             "warning: ${} is not set; asking Jira anonymously",
@@ -376,5 +388,36 @@ fn run_verify(args: &VerifyArgs) -> u8 {
         exit::CONFIG
     } else {
         exit::OK
+    }
+}
+
+/// The host of an `http://` URL (`None` for https and anything else).
+fn plain_http_host(url: &str) -> Option<String> {
+    let rest = url.strip_prefix("http://")?;
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
+    let host_port = authority.rsplit('@').next().unwrap_or("");
+    let host = if let Some(v6) = host_port.strip_prefix('[') {
+        v6.split(']').next().unwrap_or("").to_owned()
+    } else {
+        host_port.split(':').next().unwrap_or("").to_owned()
+    };
+    Some(host)
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn plain_http_hosts() {
+        use super::plain_http_host as h;
+        assert_eq!(
+            h("http://jira.example.com/x").as_deref(),
+            Some("jira.example.com")
+        );
+        assert_eq!(
+            h("http://user:pw@127.0.0.1:8080").as_deref(),
+            Some("127.0.0.1")
+        );
+        assert_eq!(h("http://[::1]:80/").as_deref(), Some("::1"));
+        assert_eq!(h("https://jira.example.com"), None);
     }
 }

@@ -152,24 +152,71 @@ impl Guard {
         *done = true;
         let phase = *self.inner.phase.lock().unwrap_or_else(|e| e.into_inner());
         let message = why.describe(phase, self.inner.started.elapsed());
-        let mut err = std::io::stderr().lock();
-        let _ = writeln!(err, "\nerror: {}", crate::redact::text(&message));
+        let _ = writeln!(
+            std::io::stderr(),
+            "\nerror: {}",
+            crate::redact::text(&message)
+        );
         if let Some(target) = &self.inner.target {
-            match target.write(&reports::junit::build(&fallback_report(target, &message))) {
-                Ok(p) => {
-                    let _ = writeln!(err, "JUnit: {} (records this failure)", p.display());
-                }
-                Err(e) => {
-                    let _ = writeln!(
-                        err,
-                        "error: cannot write JUnit into {}: {e}",
-                        target.dir.display()
-                    );
-                }
-            }
+            write_fallback(target, &message);
         }
         code
     }
+}
+
+/// Writes the JUnit of a run that did not complete, saying why.
+pub fn write_fallback(target: &Target, message: &str) {
+    let mut err = std::io::stderr().lock();
+    match target.write(&reports::junit::build(&fallback_report(target, message))) {
+        Ok(p) => {
+            let _ = writeln!(err, "JUnit: {} (records this failure)", p.display());
+        }
+        Err(e) => {
+            let _ = writeln!(
+                err,
+                "error: cannot write JUnit into {}: {e}",
+                target.dir.display()
+            );
+        }
+    }
+}
+
+/// A command line clap rejected. When it was a `vigil run`, its JUnit is
+/// still written (where `--junit-dir` says, else the default), so that a
+/// typo in a CI step shows as a failing test instead of a missing result.
+pub fn usage_error(args: &[std::ffi::OsString], message: &str) {
+    let args: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    if args.get(1).map(String::as_str) != Some("run") || args.iter().any(|a| a == "--no-junit") {
+        return;
+    }
+    let value = |flag: &str| -> Option<String> {
+        let eq = format!("{flag}=");
+        args.iter().enumerate().find_map(|(i, a)| {
+            if a == flag {
+                args.get(i + 1).cloned()
+            } else {
+                a.strip_prefix(&eq).map(str::to_owned)
+            }
+        })
+    };
+    let dir = value("--junit-dir")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(super::run::default_junit_dir);
+    let suite = value("--suite-name").unwrap_or_else(|| "vigil".into());
+    let target = Target::new(dir, suite, chrono::Utc::now());
+    let first = message
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("invalid command line")
+        .trim()
+        .trim_start_matches("error: ");
+    write_fallback(
+        &target,
+        &Abort::Usage(first.to_owned()).describe("", Duration::ZERO),
+    );
 }
 
 /// The report of a run that did not finish: it did not complete, and the

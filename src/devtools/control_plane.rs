@@ -25,6 +25,78 @@ pub struct ControlPlane {
     pub ca_pem: String,
 }
 
+/// Children and directories to clean up when the process exits, even when
+/// the `ControlPlane` is never dropped (a test suite's shared one lives in a
+/// `static`).
+static AT_EXIT: std::sync::Mutex<(Vec<u32>, Vec<PathBuf>)> =
+    std::sync::Mutex::new((Vec::new(), Vec::new()));
+
+extern "C" fn clean_up_at_exit() {
+    let (pids, dirs) = match AT_EXIT.lock() {
+        Ok(mut g) => (std::mem::take(&mut g.0), std::mem::take(&mut g.1)),
+        Err(_) => return,
+    };
+    for pid in pids {
+        // SAFETY: plain syscalls on a process this program started.
+        unsafe {
+            libc::kill(pid as libc::pid_t, libc::SIGKILL);
+            libc::waitpid(pid as libc::pid_t, std::ptr::null_mut(), 0);
+        }
+    }
+    for d in dirs {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}
+
+fn register_at_exit(pid: Option<u32>, dir: Option<PathBuf>) {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    // SAFETY: registers a plain `extern "C"` function.
+    ONCE.call_once(|| unsafe {
+        libc::atexit(clean_up_at_exit);
+    });
+    if let Ok(mut g) = AT_EXIT.lock() {
+        g.0.extend(pid);
+        g.1.extend(dir);
+    }
+}
+
+fn forget_at_exit(pid: u32) {
+    if let Ok(mut g) = AT_EXIT.lock() {
+        g.0.retain(|p| *p != pid);
+    }
+}
+
+/// Starts `cmd` so that it dies with this process, however this process
+/// ends (even SIGKILL): the kernel sends it SIGKILL when its parent thread
+/// exits, so it is spawned from a thread that lives as long as the process.
+fn spawn_tied(mut cmd: Command) -> std::io::Result<Child> {
+    #[cfg(target_os = "linux")]
+    {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: prctl is async-signal-safe.
+        unsafe {
+            cmd.pre_exec(|| {
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+    }
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(cmd.spawn());
+        loop {
+            std::thread::park();
+        }
+    });
+    let child = rx
+        .recv()
+        .map_err(|_| std::io::Error::other("the spawning thread died"))??;
+    register_at_exit(Some(child.id()), None);
+    Ok(child)
+}
+
 fn free_port() -> std::io::Result<u16> {
     Ok(TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
 }
@@ -50,13 +122,14 @@ impl ControlPlane {
         let dir = tempfile::Builder::new()
             .prefix("vigil-control-plane-")
             .tempdir()?;
+        register_at_exit(None, Some(dir.path().to_owned()));
         let d = dir.path();
         let (etcd_port, peer_port, api_port) = (free_port()?, free_port()?, free_port()?);
         let log = |name: &str| std::fs::File::create(d.join(name));
 
         let etcd_url = format!("http://127.0.0.1:{etcd_port}");
-        let etcd = Command::new(bin_dir.join("etcd"))
-            .arg(format!("--data-dir={}", d.join("etcd").display()))
+        let mut etcd = Command::new(bin_dir.join("etcd"));
+        etcd.arg(format!("--data-dir={}", d.join("etcd").display()))
             .arg(format!("--listen-client-urls={etcd_url}"))
             .arg(format!("--advertise-client-urls={etcd_url}"))
             .arg(format!("--listen-peer-urls=http://127.0.0.1:{peer_port}"))
@@ -68,8 +141,8 @@ impl ControlPlane {
             ))
             .args(["--unsafe-no-fsync", "--log-level=error"])
             .stdout(Stdio::null())
-            .stderr(log("etcd.log")?)
-            .spawn()?;
+            .stderr(log("etcd.log")?);
+        let etcd = spawn_tied(etcd)?;
 
         // Service-account signing key and the static users.
         let key = rcgen::KeyPair::generate().map_err(std::io::Error::other)?;
@@ -88,39 +161,38 @@ impl ControlPlane {
             dir,
         };
         let d = cp.dir.path().to_owned();
-        cp.apiserver = Some(
-            Command::new(bin_dir.join("kube-apiserver"))
-                .arg(format!("--etcd-servers={etcd_url}"))
-                .arg(format!("--cert-dir={}", d.join("certs").display()))
-                .arg(format!("--secure-port={api_port}"))
-                .args(["--bind-address=127.0.0.1", "--advertise-address=127.0.0.1"])
-                // Room for the services of a generated 150k-pod cluster.
-                .arg("--service-cluster-ip-range=10.96.0.0/16")
-                .arg("--authorization-mode=RBAC")
-                // Platform components (must-gathers) run privileged containers.
-                .arg("--allow-privileged=true")
-                .arg("--service-account-issuer=https://localhost")
-                .arg(format!(
-                    "--service-account-key-file={}",
-                    d.join("sa.pub").display()
-                ))
-                .arg(format!(
-                    "--service-account-signing-key-file={}",
-                    d.join("sa.key").display()
-                ))
-                // No controllers run here: nothing would remove the not-ready taint
-                // TaintNodesByCondition puts on every new node.
-                // Pods keep the priority they were recorded with, even when this
-                // cluster lacks their PriorityClass (openshift-user-critical).
-                .arg("--disable-admission-plugins=ServiceAccount,TaintNodesByCondition,Priority")
-                .arg(format!(
-                    "--token-auth-file={}",
-                    d.join("tokens.csv").display()
-                ))
-                .stdout(Stdio::null())
-                .stderr(std::fs::File::create(d.join("apiserver.log"))?)
-                .spawn()?,
-        );
+        let mut apiserver = Command::new(bin_dir.join("kube-apiserver"));
+        apiserver
+            .arg(format!("--etcd-servers={etcd_url}"))
+            .arg(format!("--cert-dir={}", d.join("certs").display()))
+            .arg(format!("--secure-port={api_port}"))
+            .args(["--bind-address=127.0.0.1", "--advertise-address=127.0.0.1"])
+            // Room for the services of a generated 150k-pod cluster.
+            .arg("--service-cluster-ip-range=10.96.0.0/16")
+            .arg("--authorization-mode=RBAC")
+            // Platform components (must-gathers) run privileged containers.
+            .arg("--allow-privileged=true")
+            .arg("--service-account-issuer=https://localhost")
+            .arg(format!(
+                "--service-account-key-file={}",
+                d.join("sa.pub").display()
+            ))
+            .arg(format!(
+                "--service-account-signing-key-file={}",
+                d.join("sa.key").display()
+            ))
+            // No controllers run here: nothing would remove the not-ready taint
+            // TaintNodesByCondition puts on every new node.
+            // Pods keep the priority they were recorded with, even when this
+            // cluster lacks their PriorityClass (openshift-user-critical).
+            .arg("--disable-admission-plugins=ServiceAccount,TaintNodesByCondition,Priority")
+            .arg(format!(
+                "--token-auth-file={}",
+                d.join("tokens.csv").display()
+            ))
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(d.join("apiserver.log"))?);
+        cp.apiserver = Some(spawn_tied(apiserver)?);
         let cert = d.join("certs").join("apiserver.crt");
         wait_for(
             "kube-apiserver serving certificate",
@@ -175,6 +247,7 @@ impl ControlPlane {
         if let Some(mut c) = self.apiserver.take() {
             let _ = c.kill();
             let _ = c.wait();
+            forget_at_exit(c.id());
         }
     }
 
@@ -189,6 +262,7 @@ impl Drop for ControlPlane {
         if let Some(mut c) = self.etcd.take() {
             let _ = c.kill();
             let _ = c.wait();
+            forget_at_exit(c.id());
         }
     }
 }

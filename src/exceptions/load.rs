@@ -333,12 +333,30 @@ pub(super) fn is_dns_label(s: &str) -> bool {
         && !s.ends_with('-')
 }
 
+/// The longest glob accepted: a namespace or `Kind/name` is at most a few
+/// hundred characters, and enormous patterns can exhaust the glob compiler.
+pub const MAX_GLOB_LEN: usize = 1024;
+
 fn glob(
     path: &Path,
     value: &Spanned<String>,
     what: &str,
     diags: &mut Vec<Diagnostic>,
 ) -> Option<GlobMatcher> {
+    if value.value.len() > MAX_GLOB_LEN {
+        diags.push(
+            Diagnostic::at(
+                path,
+                value,
+                format!(
+                    "{what} glob is {} characters long; at most {MAX_GLOB_LEN} are accepted",
+                    value.value.len()
+                ),
+            )
+            .hint("name the namespace or object, or use a shorter pattern with `*`"),
+        );
+        return None;
+    }
     match Glob::new(&value.value) {
         Ok(g) => Some(g.compile_matcher()),
         Err(e) => {

@@ -74,7 +74,9 @@ impl Check for Events {
                 order.push(key);
                 0
             });
-            *slot += n;
+            // Counts come from the cluster: two near i64::MAX must not wrap
+            // into a small (passing) total.
+            *slot = slot.saturating_add(n);
         }
         for key in order {
             let count = totals[&key];
@@ -143,6 +145,20 @@ mod tests {
             lines(&run(&Events, &yaml)),
             ["StatefulSet/broker pod broker-0: Warning BackOff x30: Back-off restarting failed container"]
         );
+    }
+
+    #[test]
+    fn huge_counts_saturate_instead_of_wrapping() {
+        let max = i64::MAX;
+        let yaml = format!(
+            "{}{}",
+            event("a", "p", "BackOff", max, "Warning"),
+            event("b", "p", "BackOff", max, "Warning")
+        );
+        let f = run(&Events, &yaml);
+        assert_eq!(f.len(), 1);
+        assert_eq!(f[0].severity, Severity::Fail);
+        assert!(f[0].detail.contains(&format!("x{max}")), "{}", f[0].detail);
     }
 
     #[test]
