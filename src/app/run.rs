@@ -82,6 +82,8 @@ struct Collection {
     notes: Vec<String>,
     /// An input error (exit 2) rather than a failing test.
     input_error: bool,
+    /// Some objects were read, so the checks ran on them.
+    judged_anyway: bool,
 }
 
 /// `[Monitor:vigil] cluster state should be collected`: fails when any
@@ -93,6 +95,7 @@ fn assess_collection(loaded: &Loaded, paths: &[PathBuf]) -> Collection {
         problems: Vec::new(),
         notes: Vec::new(),
         input_error: false,
+        judged_anyway: !loaded.objects.is_empty(),
     };
     for p in &loaded.problems {
         c.problems.push(p.to_string());
@@ -176,15 +179,21 @@ fn collected_test(c: &Collection) -> MetaTest {
             } else {
                 format!("{} problems; first: {}", problems.len(), problems[0])
             };
-            let mut details = problems.join("\n");
-            details.push_str(
-                "\nEverything else that was read was judged; the tests of checks that could not look are skipped.",
-            );
+            let mut details = if problems.len() > 1 {
+                problems.join("\n") + "\n"
+            } else {
+                String::new()
+            };
+            if c.judged_anyway {
+                details.push_str(
+                    "Everything else that was read was judged; the tests of checks that could not look are skipped.",
+                );
+            }
             if !notes.is_empty() {
                 details.push('\n');
                 details.push_str(&notes);
             }
-            MetaTest::fail(META_COLLECTED, message, details)
+            MetaTest::fail(META_COLLECTED, message, details.trim().to_owned())
         }
     }
 }

@@ -226,10 +226,17 @@ fn push_meta(suite: &mut TestSuite, m: &MetaTest) {
     let status = match m.outcome {
         Outcome::Pass => TestCaseStatus::success(),
         Outcome::Skip => skipped(m.message.as_deref().unwrap_or("not reached")),
-        _ => failure(
-            &one_line(m.message.as_deref().unwrap_or("")),
-            &truncate_body(m.details.as_deref().unwrap_or(""), MAX_BODY),
-        ),
+        _ => {
+            // Sippy keeps the failure body, not the message: the body
+            // always starts with what went wrong.
+            let message = m.message.as_deref().unwrap_or("");
+            let body = match m.details.as_deref() {
+                Some(d) if d.starts_with(message) => d.to_owned(),
+                Some(d) if !d.is_empty() => format!("{message}\n{d}"),
+                _ => message.to_owned(),
+            };
+            failure(&one_line(message), &truncate_body(&body, MAX_BODY))
+        }
     };
     let out = (m.outcome == Outcome::Pass)
         .then(|| m.details.clone())

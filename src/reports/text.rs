@@ -80,7 +80,11 @@ pub fn write(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {
         if let Some(msg) = &m.message {
             writeln!(out, "      {}", printable(msg))?;
         }
-        if let Some(d) = &m.details {
+        if let Some(d) = m
+            .details
+            .as_ref()
+            .filter(|d| Some(*d) != m.message.as_ref())
+        {
             for line in d.lines().take(40) {
                 writeln!(out, "      {DIM}{}{DIM:#}", printable(line))?;
             }
