@@ -18,47 +18,6 @@ const STATE: &str = "testdata/states/ha-cluster";
 const EXCEPTIONS: &str = "testdata/exceptions/demo";
 const SCOPE: &str = "storefront|billing|catalog|payments|node-agents";
 
-fn control_plane_dir() -> PathBuf {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(|| {
-        if let Some(d) = std::env::var_os("VIGIL_CONTROL_PLANE") {
-            return PathBuf::from(d);
-        }
-        let out = std::process::Command::new("scripts/build-control-plane")
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
-            .output()
-            .expect("scripts/build-control-plane runs");
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        PathBuf::from(
-            String::from_utf8(out.stdout)
-                .unwrap()
-                .lines()
-                .last()
-                .unwrap()
-                .trim(),
-        )
-    })
-    .clone()
-}
-
-fn start() -> ControlPlane {
-    ControlPlane::start(&control_plane_dir().join("bin")).expect("control plane starts")
-}
-
-fn load_into(cp: &ControlPlane, paths: &[PathBuf]) {
-    let objects = load::read_raw(paths).unwrap();
-    let opts = vigil::sources::live::LiveOptions {
-        kubeconfig: Some(cp.admin_kubeconfig().unwrap()),
-        ..Default::default()
-    };
-    let report = load::load_into(&opts, objects, 8).expect("the control plane answers");
-    assert!(report.failed.is_empty(), "{:?}", report.failed);
-}
-
 /// RBAC for the test users: `vigil` gets deploy/rbac.yaml's ClusterRole;
 /// `nopods` the same rules without pods.
 const BINDINGS: &str = "

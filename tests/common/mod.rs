@@ -230,3 +230,52 @@ pub fn without_run_times(xml: &str) -> String {
         .replace_all(&xml, r#"${1}time="[run time]""#)
         .into_owned()
 }
+
+// ---------------------------------------------------------------- control plane
+
+use std::sync::OnceLock;
+use vigil::devtools::control_plane::ControlPlane;
+use vigil::devtools::load;
+
+/// The directory holding bin/etcd and bin/kube-apiserver: $VIGIL_CONTROL_PLANE,
+/// else what scripts/build-control-plane builds (or finds cached).
+pub fn control_plane_dir() -> PathBuf {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        if let Some(d) = std::env::var_os("VIGIL_CONTROL_PLANE") {
+            return PathBuf::from(d);
+        }
+        let out = std::process::Command::new("scripts/build-control-plane")
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .output()
+            .expect("scripts/build-control-plane runs");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        PathBuf::from(
+            String::from_utf8(out.stdout)
+                .unwrap()
+                .lines()
+                .last()
+                .unwrap()
+                .trim(),
+        )
+    })
+    .clone()
+}
+
+pub fn start() -> ControlPlane {
+    ControlPlane::start(&control_plane_dir().join("bin")).expect("control plane starts")
+}
+
+pub fn load_into(cp: &ControlPlane, paths: &[PathBuf]) {
+    let objects = load::read_raw(paths).unwrap();
+    let opts = vigil::sources::live::LiveOptions {
+        kubeconfig: Some(cp.admin_kubeconfig().unwrap()),
+        ..Default::default()
+    };
+    let report = load::load_into(&opts, objects, 8).expect("the control plane answers");
+    assert!(report.failed.is_empty(), "{:?}", report.failed);
+}

@@ -1,0 +1,331 @@
+//! vigil against a real kube-apiserver behind a fault-injecting proxy on
+//! loopback: storms, stalls, broken bodies, stuck pagination, wrong 404s,
+//! rejected credentials, a failing /version, and an old cluster serving only
+//! policy/v1beta1. Each asserts the exit code, an upper bound on time, and
+//! what the JUnit says.
+
+mod common;
+#[path = "common/proxy.rs"]
+mod proxy;
+
+use common::*;
+use proxy::{Fault, Proxy};
+use std::path::Path;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, Instant};
+
+use vigil::devtools::control_plane::{ControlPlane, ADMIN_TOKEN};
+
+const STATE: &str = "testdata/states/ha-cluster";
+const SCOPE: &str = "storefront|billing|catalog|payments|node-agents";
+
+fn cluster() -> &'static ControlPlane {
+    static CP: OnceLock<ControlPlane> = OnceLock::new();
+    CP.get_or_init(|| {
+        let cp = start();
+        load_into(&cp, &[Path::new(env!("CARGO_MANIFEST_DIR")).join(STATE)]);
+        cp
+    })
+}
+
+fn proxy() -> Proxy {
+    let cp = cluster();
+    Proxy::start(&cp.url, &cp.ca_pem, ADMIN_TOKEN)
+}
+
+struct Run {
+    code: Option<i32>,
+    took: Duration,
+    suite: Suite,
+    stderr: String,
+}
+
+fn run_through(p: &Proxy, extra: &[&str]) -> Run {
+    let d = tempfile::tempdir().unwrap();
+    let kubeconfig = p.kubeconfig(d.path());
+    let junit = d.path().join("junit");
+    let mut args = vec![
+        "run",
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "--junit-dir",
+        junit.to_str().unwrap(),
+        "--now",
+        NOW,
+        "--namespace",
+        SCOPE,
+        "--exceptions",
+        "testdata/exceptions/demo",
+    ];
+    args.extend(extra);
+    let started = Instant::now();
+    let out = vigil(&args);
+    let took = started.elapsed();
+    let suite = parse_junit(&std::fs::read_to_string(junit_file(&junit)).unwrap()).remove(0);
+    Run {
+        code: out.status.code(),
+        took,
+        suite,
+        stderr: stderr(&out),
+    }
+}
+
+fn meta(r: &Run, name: &str) -> (&'static str, String) {
+    let c = r
+        .suite
+        .cases
+        .iter()
+        .find(|c| c.name == format!("[Monitor:vigil] {name}"))
+        .unwrap();
+    match (&c.failure, &c.skipped) {
+        (Some((m, b)), _) => ("fail", format!("{m}\n{b}")),
+        (None, Some(s)) => ("skip", s.clone()),
+        _ => ("pass", String::new()),
+    }
+}
+
+fn outcome_of(r: &Run, needle: &str) -> &'static str {
+    sippy_outcomes(&r.suite)
+        .into_iter()
+        .find(|(n, _)| n.contains(needle))
+        .unwrap()
+        .1
+}
+
+/// The run without faults, for comparison.
+fn baseline() -> &'static Vec<(String, &'static str)> {
+    static B: OnceLock<Vec<(String, &'static str)>> = OnceLock::new();
+    B.get_or_init(|| {
+        let p = proxy();
+        let r = run_through(&p, &[]);
+        assert_eq!(r.code, Some(1), "{}", r.stderr);
+        assert_eq!(meta(&r, "cluster state should be collected").0, "pass");
+        sippy_outcomes(&r.suite)
+    })
+}
+
+#[test]
+fn a_503_storm_on_one_kind_is_bounded_and_says_503() {
+    let p = proxy();
+    p.on("/api/v1/pods", Fault::Status(503, None));
+    let r = run_through(&p, &["--request-timeout", "5"]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(r.took < Duration::from_secs(15), "{:?}", r.took);
+    assert_eq!(p.count("/api/v1/pods"), 4, "4 tries, no retry layer inside");
+    let (o, why) = meta(&r, "cluster state should be collected");
+    assert_eq!(o, "fail");
+    assert!(
+        why.contains("could not list Pod: HTTP 503 Service Unavailable: injected by the test proxy (4 tries over"),
+        "{why}"
+    );
+    assert_eq!(
+        outcome_of(&r, "pods in ns/catalog should not be crash-looping"),
+        "skip"
+    );
+    assert_eq!(meta(&r, "cluster should be reachable").0, "pass");
+}
+
+#[test]
+fn a_429_storm_honours_retry_after_within_the_budget() {
+    let p = proxy();
+    p.on("/apis/apps/v1/deployments", Fault::Status(429, Some(1)));
+    let r = run_through(&p, &["--request-timeout", "5"]);
+    assert_eq!(r.code, Some(1));
+    assert_eq!(p.count("/apis/apps/v1/deployments"), 4);
+    assert!(
+        r.took >= Duration::from_secs(3),
+        "waited as asked: {:?}",
+        r.took
+    );
+    assert!(r.took < Duration::from_secs(15), "{:?}", r.took);
+    let (_, why) = meta(&r, "cluster state should be collected");
+    assert!(
+        why.contains("could not list Deployment: HTTP 429 Too Many Requests"),
+        "{why}"
+    );
+    // A Retry-After beyond the budget is not waited for.
+    let p = proxy();
+    p.on("/apis/apps/v1/deployments", Fault::Status(429, Some(3600)));
+    let r = run_through(&p, &["--request-timeout", "5"]);
+    assert_eq!(p.count("/apis/apps/v1/deployments"), 1);
+    assert!(r.took < Duration::from_secs(15));
+    let (_, why) = meta(&r, "cluster state should be collected");
+    assert!(
+        why.contains("the server asked to retry after 3600s, beyond vigil's budget"),
+        "{why}"
+    );
+}
+
+#[test]
+fn a_stalled_list_gives_up_within_twice_the_request_timeout() {
+    let p = proxy();
+    p.on("/api/v1/events", Fault::Stall(Duration::from_secs(60)));
+    let r = run_through(&p, &["--request-timeout", "2"]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert!(r.took < Duration::from_secs(12), "{:?}", r.took);
+    assert!(p.count("/api/v1/events") <= 3);
+    let (_, why) = meta(&r, "cluster state should be collected");
+    assert!(
+        why.contains("could not list Event: no answer within 2s"),
+        "{why}"
+    );
+    assert_eq!(
+        outcome_of(&r, "events in ns/payments should not repeat warnings"),
+        "skip"
+    );
+}
+
+#[test]
+fn a_reset_mid_body_is_retried_and_nothing_is_lost() {
+    let p = proxy();
+    p.on_times("/api/v1/pods", Fault::ResetMidBody, 1);
+    let r = run_through(&p, &[]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert_eq!(p.count("/api/v1/pods"), 2);
+    assert_eq!(meta(&r, "cluster state should be collected").0, "pass");
+    assert_eq!(&sippy_outcomes(&r.suite), baseline());
+}
+
+#[test]
+fn a_truncated_body_is_never_taken_for_the_whole_list() {
+    let p = proxy();
+    p.on("/api/v1/nodes", Fault::Truncate);
+    let r = run_through(&p, &[]);
+    assert_eq!(r.code, Some(1));
+    assert_eq!(p.count("/api/v1/nodes"), 4);
+    let (_, why) = meta(&r, "cluster state should be collected");
+    assert!(
+        why.contains("could not list Node: the response could not be decoded"),
+        "{why}"
+    );
+    assert_eq!(outcome_of(&r, "nodes should be ready"), "skip");
+}
+
+#[test]
+fn a_repeated_continue_token_stops_the_listing() {
+    let p = proxy();
+    p.on("/api/v1/pods", Fault::RepeatContinue);
+    let r = run_through(&p, &[]);
+    assert_eq!(r.code, Some(1));
+    assert!(r.took < Duration::from_secs(10));
+    assert_eq!(p.count("/api/v1/pods"), 2);
+    let (_, why) = meta(&r, "cluster state should be collected");
+    assert!(
+        why.contains("the server sent the same continue token twice (after 2 pages)"),
+        "{why}"
+    );
+}
+
+#[test]
+fn a_404_on_a_kind_discovery_lists_is_a_failure_not_not_served() {
+    let p = proxy();
+    p.on(
+        "/apis/policy/v1/poddisruptionbudgets",
+        Fault::Status(404, None),
+    );
+    let r = run_through(&p, &[]);
+    assert_eq!(r.code, Some(1));
+    assert_eq!(
+        p.count("/apis/policy/v1/poddisruptionbudgets"),
+        1,
+        "404 is not retried"
+    );
+    let (o, why) = meta(&r, "cluster state should be collected");
+    assert_eq!(o, "fail");
+    assert!(
+        why.contains("although discovery says policy/v1 serves poddisruptionbudgets"),
+        "{why}"
+    );
+    assert_eq!(
+        outcome_of(
+            &r,
+            "ns/payments should allow at least one voluntary disruption"
+        ),
+        "skip"
+    );
+}
+
+#[test]
+fn rejected_credentials_are_a_configuration_error() {
+    let p = proxy();
+    p.on("/*", Fault::Status(401, None));
+    let r = run_through(&p, &[]);
+    assert_eq!(r.code, Some(2), "{}", r.stderr);
+    assert!(r.took < Duration::from_secs(10));
+    assert_eq!(p.count("/version"), 1, "401 is not retried");
+    let (o, why) = meta(&r, "cluster should be reachable");
+    assert_eq!(o, "fail");
+    assert!(
+        why.contains("rejected the credentials (HTTP 401 Unauthorized"),
+        "{why}"
+    );
+    assert!(why.contains("log in again"), "{why}");
+    assert!(!why.contains("did not answer"), "{why}");
+}
+
+#[test]
+fn version_is_retried_like_every_request() {
+    let p = proxy();
+    p.on_times("/version", Fault::Status(502, None), 1);
+    let r = run_through(&p, &[]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert_eq!(p.count("/version"), 2);
+    assert_eq!(&sippy_outcomes(&r.suite), baseline());
+
+    let p = proxy();
+    p.on("/version", Fault::Status(502, None));
+    let r = run_through(&p, &["--request-timeout", "3"]);
+    assert_eq!(r.code, Some(3), "{}", r.stderr);
+    assert!(r.took < Duration::from_secs(12));
+    let (_, why) = meta(&r, "cluster should be reachable");
+    assert!(
+        why.contains("did not answer: HTTP 502 Bad Gateway"),
+        "{why}"
+    );
+    assert!(why.contains("(4 tries over"), "{why}");
+}
+
+/// A cluster from before policy/v1 (Kubernetes < 1.21): discovery lists only
+/// policy/v1beta1, and vigil reads it there, with v1beta1 semantics.
+#[test]
+fn an_old_cluster_is_read_through_the_versions_it_serves() {
+    let p = proxy();
+    let only_v1beta1 = |body: &str| {
+        let mut v: serde_json::Value = serde_json::from_str(body).unwrap();
+        for g in v["groups"].as_array_mut().unwrap() {
+            if g["name"] == "policy" {
+                let gv =
+                    serde_json::json!({"groupVersion": "policy/v1beta1", "version": "v1beta1"});
+                g["versions"] = serde_json::json!([gv.clone()]);
+                g["preferredVersion"] = gv;
+            }
+        }
+        v.to_string()
+    };
+    p.on("/apis", Fault::Edit(Arc::new(only_v1beta1)));
+    p.on(
+        "/apis/policy/v1beta1",
+        Fault::Body(
+            r#"{"kind":"APIResourceList","apiVersion":"v1","groupVersion":"policy/v1beta1","resources":[{"name":"poddisruptionbudgets","singularName":"","namespaced":true,"kind":"PodDisruptionBudget","verbs":["list"]}]}"#.into(),
+        ),
+    );
+    p.on(
+        "/apis/policy/v1beta1/poddisruptionbudgets",
+        Fault::ForwardAs("/apis/policy/v1/poddisruptionbudgets".into()),
+    );
+    p.on(
+        "/apis/policy/v1/poddisruptionbudgets",
+        Fault::Status(404, None),
+    );
+    let r = run_through(&p, &[]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert_eq!(
+        p.count("/apis/policy/v1/poddisruptionbudgets"),
+        0,
+        "v1 never asked"
+    );
+    assert!(p.count("/apis/policy/v1beta1/poddisruptionbudgets") >= 1);
+    assert_eq!(meta(&r, "cluster state should be collected").0, "pass");
+    // Every PDB of the state has a selector, so v1beta1 reads them the same.
+    assert_eq!(&sippy_outcomes(&r.suite), baseline());
+}
