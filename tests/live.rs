@@ -12,7 +12,6 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
 use vigil::devtools::control_plane::{ControlPlane, NOPODS_TOKEN, VIGIL_TOKEN};
-use vigil::devtools::load;
 
 const STATE: &str = "testdata/states/ha-cluster";
 const EXCEPTIONS: &str = "testdata/exceptions/demo";

@@ -305,8 +305,14 @@ async fn connect_full(opts: &LiveOptions) -> Result<Connection, Unreachable> {
     config.default_retry = false;
     let url = crate::redact::url(&config.cluster_url.to_string());
     refuse_plain_http(&config, &url)?;
-    let client = Client::try_from(config)
-        .map_err(|e| Unreachable::Config(format!("cannot set up a client for {url}: {e}")))?;
+    // Setting up the client may already run an exec credential plugin.
+    let client = Client::try_from(config).map_err(|e| match e {
+        kube::Error::Auth(_) => Unreachable::Config(credentials_failed(auth.as_deref(), &e)),
+        other => Unreachable::Config(format!(
+            "cannot set up a client for {url}: {}",
+            crate::redact::text(&other.to_string())
+        )),
+    })?;
     Ok(Connection { client, url, auth })
 }
 
@@ -391,6 +397,25 @@ fn auth_source(kc: &Kubeconfig, context: Option<&str>) -> Option<String> {
     a.auth_provider
         .as_ref()
         .map(|p| format!("the auth provider `{}` of user {user:?}", p.name))
+}
+
+/// Credentials that could not be obtained. A plugin's command line and
+/// output are never quoted: they hold client secrets and tokens.
+fn credentials_failed(source: Option<&str>, e: &kube::Error) -> String {
+    match source {
+        Some(src) => format!(
+            "the credentials could not be obtained: {src} failed; run it by hand to see why (its arguments and output are not shown here: they may hold secrets)"
+        ),
+        None => {
+            // No plugin: the error is about a token file or certificate.
+            let text = describe(e);
+            let first = text.split(": Output {").next().unwrap_or(&text);
+            format!(
+                "the credentials could not be obtained: {}",
+                crate::redact::text(first)
+            )
+        }
+    }
 }
 
 /// Credentials over plain http:// are readable by anyone on the path:
@@ -703,15 +728,10 @@ async fn get(conn: &Connection, path: &str, opts: &LiveOptions) -> Result<Bytes,
         .body(kube::client::Body::empty())
         .map_err(|e| Try::Stop(Failure::GaveUp(format!("bad request {path}: {e}"))))?;
     let response = conn.client.send(request).await.map_err(|e| match e {
-        kube::Error::Auth(_) => Try::Stop(Failure::Credentials(match &conn.auth {
-            Some(src) => format!(
-                "the credentials could not be obtained: {src} failed; run it by hand to see why (its output is not shown here: it may hold secrets)"
-            ),
-            None => format!(
-                "the credentials could not be obtained: {}",
-                crate::redact::text(&describe(&e))
-            ),
-        })),
+        kube::Error::Auth(_) => Try::Stop(Failure::Credentials(credentials_failed(
+            conn.auth.as_deref(),
+            &e,
+        ))),
         other => Try::Retry {
             what: describe(&other),
             after: None,
