@@ -647,15 +647,43 @@ fn parse_yaml(path: &Path, text: &str) -> Result<Parsed, SourceError> {
             Ok(parsed)
         }
         Err(e) => {
-            let loc = e.location();
+            let (line, column) = match e.location().filter(|l| l.line() > 0) {
+                Some(l) => (l.line(), l.column()),
+                // Errors about a whole document (a bare scalar where an
+                // object belongs) come without a place: name the document.
+                None => (failing_document_line(text), 1),
+            };
             Err(SourceError {
                 path: path.to_owned(),
-                line: loc.map(|l| l.line()),
-                column: loc.map(|l| l.column()),
+                line: Some(line),
+                column: Some(column),
                 message: quote_safe(&yaml_message(&e)),
             })
         }
     }
+}
+
+/// The first line of the first YAML document of `text` that does not
+/// decode, found by decoding the documents one by one.
+fn failing_document_line(text: &str) -> u64 {
+    let mut starts = vec![0usize];
+    let mut offset = 0;
+    for line in text.split_inclusive('\n') {
+        if offset > 0
+            && (line.starts_with("---\n") || line.trim_end() == "---" || line.starts_with("--- "))
+        {
+            starts.push(offset);
+        }
+        offset += line.len();
+    }
+    for (i, &start) in starts.iter().enumerate() {
+        let end = starts.get(i + 1).copied().unwrap_or(text.len());
+        let doc = &text[start..end];
+        if serde_saphyr::from_multiple_with_options::<Doc>(doc, yaml_options()).is_err() {
+            return text[..start].matches('\n').count() as u64 + 1;
+        }
+    }
+    1
 }
 
 impl Parsed {
@@ -723,6 +751,13 @@ fn line_col(bytes: &[u8], offset: usize) -> (u64, u64) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn errors_about_a_whole_document_name_its_first_line() {
+        let text = "kind: Namespace\nmetadata: {name: a}\n---\nkind: Namespace\nmetadata: {name: b}\n---\njust a sentence\n";
+        let err = parse_bytes(Path::new("x.yaml"), text.as_bytes()).unwrap_err();
+        assert_eq!((err.line, err.column), (Some(6), Some(1)), "{err}");
+    }
 
     #[test]
     fn long_quotes_in_parser_errors_are_cut() {
