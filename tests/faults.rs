@@ -329,3 +329,28 @@ fn an_old_cluster_is_read_through_the_versions_it_serves() {
     // Every PDB of the state has a selector, so v1beta1 reads them the same.
     assert_eq!(&sippy_outcomes(&r.suite), baseline());
 }
+
+#[test]
+fn a_page_larger_than_the_limit_is_refused_not_held_in_memory() {
+    let p = proxy();
+    let pod = r#"{"metadata":{"name":"p","namespace":"catalog"},"spec":{"containers":[{"name":"c","image":"i"}]},"status":{"phase":"Running"}}"#;
+    let items = vec![pod; 12_000].join(",");
+    p.on(
+        "/api/v1/pods",
+        Fault::Body(format!(
+            r#"{{"kind":"PodList","apiVersion":"v1","metadata":{{}},"items":[{items}]}}"#
+        )),
+    );
+    let r = run_through(&p, &["--max-page-mib", "1"]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert_eq!(
+        p.count("/api/v1/pods"),
+        1,
+        "not retried: it would only be as large again"
+    );
+    let (_, why) = meta(&r, "cluster state should be collected");
+    assert!(
+        why.contains("could not list Pod: the response to GET /api/v1/pods?limit=500 is larger than the 1 MiB limit; lower --page-size or raise --max-page-mib"),
+        "{why}"
+    );
+}

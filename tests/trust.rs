@@ -431,3 +431,44 @@ fn escape_sequences_from_the_cluster_do_not_reach_the_terminal() {
     assert!(!text.contains('\u{7}'), "{text:?}");
     assert!(text.contains("\\u{1b}[2J"), "{text}");
 }
+
+#[test]
+fn an_enormous_glob_is_rejected_not_a_crash() {
+    let ex = tempfile::tempdir().unwrap();
+    let glob = "*a".repeat(200_000);
+    std::fs::write(
+        ex.path().join("team.yaml"),
+        format!("component: Team\nnamespaces: [billing]\nexceptions:\n  - check: ha/replicas\n    namespace: \"{glob}\"\n    jira: TEAM-1\n"),
+    )
+    .unwrap();
+    let (out, suite) = run(&[
+        "run",
+        "--from",
+        HA,
+        "--exceptions",
+        ex.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let why = failure(&suite, "exceptions should be valid");
+    assert!(why.contains("team.yaml:5:"), "{why}");
+    assert!(
+        why.contains("namespace glob is 400000 characters long; at most 1024 are accepted"),
+        "{why}"
+    );
+    assert_eq!(case(&suite, "run should complete").failure, None);
+}
+
+#[test]
+fn an_unknown_context_is_a_configuration_error() {
+    let (_listener, _d, kubeconfig) = black_hole();
+    let (out, suite) = run(&[
+        "run",
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "--context",
+        "prod",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    let why = failure(&suite, "cluster should be reachable");
+    assert!(why.contains("it has no context \"prod\""), "{why}");
+}

@@ -84,14 +84,7 @@ impl Guard {
     /// Starts watching: termination signals and, when given, the deadline
     /// end the run with a JUnit file in `target` (none with `--no-junit`).
     pub fn install(target: Option<Target>, deadline: Option<Duration>) -> Guard {
-        let guard = Guard {
-            inner: Arc::new(Inner {
-                target,
-                started: Instant::now(),
-                phase: Mutex::new("starting"),
-                finished: Mutex::new(false),
-            }),
-        };
+        let guard = Guard::new(target);
         use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
         match signal_hook::iterator::Signals::new([SIGTERM, SIGINT, SIGHUP]) {
             Ok(mut signals) => {
@@ -115,6 +108,19 @@ impl Guard {
         }
         install_panic_hook();
         guard
+    }
+
+    /// A guard that only ends the run when told (no signals, no deadline).
+    pub fn new(target: Option<Target>) -> Guard {
+        install_panic_hook();
+        Guard {
+            inner: Arc::new(Inner {
+                target,
+                started: Instant::now(),
+                phase: Mutex::new("starting"),
+                finished: Mutex::new(false),
+            }),
+        }
     }
 
     /// What the run is doing now, for the message if it is cut short.
@@ -277,5 +283,56 @@ pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
     match PANIC_AT.lock().unwrap_or_else(|e| e.into_inner()).take() {
         Some(at) => format!("{msg} (at {at})"),
         None => msg,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn written(dir: &std::path::Path) -> String {
+        let files: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
+        assert_eq!(files.len(), 1, "{files:?}");
+        std::fs::read_to_string(&files[0]).unwrap()
+    }
+
+    #[test]
+    fn a_crash_is_caught_and_recorded_with_its_place() {
+        let d = tempfile::tempdir().unwrap();
+        let target = Target::new(d.path().to_owned(), "vigil".into(), chrono::Utc::now());
+        let guard = Guard::new(Some(target));
+        guard.phase("judging");
+        let payload = std::panic::catch_unwind(|| panic!("index out of bounds")).unwrap_err();
+        let msg = panic_message(&*payload);
+        assert!(
+            msg.starts_with("index out of bounds (at src/app/guard.rs:"),
+            "{msg}"
+        );
+        assert_eq!(guard.abort(&Abort::Panic(msg)), exit::INCOMPLETE);
+        let xml = written(d.path());
+        assert!(
+            xml.contains("vigil crashed while judging (a bug in vigil"),
+            "{xml}"
+        );
+        assert!(xml.contains(
+            r#"<testcase name="[Monitor:vigil] cluster state should be collected" time="0.000">"#
+        ));
+        assert!(xml.contains(r#"<skipped message="not reached: the run did not complete"/>"#));
+        // Once ended, the real report is not written over it.
+        assert!(guard.finish(|| unreachable!("not written twice")).is_none());
+    }
+
+    #[test]
+    fn the_real_report_wins_when_it_comes_first() {
+        let d = tempfile::tempdir().unwrap();
+        let target = Target::new(d.path().to_owned(), "vigil".into(), chrono::Utc::now());
+        let guard = Guard::new(Some(target));
+        assert_eq!(guard.finish(|| 7), Some(7));
+        // A signal arriving after the report was written changes nothing on disk.
+        assert_eq!(guard.abort(&Abort::Signal(15)), 143);
+        assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0);
     }
 }
