@@ -41,11 +41,19 @@ Without --from, vigil reads the cluster as kubectl would (--kubeconfig, KUBECONF
 ~/.kube/config, in-cluster; --context), listing every kind concurrently and page by page. It
 needs only get/list on the kinds it reads: deploy/rbac.yaml has the ClusterRole.
 
+Always a result: whatever ends the run (a usage error, unreadable input, SIGTERM from a CI
+timeout, --deadline, a crash), the JUnit is written with `[Monitor:vigil] ...` tests saying
+what went wrong. An input with no Kubernetes objects, or a --namespace matching nothing, is an
+error, never a pass. A kubeconfig whose user has an `exec:` plugin runs it, as kubectl does.
+Credentials never appear in output and are never sent over plain http:// except to loopback.
+
 Exit status:
-  0  no test failed (flakes allowed)
-  1  at least one test failed
-  2  usage, input or configuration error (the JUnit still records it)
-  3  the cluster could not be reached (the JUnit records it as a failing test)";
+  0    no test failed (flakes allowed)
+  1    at least one test failed
+  2    usage, input or configuration error, rejected credentials (the JUnit records it)
+  3    the cluster could not be reached (the JUnit records it as a failing test)
+  4    vigil did not complete: --deadline passed or it crashed (the JUnit records it)
+  128+N  ended by signal N, e.g. 143 for SIGTERM (the JUnit records it)";
 
 #[derive(Debug, Parser)]
 #[command(name = "vigil", version, about = ABOUT, long_about = LONG_ABOUT, propagate_version = true)]
