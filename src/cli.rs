@@ -121,12 +121,17 @@ globs, a kind the check never reports, entries with neither or both of `jira`/`a
 values that are not keys or /browse/ URLs, `allow` without `approved-by`, `expires` that is not
 a date or has passed, a namespace claimed by two files, entries for namespaces their file does
 not claim, duplicate and shadowed entries, placeholders left by `suggest`.
-Warnings: tickets expiring within 30 days; with --against, entries matching no violation.
+Warnings: tickets expiring within 30 days; with --against, entries matching no violation; a
+file claiming a namespace owners.yaml gives to another component; with --base REV, every
+namespace whose owner changed since REV (that renames its tests: the warning lists the
+TestRenames lines ci-test-mapping needs to keep their history). Component names that cannot
+stand in a [Jira:\"...\"] tag (quotes, brackets, control characters, surrounding spaces, over
+100 characters) are errors; non-ASCII names warn.
 
 Exit status: 0 clean (warnings allowed unless --deny-warnings), 1 problems found, 2 usage error.
 
 Presubmit:
-  vigil exceptions lint --format github --deny-warnings exceptions/";
+  vigil exceptions lint --format github --deny-warnings --base origin/main exceptions/";
 
 const SUGGEST_AFTER: &str = "\
 For every violation no exception covers, writes one entry per (check, object) into the file of
@@ -188,6 +193,11 @@ pub struct LintArgs {
     /// Judge expiry as if at this time (RFC 3339) [default: now]
     #[arg(long, value_name = "RFC3339")]
     pub now: Option<String>,
+
+    /// Report every test that owners.yaml renames compared with this git
+    /// revision (e.g. origin/main), with the lines ci-test-mapping needs
+    #[arg(long, value_name = "REV")]
+    pub base: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -59,7 +59,10 @@ pub struct TestResult {
     pub check: &'static str,
     /// `None` for a cluster-scoped test such as `nodes should be ready`.
     pub namespace: Option<String>,
-    pub component: String,
+    /// The Jira component in the name's `[Jira:"..."]` tag: `owners.yaml`'s
+    /// owner of the namespace, or the check's own for cluster-wide tests;
+    /// `None` (no tag) otherwise.
+    pub component: Option<String>,
     pub mode: Mode,
     pub outcome: Outcome,
     /// Why the check did not apply, e.g. on a single-node cluster.
@@ -169,14 +172,18 @@ impl Evaluation {
 
 /// The Sippy test name. No counts, ids or object names: the same test must
 /// have the same name in every run. `namespace` is `None` for cluster-scoped tests.
-pub fn test_name(info: &CheckInfo, component: &str, namespace: Option<&str>) -> String {
+pub fn test_name(info: &CheckInfo, component: Option<&str>, namespace: Option<&str>) -> String {
     let place = namespace
         .map(|ns| format!(" in ns/{ns}"))
         .unwrap_or_default();
+    // owners.yaml refuses names that cannot stand in a tag; the replace
+    // only guards names built elsewhere.
+    let tag = component
+        .map(|c| format!("[Jira:\"{}\"]", c.replace(['"', ']'], "'")))
+        .unwrap_or_default();
     format!(
-        "[Monitor:{}][Jira:\"{}\"] {}{place} should {}",
+        "[Monitor:{}]{tag} {}{place} should {}",
         info.monitor.as_str(),
-        component.replace('"', "'"),
         info.subject,
         info.should
     )
@@ -224,11 +231,11 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
             by_ns.entry(f.namespace.clone()).or_default().push(f);
         }
         // A cluster-scoped check has one test; a namespaced one, one per namespace.
-        let places: Vec<(Option<&String>, String)> = match info.cluster_scoped {
-            Some(component) => vec![(None, component.to_owned())],
+        let places: Vec<(Option<&String>, Option<String>)> = match info.cluster_scoped {
+            Some(component) => vec![(None, Some(component.to_owned()))],
             None => in_scope
                 .iter()
-                .map(|ns| (Some(*ns), exceptions.component(ns).to_owned()))
+                .map(|ns| (Some(*ns), exceptions.component(ns).map(str::to_owned)))
                 .collect(),
         };
         for (ns, component) in places {
@@ -259,7 +266,7 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
                 outcome = Outcome::Skip;
             }
             tests.push(TestResult {
-                name: test_name(info, &component, ns.map(String::as_str)),
+                name: test_name(info, component.as_deref(), ns.map(String::as_str)),
                 monitor: info.monitor,
                 check: info.id,
                 namespace: ns.cloned(),
@@ -389,7 +396,7 @@ spec: {replicas: 1}
         let nodes = ev.tests.iter().find(|t| t.check == "health/nodes").unwrap();
         assert_eq!(
             nodes.name,
-            "[Monitor:infra-health][Jira:\"Node\"] nodes should be ready"
+            "[Monitor:infra-health][Jira:\"Node / Kubelet\"] nodes should be ready"
         );
         assert_eq!(nodes.namespace, None);
         let names: HashSet<_> = ev.tests.iter().map(|t| t.name.as_str()).collect();
@@ -402,7 +409,8 @@ spec: {replicas: 1}
         assert_eq!(replicas_a.outcome, Outcome::Fail);
         assert_eq!(
             replicas_a.name,
-            "[Monitor:ha-compliance][Jira:\"Unknown\"] workloads in ns/a should have at least two replicas"
+            "[Monitor:ha-compliance] workloads in ns/a should have at least two replicas",
+            "no owner, no tag: ci-test-mapping assigns it by namespace"
         );
         let replicas_b = ev
             .tests
@@ -420,6 +428,40 @@ spec: {replicas: 1}
     }
 
     #[test]
+    fn only_owners_yaml_tags_test_names() {
+        let d = tempfile::tempdir().unwrap();
+        std::fs::write(d.path().join("owners.yaml"), "owners:\n  Web Team: [a]\n").unwrap();
+        let ex = Exceptions::load(d.path(), true).unwrap();
+        let ev = eval_with(STATE, &ex, TopologyMode::Ha, None);
+        let name = |ns: &str| {
+            ev.tests
+                .iter()
+                .find(|t| t.check == "ha/replicas" && t.namespace.as_deref() == Some(ns))
+                .unwrap()
+                .name
+                .clone()
+        };
+        assert_eq!(
+            name("a"),
+            "[Monitor:ha-compliance][Jira:\"Web Team\"] workloads in ns/a should have at least two replicas"
+        );
+        assert_eq!(
+            name("b"),
+            "[Monitor:ha-compliance] workloads in ns/b should have at least two replicas"
+        );
+        // Adding a component file with exceptions changes no name.
+        std::fs::write(
+            d.path().join("web.yaml"),
+            "component: Other\nnamespaces: [a, b]\nexceptions:\n  - check: ha/replicas\n    jira: WEB-1\n",
+        )
+        .unwrap();
+        let ex2 = Exceptions::load(d.path(), true).unwrap();
+        let ev2 = eval_with(STATE, &ex2, TopologyMode::Ha, None);
+        let names = |e: &Evaluation| e.tests.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
+        assert_eq!(names(&ev), names(&ev2));
+    }
+
+    #[test]
     fn ticket_flakes_allow_passes_expired_fails() {
         let outcome_with = |grant: &str| {
             let (_d, ex) = exceptions(&format!(
@@ -431,7 +473,8 @@ spec: {replicas: 1}
                 .into_iter()
                 .find(|t| t.check == "ha/replicas" && t.namespace.as_deref() == Some("a"))
                 .unwrap();
-            assert!(t.name.contains("[Jira:\"Web\"]"));
+            // Exceptions never name owners: adding them renames nothing.
+            assert!(!t.name.contains("[Jira:"), "{}", t.name);
             (t.outcome, t.findings.len())
         };
         assert_eq!(outcome_with("    jira: OCPBUGS-1\n"), (Outcome::Flake, 1));

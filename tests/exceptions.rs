@@ -250,18 +250,10 @@ fn suggest_round_trip() {
 
     let after = sippy(&["run", "--from", state, "--exceptions", dir]);
     assert_eq!(after.len(), before.len());
-    // Only namespaces that had violations were claimed by the new file.
-    let strip = |n: &str| {
-        regex::Regex::new(r#"\[Jira:"[^"]*"\]"#)
-            .unwrap()
-            .replace(n, "")
-            .into_owned()
-    };
-    assert!(after
-        .iter()
-        .any(|(n, _)| n.contains("[Jira:\"Everything Else\"] workloads in ns/catalog")));
+    // Filing exceptions renames nothing: every test keeps its exact name
+    // (and so its history in Sippy); only failures turned into flakes.
     for ((name, was), (name2, now)) in before.iter().zip(&after) {
-        assert_eq!(strip(name), strip(name2));
+        assert_eq!(name, name2);
         let want = if *was == "fail" { "flake" } else { was };
         assert_eq!(*now, want, "{name}");
     }
@@ -485,4 +477,105 @@ fn verify_unreachable_jira() {
         "{}",
         stdout(&out)
     );
+}
+
+#[test]
+fn lint_reports_an_ownership_change_as_a_rename_with_what_ci_test_mapping_needs() {
+    let d = tempfile::tempdir().unwrap();
+    let git = |args: &[&str]| {
+        let out = std::process::Command::new("git")
+            .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+            .args(args)
+            .current_dir(d.path())
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    git(&["init", "-q"]);
+    write(d.path(), "owners.yaml", "owners:\n  Billing: [billing]\n");
+    write(
+        d.path(),
+        "billing.yaml",
+        "component: Billing\nnamespaces: [billing]\nexceptions: []\n",
+    );
+    git(&["add", "."]);
+    git(&["commit", "-qm", "one"]);
+    let dir = d.path().to_str().unwrap();
+    // Adding exception entries renames nothing.
+    write(
+        d.path(),
+        "billing.yaml",
+        "component: Billing\nnamespaces: [billing]\nexceptions:\n  - check: ha/replicas\n    jira: BILL-1\n",
+    );
+    let out = vigil(&[
+        "exceptions",
+        "lint",
+        dir,
+        "--base",
+        "HEAD",
+        "--deny-warnings",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    // Changing an owner does, and says how to keep the history.
+    write(d.path(), "owners.yaml", "owners:\n  Payments: [billing]\n");
+    let out = vigil(&["exceptions", "lint", dir, "--base", "HEAD"]);
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(0), "a warning: {text}");
+    assert!(
+        text.contains("ns/billing: owner changes from `Billing` to `Payments` since HEAD: this renames its 19 tests"),
+        "{text}"
+    );
+    assert!(
+        text.contains("TestRenames of component `Payments`"),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#""[Monitor:ha-compliance][Jira:\"Payments\"] workloads in ns/billing should have at least two replicas": "[Monitor:ha-compliance][Jira:\"Billing\"] workloads in ns/billing should have at least two replicas","#),
+        "{text}"
+    );
+    // The component file now disagrees with owners.yaml.
+    assert!(text.contains("claims ns/billing for its exceptions, but owners.yaml gives the namespace's tests to `Payments`"), "{text}");
+    let strict = vigil(&[
+        "exceptions",
+        "lint",
+        dir,
+        "--base",
+        "HEAD",
+        "--deny-warnings",
+    ]);
+    assert_eq!(strict.status.code(), Some(1));
+    // A revision without owners.yaml: every owner is new.
+    let out = vigil(&["exceptions", "lint", dir, "--base", "no-such-rev"]);
+    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    assert!(
+        stderr(&out).contains("--base no-such-rev: git show failed"),
+        "{}",
+        stderr(&out)
+    );
+}
+
+#[test]
+fn component_names_must_round_trip_through_a_jira_tag() {
+    let d = tempfile::tempdir().unwrap();
+    write(
+        d.path(),
+        "owners.yaml",
+        "owners:\n  'Team \"A\"': [a]\n  ' Padded': [b]\n",
+    );
+    write(d.path(), "c.yaml", "component: 'Ops]'\nnamespaces: [c]\n");
+    let out = vigil(&["exceptions", "lint", d.path().to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(1));
+    let text = stdout(&out);
+    assert!(text.contains("owners.yaml:2:"), "{text}");
+    assert!(
+        text.contains("cannot stand in a [Jira:\"...\"] tag"),
+        "{text}"
+    );
+    assert!(text.contains("owners.yaml:3:"), "{text}");
+    assert!(text.contains("starts or ends with a space"), "{text}");
+    assert!(text.contains("c.yaml:1:"), "{text}");
 }

@@ -62,8 +62,9 @@ fn demo_cluster_pass_flake_fail() {
     );
     // The expired ticket fails, together with the other blocking PDBs.
     assert_eq!(outcome(&o, "[Jira:\"Payments\"] pod disruption budgets in ns/payments should allow at least one voluntary disruption"), "fail");
-    // Namespaces claimed by no file are Unknown.
-    assert_eq!(outcome(&o, "[Jira:\"Unknown\"] workloads in ns/catalog should run their pods on more than one node"), "fail");
+    // Namespaces owners.yaml does not name carry no tag (never "Unknown").
+    assert_eq!(outcome(&o, "[Monitor:ha-compliance] workloads in ns/catalog should run their pods on more than one node"), "fail");
+    assert!(o.iter().all(|(n, _)| !n.contains("Unknown")));
     // The healthy namespace passes everything.
     assert!(o
         .iter()
@@ -595,15 +596,42 @@ fn broken_infra_is_red_where_it_is_broken() {
     assert_eq!(out.status.code(), Some(1));
     let o = sippy_outcomes(&suites[0]);
     for (test, want) in [
-        ("infra-health][Jira:\"Unknown\"] pods in ns/ci-infra should not be crash-looping", "fail"),
-        ("infra-health][Jira:\"Unknown\"] workloads in ns/ci-infra should be fully rolled out", "fail"),
-        ("infra-health][Jira:\"Unknown\"] workloads in ns/ci-tools should be fully rolled out", "fail"),
-        ("infra-health][Jira:\"Unknown\"] services in ns/ci-infra should have ready endpoints", "fail"),
-        ("infra-health][Jira:\"Unknown\"] events in ns/ci-infra should not repeat warnings", "fail"),
-        ("infra-health][Jira:\"Unknown\"] events in ns/ci-tools should not repeat warnings", "flake"),
-        ("infra-health][Jira:\"Unknown\"] pods in ns/ci-tools should not be killed for running out of memory", "flake"),
-        ("infra-health][Jira:\"Node\"] nodes should be ready", "fail"),
-        ("infra-health][Jira:\"Unknown\"] pods in ns/ci-infra should pull their images", "pass"),
+        (
+            "infra-health] pods in ns/ci-infra should not be crash-looping",
+            "fail",
+        ),
+        (
+            "infra-health] workloads in ns/ci-infra should be fully rolled out",
+            "fail",
+        ),
+        (
+            "infra-health] workloads in ns/ci-tools should be fully rolled out",
+            "fail",
+        ),
+        (
+            "infra-health] services in ns/ci-infra should have ready endpoints",
+            "fail",
+        ),
+        (
+            "infra-health] events in ns/ci-infra should not repeat warnings",
+            "fail",
+        ),
+        (
+            "infra-health] events in ns/ci-tools should not repeat warnings",
+            "flake",
+        ),
+        (
+            "infra-health] pods in ns/ci-tools should not be killed for running out of memory",
+            "flake",
+        ),
+        (
+            "infra-health][Jira:\"Node / Kubelet\"] nodes should be ready",
+            "fail",
+        ),
+        (
+            "infra-health] pods in ns/ci-infra should pull their images",
+            "pass",
+        ),
     ] {
         assert_eq!(outcome(&o, test), want, "{test}");
     }
@@ -643,7 +671,7 @@ fn health_findings_take_exceptions_and_thresholds_from_policy() {
     assert_eq!(
         outcome(
             &o,
-            "[Jira:\"CI Infrastructure\"] pods in ns/ci-infra should not be crash-looping"
+            "[Monitor:infra-health] pods in ns/ci-infra should not be crash-looping"
         ),
         "flake"
     );

@@ -38,6 +38,15 @@ fn run_lint(args: &LintArgs) -> u8 {
         return exit::CONFIG;
     };
     diags.extend(lint::rules(&ex, Some(today)));
+    if let Some(base) = &args.base {
+        match owners_at(&args.dir, base) {
+            Ok(before) => diags.extend(lint::renames(&ex, &before, base)),
+            Err(e) => {
+                eprintln!("error: --base {base}: {e}");
+                return exit::CONFIG;
+            }
+        }
+    }
     if !args.against.is_empty() {
         let loaded = match sources::load_paths(&args.against) {
             Ok(l) => l,
@@ -389,6 +398,33 @@ fn run_verify(args: &VerifyArgs) -> u8 {
     } else {
         exit::OK
     }
+}
+
+/// owners.yaml as it was at git revision `base` (empty when it did not exist).
+fn owners_at(dir: &Path, base: &str) -> Result<crate::exceptions::Owners, String> {
+    let out = std::process::Command::new("git")
+        .arg("-C")
+        .arg(dir)
+        .arg("show")
+        .arg(format!("{base}:./{}", crate::exceptions::OWNERS_FILE))
+        .output()
+        .map_err(|e| format!("cannot run git: {e}"))?;
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    if !out.status.success() {
+        // The file did not exist then: every owner is new.
+        if stderr.contains("does not exist") || stderr.contains("exists on disk, but not in") {
+            return Ok(crate::exceptions::Owners::default());
+        }
+        return Err(format!("git show failed: {}", stderr.trim()));
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let name = format!("{base}:{}", crate::exceptions::OWNERS_FILE);
+    let mut ignored = Vec::new();
+    Ok(crate::exceptions::Owners::parse(
+        Path::new(&name),
+        &text,
+        &mut ignored,
+    ))
 }
 
 /// The host of an `http://` URL (`None` for https and anything else).

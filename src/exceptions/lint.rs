@@ -19,6 +19,21 @@ pub const EXPIRY_WARNING_DAYS: i64 = 30;
 pub fn rules(ex: &Exceptions, today: Option<NaiveDate>) -> Vec<Diagnostic> {
     let mut out = Vec::new();
     for f in &ex.files {
+        for (ns, at) in &f.namespaces {
+            match ex.owners.component(ns) {
+                Some(owner) if owner != f.component.trim() && f.component.trim() != PLACEHOLDER => {
+                    out.push(
+                        Diagnostic::error(&f.path, Some(*at), format!(
+                            "this file ({}) claims ns/{ns} for its exceptions, but owners.yaml gives the namespace's tests to `{owner}`",
+                            f.component.trim()
+                        ))
+                        .warning()
+                        .hint("the [Jira:] tag comes from owners.yaml alone; move the namespace to the right file, or change owners.yaml deliberately (it renames tests)"),
+                    );
+                }
+                _ => {}
+            }
+        }
         if f.component.trim() == PLACEHOLDER {
             let mut d =
                 Diagnostic::error(&f.path, Some(f.component_at), "placeholder component name")
@@ -386,4 +401,50 @@ mod tests {
             ]
         );
     }
+}
+
+/// Every namespace whose owner differs from `before` (owners.yaml at an
+/// earlier revision): each renames that namespace's tests, which splits
+/// their history in Sippy unless ci-test-mapping is told. The hint lists the
+/// `TestRenames` entries (new name -> oldest name) for the owning component.
+pub fn renames(ex: &Exceptions, before: &super::Owners, base: &str) -> Vec<Diagnostic> {
+    let owners_path = ex
+        .owners
+        .path
+        .clone()
+        .or_else(|| ex.dir.as_ref().map(|d| d.join(super::OWNERS_FILE)))
+        .unwrap_or_else(|| super::OWNERS_FILE.into());
+    super::owners::changes(before, &ex.owners)
+        .into_iter()
+        .map(|c| {
+            let who = |o: &Option<String>| match o {
+                Some(c) => format!("`{c}`"),
+                None => "no owner (no tag)".into(),
+            };
+            let mut lines = Vec::new();
+            for check in crate::checks::ALL {
+                let info = check.info();
+                if info.cluster_scoped.is_some() {
+                    continue;
+                }
+                let old = crate::outcomes::test_name(info, c.before.as_deref(), Some(&c.namespace));
+                let new = crate::outcomes::test_name(info, c.after.as_deref(), Some(&c.namespace));
+                lines.push(format!("    {new:?}: {old:?},"));
+            }
+            let owner = c.after.clone().or(c.before.clone()).unwrap_or_default();
+            let msg = format!(
+                "ns/{}: owner changes from {} to {} since {base}: this renames its {} tests",
+                c.namespace,
+                who(&c.before),
+                who(&c.after),
+                lines.len()
+            );
+            Diagnostic::error(&owners_path, c.at, msg)
+                .warning()
+                .hint(format!(
+                    "renamed tests start a new history in Sippy. To keep it, add to the TestRenames of component `{owner}` in ci-test-mapping (new name: oldest name):\n{}",
+                    lines.join("\n")
+                ))
+        })
+        .collect()
 }

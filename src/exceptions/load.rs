@@ -63,13 +63,15 @@ impl Exceptions {
         }
         ex.dir = Some(dir.to_owned());
         ex.policy = policy::load(&dir.join(POLICY_FILE), &mut diags);
+        ex.owners = super::Owners::load(&dir.join(super::OWNERS_FILE), &mut diags);
         let mut files: Vec<PathBuf> = match std::fs::read_dir(dir) {
             Ok(rd) => rd
                 .filter_map(|e| e.ok().map(|e| e.path()))
                 .filter(|p| {
                     p.is_file()
                         && p.extension().is_some_and(|e| e == "yaml" || e == "yml")
-                        && p.file_name().is_some_and(|n| n != POLICY_FILE)
+                        && p.file_name()
+                            .is_some_and(|n| n != POLICY_FILE && n != super::OWNERS_FILE)
                 })
                 .collect(),
             Err(e) => {
@@ -139,6 +141,11 @@ impl Exceptions {
                 return;
             }
         };
+        if let Some(d) =
+            super::owners::component_problem(path, &component.value, component.referenced)
+        {
+            diags.push(d);
+        }
         let file_index = self.files.len();
         let mut claimed = Vec::new();
         for ns in fields.string_list("namespaces", diags) {
@@ -161,8 +168,6 @@ impl Exceptions {
                 continue;
             }
             claims.insert(name.to_owned(), (path.to_owned(), ns.referenced.line()));
-            self.components
-                .insert(name.to_owned(), component.value.trim().to_owned());
             claimed.push((name.to_owned(), ns.referenced));
         }
         let claimed_names: Vec<String> = claimed.iter().map(|(n, _)| n.clone()).collect();

@@ -26,6 +26,7 @@
 pub mod diagnostics;
 pub mod lint;
 pub mod load;
+pub mod owners;
 pub mod policy;
 pub mod suggest;
 pub mod tree;
@@ -43,10 +44,8 @@ use serde_saphyr::Location;
 
 use crate::checks::Finding;
 pub use diagnostics::{Diagnostic, Level};
+pub use owners::{Owners, OWNERS_FILE};
 pub use policy::{Policy, POLICY_FILE};
-
-/// The component of namespaces no file claims.
-pub const UNKNOWN_COMPONENT: &str = "Unknown";
 
 /// What an exception entry grants.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -167,17 +166,17 @@ pub struct Exceptions {
     pub policy: Policy,
     pub files: Vec<ComponentFile>,
     pub entries: Vec<Entry>,
-    components: HashMap<String, String>,
+    /// `owners.yaml`: the only source of test names' `[Jira:"..."]` tags.
+    pub owners: Owners,
     by_check: HashMap<&'static str, Vec<usize>>,
 }
 
 impl Exceptions {
-    /// The Jira component of a namespace.
-    pub fn component(&self, ns: &str) -> &str {
-        self.components
-            .get(ns)
-            .map(String::as_str)
-            .unwrap_or(UNKNOWN_COMPONENT)
+    /// The Jira component that owns a namespace's tests, as `owners.yaml`
+    /// says; `None` when it says nothing (the tests carry no `[Jira:]` tag,
+    /// and ci-test-mapping assigns them by namespace).
+    pub fn component(&self, ns: &str) -> Option<&str> {
+        self.owners.component(ns)
     }
 
     /// Weighs a finding: an `allow` wins over a valid ticket, which wins over
@@ -321,8 +320,21 @@ exceptions:
     fn outcomes_of_matching() {
         let d = dir(&[("console.yaml", CONSOLE)]);
         let ex = Exceptions::load(d.path(), true).unwrap();
-        assert_eq!(ex.component("openshift-console"), "Management Console");
-        assert_eq!(ex.component("kube-system"), UNKNOWN_COMPONENT);
+        // Claiming a namespace for exceptions does not name its owner.
+        assert_eq!(ex.component("openshift-console"), None);
+        let d = dir(&[
+            ("console.yaml", CONSOLE),
+            (
+                "owners.yaml",
+                "owners:\n  Management Console: [openshift-console]\n",
+            ),
+        ]);
+        let ex = Exceptions::load(d.path(), true).unwrap();
+        assert_eq!(
+            ex.component("openshift-console"),
+            Some("Management Console")
+        );
+        assert_eq!(ex.component("kube-system"), None);
 
         let t = ex.weigh(
             &finding(

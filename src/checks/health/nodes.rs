@@ -19,7 +19,8 @@ static INFO: CheckInfo = CheckInfo {
     multi_node: false,
     kinds: &["Node"],
     thresholds: &[],
-    cluster_scoped: Some("Node"),
+    // A registered OpenShift Jira component (ci-test-mapping ignores tags that are not).
+    cluster_scoped: Some("Node / Kubelet"),
     needs: &["Node"],
 };
 
