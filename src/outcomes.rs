@@ -4,7 +4,9 @@
 //! A finding with no exception fails (or flakes, when its check says the
 //! finding only flakes); one with a valid ticket flakes; one with an
 //! `allow` passes but is still listed; one whose ticket expired fails. An
-//! informing check turns every failure into a flake.
+//! flake-only check (one rolling out) turns every failure into a flake. A
+//! check's lifecycle (blocking or informing) does not change outcomes: it
+//! tells Sippy, and vigil's exit code, whether failures block.
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -12,7 +14,9 @@ use chrono::NaiveDate;
 use regex::Regex;
 use serde::Serialize;
 
-use crate::checks::{self, CheckInfo, Context, Finding, Mode, Monitor, Profile, Severity};
+use crate::checks::{
+    self, CheckInfo, Context, Finding, Lifecycle, Mode, Monitor, Profile, Severity,
+};
 use crate::exceptions::{Disposition, Exceptions, Grant};
 use crate::model::{Cluster, Topology};
 use crate::sources::snapshot::MissingKind;
@@ -64,6 +68,7 @@ pub struct TestResult {
     /// `None` (no tag) otherwise.
     pub component: Option<String>,
     pub mode: Mode,
+    pub lifecycle: Lifecycle,
     pub outcome: Outcome,
     /// Why the check did not apply, e.g. on a single-node cluster.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -73,7 +78,7 @@ pub struct TestResult {
 
 impl TestResult {
     pub fn informing(&self) -> bool {
-        self.mode == Mode::Informing
+        self.lifecycle == Lifecycle::Informing
     }
 }
 
@@ -165,6 +170,17 @@ impl Evaluation {
             .unwrap_or(Outcome::Pass)
     }
 
+    /// The worst outcome of the tests whose failures block (not informing):
+    /// what decides vigil's exit status.
+    pub fn worst_blocking(&self) -> Outcome {
+        self.tests
+            .iter()
+            .filter(|t| !t.informing())
+            .map(|t| t.outcome)
+            .max()
+            .unwrap_or(Outcome::Pass)
+    }
+
     pub fn violations(&self) -> usize {
         self.tests.iter().map(|t| t.findings.len()).sum()
     }
@@ -209,6 +225,7 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
     for check in checks::ALL {
         let info = check.info();
         let mode = exceptions.policy.mode(info.id);
+        let lifecycle = exceptions.policy.lifecycle(info.id);
         let exempt = scope.topology.single_node && info.multi_node;
         let blind = not_evaluated(info, scope.missing, scope.not_served).or_else(|| {
             // A cluster-wide test about objects the state does not hold
@@ -272,6 +289,7 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
                 namespace: ns.cloned(),
                 component,
                 mode,
+                lifecycle,
                 outcome,
                 note: blind.clone().or_else(|| {
                     exempt.then(|| {
@@ -326,7 +344,7 @@ fn judge(finding: Finding, exceptions: &Exceptions, mode: Mode, today: NaiveDate
         Disposition::Allowed { .. } => Outcome::Pass,
     };
     let outcome = match (mode, outcome) {
-        (Mode::Informing, Outcome::Fail) => Outcome::Flake,
+        (Mode::FlakeOnly, Outcome::Fail) => Outcome::Flake,
         (_, o) => o,
     };
     Judged {
@@ -489,11 +507,11 @@ spec: {replicas: 1}
     }
 
     #[test]
-    fn informing_mode_turns_failures_into_flakes() {
+    fn flake_only_mode_turns_failures_into_flakes_informing_does_not() {
         let d = tempfile::tempdir().unwrap();
         std::fs::write(
             d.path().join("policy.yaml"),
-            "checks:\n  ha/replicas: {mode: informing}\n",
+            "checks:\n  ha/replicas: {mode: flake-only}\n  ha/priority-class: {lifecycle: informing}\n",
         )
         .unwrap();
         let ex = Exceptions::load(d.path(), true).unwrap();
@@ -503,7 +521,27 @@ spec: {replicas: 1}
             .iter()
             .find(|t| t.check == "ha/replicas" && t.namespace.as_deref() == Some("a"))
             .unwrap();
-        assert_eq!((t.outcome, t.informing()), (Outcome::Flake, true));
+        assert_eq!((t.outcome, t.informing()), (Outcome::Flake, false));
+        let t = ev
+            .tests
+            .iter()
+            .find(|t| t.check == "ha/priority-class" && t.namespace.as_deref() == Some("a"))
+            .unwrap();
+        assert_eq!((t.outcome, t.informing()), (Outcome::Fail, true));
+        // The informing failure is a failure, but not one that blocks.
+        let only_informing: Vec<TestResult> = ev
+            .tests
+            .iter()
+            .filter(|t| t.check == "ha/priority-class")
+            .cloned()
+            .collect();
+        let ev2 = Evaluation {
+            tests: only_informing,
+            stale: vec![],
+            namespaces: 2,
+        };
+        assert_eq!(ev2.worst(), Outcome::Fail);
+        assert_eq!(ev2.worst_blocking(), Outcome::Pass);
     }
 
     #[test]

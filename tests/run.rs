@@ -84,8 +84,12 @@ fn demo_cluster_pass_flake_fail() {
         .collect();
     assert_eq!(
         informing.len(),
-        5 + 1,
-        "one per namespace, plus the passing half of the payments flake"
+        5,
+        "one per namespace; payments' fails, without blocking"
+    );
+    assert_eq!(
+        outcome(&o, "ns/payments should allow eviction of unhealthy pods"),
+        "fail"
     );
     assert!(informing
         .iter()
@@ -136,7 +140,9 @@ fn demo_cluster_pass_flake_fail() {
     assert!(text.contains("Stale exceptions"), "{text}");
     assert!(text.contains("testdata/exceptions/demo/payments.yaml:10  ha/probes ns/payments Deployment/old-api  PAY-9"), "{text}");
     assert!(
-        text.contains("100 tests in 5 namespaces: 89 passed, 3 flaked, 8 failed"),
+        text.contains(
+            "100 tests in 5 namespaces: 89 passed, 2 flaked, 9 failed (1 informing, not blocking)"
+        ),
         "{text}"
     );
 }
@@ -527,11 +533,13 @@ fn checks_text_lists_ids_and_modes() {
     let out = vigil(&["checks"]);
     let text = stdout(&out);
     assert!(
-        text.contains("ha/pdb-eviction-policy  [ha-compliance] informing"),
+        text.contains(
+            "ha/pdb-eviction-policy  [ha-compliance] mode blocking · lifecycle informing"
+        ),
         "{text}"
     );
     assert!(
-        text.contains("ha/replicas  [ha-compliance] blocking, passes on single-node clusters"),
+        text.contains("ha/replicas  [ha-compliance] mode blocking · lifecycle blocking · skipped on single-node clusters"),
         "{text}"
     );
 }
@@ -684,4 +692,78 @@ fn health_findings_take_exceptions_and_thresholds_from_policy() {
         outcome(&o, "pods in ns/ci-tools should not restart repeatedly"),
         "pass"
     );
+}
+
+/// A policy setting `key: value` for every check.
+fn policy_for_all(dir: &std::path::Path, setting: &str) {
+    let out = vigil(&["checks", "-o", "json"]);
+    let checks: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
+    let mut text = String::from("checks:\n");
+    for c in checks.as_array().unwrap() {
+        text.push_str(&format!("  {}: {{{setting}}}\n", c["id"].as_str().unwrap()));
+    }
+    std::fs::write(dir.join("policy.yaml"), text).unwrap();
+}
+
+#[test]
+fn informing_failures_are_failures_that_never_decide_the_exit_status() {
+    let ex = tempfile::tempdir().unwrap();
+    policy_for_all(ex.path(), "lifecycle: informing");
+    let (out, suites) = run_to_junit(&[
+        "run",
+        "--from",
+        HA,
+        "--exceptions",
+        ex.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let suite = &suites[0];
+    let failing: Vec<_> = suite.cases.iter().filter(|c| c.failure.is_some()).collect();
+    assert!(
+        failing.len() >= 8,
+        "failures stay failures: {}",
+        failing.len()
+    );
+    assert!(failing
+        .iter()
+        .all(|c| c.lifecycle.as_deref() == Some("informing")));
+    assert!(stdout(&out).contains("not blocking"), "{}", stdout(&out));
+}
+
+#[test]
+fn flake_only_turns_every_violation_into_a_flake_for_a_rollout() {
+    let ex = tempfile::tempdir().unwrap();
+    policy_for_all(ex.path(), "mode: flake-only");
+    let (out, suites) = run_to_junit(&[
+        "run",
+        "--from",
+        HA,
+        "--exceptions",
+        ex.path().to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
+    let o = sippy_outcomes(&suites[0]);
+    assert!(o.iter().all(|(_, r)| *r != "fail"), "{o:?}");
+    assert_eq!(
+        outcome(
+            &o,
+            "ns/catalog should be covered by a pod disruption budget"
+        ),
+        "flake"
+    );
+    // The mode does not touch the lifecycle: only the informing-by-default check is informing.
+    assert!(suites[0]
+        .cases
+        .iter()
+        .all(|c| c.lifecycle.is_none() == !c.name.contains("eviction of unhealthy pods")));
+    let body = &suites[0]
+        .cases
+        .iter()
+        .find(|c| c.name.contains("ns/catalog should be covered") && c.failure.is_some())
+        .unwrap()
+        .failure
+        .as_ref()
+        .unwrap()
+        .1;
+    assert!(body.contains("is flake-only while it rolls out"), "{body}");
 }

@@ -265,6 +265,7 @@ fn list_checks(args: &ChecksArgs) -> u8 {
                         "id": i.id,
                         "monitor": i.monitor,
                         "default_mode": i.default_mode,
+                        "default_lifecycle": i.default_lifecycle,
                         "multi_node": i.multi_node,
                         "kinds": i.kinds,
                         "test_name": format!("{} in ns/<namespace> should {}", i.subject, i.should),
@@ -285,21 +286,29 @@ fn list_checks(args: &ChecksArgs) -> u8 {
 }
 
 fn write_checks_text(out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "Defaults; policy.yaml changes them per check. mode: blocking (an unexcepted violation fails) or\n\
+         flake-only (every violation flakes, while a new check rolls out). lifecycle: blocking, or\n\
+         informing (failures stay failures, marked lifecycle=\"informing\" for Sippy, and never\n\
+         change vigil's exit status).\n"
+    )?;
     let bold = anstyle::Style::new().bold();
     let dim = anstyle::Style::new().dimmed();
     for c in checks::ALL {
         let i = c.info();
         let single = if i.multi_node {
-            ", passes on single-node clusters"
+            " · skipped on single-node clusters"
         } else {
             ""
         };
         writeln!(
             out,
-            "{bold}{}{bold:#}  {dim}[{}] {}{single}{dim:#}",
+            "{bold}{}{bold:#}  {dim}[{}] mode {} · lifecycle {}{single}{dim:#}",
             i.id,
             i.monitor.as_str(),
-            i.default_mode
+            i.default_mode,
+            i.default_lifecycle
         )?;
         writeln!(
             out,

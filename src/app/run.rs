@@ -440,7 +440,7 @@ fn run_guarded(args: &RunArgs, guard: &Guard, target: Option<&Target>, wall: Dat
     if status != exit::OK {
         return status;
     }
-    match report.worst() {
+    match report.worst_blocking() {
         Outcome::Fail => exit::FAILED,
         _ => exit::OK,
     }

@@ -35,19 +35,43 @@ impl Monitor {
     }
 }
 
-/// Whether a check's failures block (fail) or only inform (flake).
+/// How a check's violations are weighed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[serde(rename_all = "kebab-case")]
 pub enum Mode {
+    /// A violation no exception covers fails.
     Blocking,
-    Informing,
+    /// Every violation flakes: how a new check rolls out until its
+    /// exceptions are filed (a failing then a passing case, as Sippy reads
+    /// flakes).
+    FlakeOnly,
 }
 
 impl fmt::Display for Mode {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(match self {
             Mode::Blocking => "blocking",
-            Mode::Informing => "informing",
+            Mode::FlakeOnly => "flake-only",
+        })
+    }
+}
+
+/// Sippy's lifecycle of a check's tests: whether their failures block.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Lifecycle {
+    /// Failures fail the job (vigil exits 1).
+    Blocking,
+    /// Failures are written as failures with `lifecycle="informing"`: Sippy
+    /// shows them without blocking, and they never change vigil's exit code.
+    Informing,
+}
+
+impl fmt::Display for Lifecycle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Lifecycle::Blocking => "blocking",
+            Lifecycle::Informing => "informing",
         })
     }
 }
@@ -165,6 +189,7 @@ pub struct CheckInfo {
     /// The rule, for `vigil checks` and the README.
     pub rule: &'static str,
     pub default_mode: Mode,
+    pub default_lifecycle: Lifecycle,
     /// Passes on single-node topology.
     pub multi_node: bool,
     /// Object kinds the check reports.

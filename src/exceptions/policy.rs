@@ -1,13 +1,13 @@
 //! The policy file (`policy.yaml` beside the exception files): the profile,
-//! and per check its mode and thresholds.
+//! and per check its mode, lifecycle and thresholds.
 //!
 //! ```yaml
 //! profile: openshift
 //! checks:
 //!   ha/pdb-eviction-policy:
-//!     mode: blocking
+//!     lifecycle: blocking     # blocking | informing (Sippy shows it, vigil's exit code ignores it)
 //!   ha/probes:
-//!     mode: informing
+//!     mode: flake-only        # blocking | flake-only (every violation flakes while it rolls out)
 //! ```
 
 use std::collections::HashMap;
@@ -18,7 +18,7 @@ use serde_saphyr::Spanned;
 use super::diagnostics::{from_yaml_error, Diagnostic};
 use super::load::Fields;
 use super::tree::{self, Node};
-use crate::checks::{self, Mode, Profile};
+use crate::checks::{self, Lifecycle, Mode, Profile};
 
 pub const POLICY_FILE: &str = "policy.yaml";
 
@@ -28,6 +28,7 @@ pub struct Policy {
     /// `None` when the file does not set it (the CLI default applies).
     pub profile: Option<Profile>,
     modes: HashMap<&'static str, Mode>,
+    lifecycles: HashMap<&'static str, Lifecycle>,
     thresholds: HashMap<(&'static str, &'static str), i64>,
 }
 
@@ -37,6 +38,14 @@ impl Policy {
             checks::find(check)
                 .map(|c| c.info().default_mode)
                 .unwrap_or(Mode::Blocking)
+        })
+    }
+
+    pub fn lifecycle(&self, check: &'static str) -> Lifecycle {
+        self.lifecycles.get(check).copied().unwrap_or_else(|| {
+            checks::find(check)
+                .map(|c| c.info().default_lifecycle)
+                .unwrap_or(Lifecycle::Blocking)
         })
     }
 
@@ -118,7 +127,7 @@ pub fn load(path: &Path, diags: &mut Vec<Diagnostic>) -> Policy {
             path,
             settings,
             "check settings",
-            &["mode", "thresholds"],
+            &["mode", "lifecycle", "thresholds"],
             diags,
         ) else {
             continue;
@@ -128,12 +137,36 @@ pub fn load(path: &Path, diags: &mut Vec<Diagnostic>) -> Policy {
                 "blocking" => {
                     policy.modes.insert(info.id, Mode::Blocking);
                 }
+                "flake-only" => {
+                    policy.modes.insert(info.id, Mode::FlakeOnly);
+                }
                 "informing" => {
-                    policy.modes.insert(info.id, Mode::Informing);
+                    // Before modes and lifecycles were separate, `informing`
+                    // meant both; what people wanted was Sippy's lifecycle.
+                    policy.lifecycles.insert(info.id, Lifecycle::Informing);
+                    diags.push(
+                        Diagnostic::at(path, &m, "`mode: informing` is now `lifecycle: informing`")
+                            .warning()
+                            .hint("`lifecycle: informing` keeps failures as failures that do not block; `mode: flake-only` turns every violation into a flake"),
+                    );
                 }
                 other => diags.push(
                     Diagnostic::at(path, &m, format!("unknown mode `{other}`"))
-                        .hint("the modes are: blocking, informing"),
+                        .hint("the modes are: blocking, flake-only (for a check rolling out); for Sippy's informing tests use `lifecycle: informing`"),
+                ),
+            }
+        }
+        if let Some(l) = f.string("lifecycle", diags) {
+            match l.value.as_str() {
+                "blocking" => {
+                    policy.lifecycles.insert(info.id, Lifecycle::Blocking);
+                }
+                "informing" => {
+                    policy.lifecycles.insert(info.id, Lifecycle::Informing);
+                }
+                other => diags.push(
+                    Diagnostic::at(path, &l, format!("unknown lifecycle `{other}`"))
+                        .hint("the lifecycles are: blocking, informing"),
                 ),
             }
         }
@@ -193,23 +226,47 @@ mod tests {
         let mut diags = Vec::new();
         let p = load(Path::new("/nonexistent/policy.yaml"), &mut diags);
         assert!(diags.is_empty());
-        assert_eq!(p.mode("ha/pdb-eviction-policy"), Mode::Informing);
+        assert_eq!(p.mode("ha/pdb-eviction-policy"), Mode::Blocking);
+        assert_eq!(p.lifecycle("ha/pdb-eviction-policy"), Lifecycle::Informing);
         assert_eq!(p.mode("ha/replicas"), Mode::Blocking);
+        assert_eq!(p.lifecycle("ha/replicas"), Lifecycle::Blocking);
         assert_eq!(p.profile, None);
     }
 
     #[test]
-    fn modes_and_profile() {
-        let (p, d) = load_str("profile: openshift\nchecks:\n  ha/probes:\n    mode: informing\n  ha/pdb-eviction-policy: {mode: blocking}\n");
+    fn modes_lifecycles_and_profile() {
+        let (p, d) = load_str("profile: openshift\nchecks:\n  ha/probes:\n    mode: flake-only\n  ha/pdb-eviction-policy: {lifecycle: blocking}\n  ha/spread: {lifecycle: informing}\n");
         assert!(d.is_empty(), "{d:?}");
         assert_eq!(p.profile, Some(Profile::Openshift));
-        assert_eq!(p.mode("ha/probes"), Mode::Informing);
-        assert_eq!(p.mode("ha/pdb-eviction-policy"), Mode::Blocking);
+        assert_eq!(
+            (p.mode("ha/probes"), p.lifecycle("ha/probes")),
+            (Mode::FlakeOnly, Lifecycle::Blocking)
+        );
+        assert_eq!(p.lifecycle("ha/pdb-eviction-policy"), Lifecycle::Blocking);
+        assert_eq!(
+            (p.mode("ha/spread"), p.lifecycle("ha/spread")),
+            (Mode::Blocking, Lifecycle::Informing)
+        );
+    }
+
+    #[test]
+    fn the_old_informing_mode_means_the_lifecycle_and_says_so() {
+        let (p, d) = load_str("checks:\n  ha/probes:\n    mode: informing\n");
+        assert_eq!(
+            (p.mode("ha/probes"), p.lifecycle("ha/probes")),
+            (Mode::Blocking, Lifecycle::Informing)
+        );
+        assert_eq!(d.len(), 1);
+        assert_eq!(d[0].level, crate::exceptions::Level::Warning);
+        assert_eq!(
+            d[0].message,
+            "`mode: informing` is now `lifecycle: informing`"
+        );
     }
 
     #[test]
     fn unknown_check_is_located_with_a_suggestion() {
-        let (_, d) = load_str("checks:\n  ha/probe:\n    mode: informing\n");
+        let (_, d) = load_str("checks:\n  ha/probe:\n    mode: flake-only\n");
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].line, Some(2));
         assert_eq!(d[0].message, "unknown check id `ha/probe`");
@@ -218,7 +275,7 @@ mod tests {
 
     #[test]
     fn every_problem_in_one_pass() {
-        let (_, d) = load_str("profile: openshfit\nchecks:\n  ha/probe: {mode: informing}\n  ha/probes: {mood: informing, mode: sometimes}\nextra: 1\n");
+        let (_, d) = load_str("profile: openshfit\nchecks:\n  ha/probe: {mode: flake-only}\n  ha/probes: {mood: informing, mode: sometimes}\nextra: 1\n");
         let got: Vec<_> = d
             .iter()
             .map(|d| (d.line.unwrap(), d.message.as_str()))

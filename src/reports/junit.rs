@@ -112,9 +112,15 @@ pub fn failure_body(t: &TestResult) -> String {
         }
         out.push('\n');
     }
+    if t.mode == crate::checks::Mode::FlakeOnly {
+        out.push_str(&format!(
+            "({} is flake-only while it rolls out: its violations are reported as flakes until their exceptions are filed)\n",
+            t.check
+        ));
+    }
     if t.informing() {
         out.push_str(&format!(
-            "({} is informing: its failures are reported as flakes)\n",
+            "({} is informing: its failures do not block the job)\n",
             t.check
         ));
     }

@@ -106,6 +106,22 @@ impl RunReport {
             .map_or(Outcome::Pass, Evaluation::worst);
         meta.max(ev)
     }
+
+    /// The worst outcome of the tests that block: informing tests' failures
+    /// are reported but never decide the exit status.
+    pub fn worst_blocking(&self) -> Outcome {
+        let meta = self
+            .meta
+            .iter()
+            .map(|m| m.outcome)
+            .max()
+            .unwrap_or(Outcome::Pass);
+        let ev = self
+            .evaluation
+            .as_ref()
+            .map_or(Outcome::Pass, Evaluation::worst_blocking);
+        meta.max(ev)
+    }
 }
 
 /// The annotation after a finding: its ticket, expiry or approval.

@@ -207,15 +207,27 @@ pub fn write(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {
         }
     }
     let violations = run.evaluation.as_ref().map_or(0, |e| e.violations());
+    let informing_fails = run.evaluation.as_ref().map_or(0, |e| {
+        e.tests
+            .iter()
+            .filter(|t| t.informing() && t.outcome == Outcome::Fail)
+            .count()
+    });
     let namespaces = run.evaluation.as_ref().map_or(0, |e| e.namespaces);
     writeln!(out)?;
-    let (style, verdict) = tag(run.worst());
+    // The verdict is the exit status's: informing failures do not decide it.
+    let (style, verdict) = tag(run.worst_blocking());
     writeln!(
         out,
-        "{style}{}{style:#} {} in {}: {GREEN}{pass} passed{GREEN:#}, {YELLOW}{flake} flaked{YELLOW:#}, {RED}{fail} failed{RED:#}{} · {} · {:.2}s",
+        "{style}{}{style:#} {} in {}: {GREEN}{pass} passed{GREEN:#}, {YELLOW}{flake} flaked{YELLOW:#}, {RED}{fail} failed{RED:#}{}{} · {} · {:.2}s",
         verdict.trim(),
         plural(total, "test"),
         plural(namespaces, "namespace"),
+        if informing_fails > 0 {
+            format!(" ({informing_fails} informing, not blocking)")
+        } else {
+            String::new()
+        },
         if skip > 0 { format!(", {skip} skipped") } else { String::new() },
         plural(violations, "violation"),
         run.seconds

@@ -17,6 +17,7 @@ static INFO: CheckInfo = CheckInfo {
     rule: "Deployments and StatefulSets with replicas >= 2 declare required or preferred pod anti-affinity, \
            or a topology spread constraint, on kubernetes.io/hostname whose selector matches their own pods",
     default_mode: Mode::Blocking,
+    default_lifecycle: Lifecycle::Blocking,
     multi_node: true,
     kinds: &["Deployment", "StatefulSet"],
     thresholds: &[],

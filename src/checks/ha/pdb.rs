@@ -12,6 +12,7 @@ static INFO: CheckInfo = CheckInfo {
     should: "be covered by a pod disruption budget",
     rule: "every Deployment and StatefulSet with replicas >= 2 is selected by a PodDisruptionBudget in its namespace",
     default_mode: Mode::Blocking,
+    default_lifecycle: Lifecycle::Blocking,
     multi_node: true,
     kinds: &["Deployment", "StatefulSet"],
     thresholds: &[],

@@ -13,6 +13,7 @@ static INFO: CheckInfo = CheckInfo {
     rule: "no PDB with maxUnavailable 0 or 0%, minAvailable 100%, or minAvailable >= the replicas it selects; \
            no PDB whose status shows disruptionsAllowed=0 while currentHealthy >= desiredHealthy",
     default_mode: Mode::Blocking,
+    default_lifecycle: Lifecycle::Blocking,
     multi_node: true,
     kinds: &["PodDisruptionBudget"],
     thresholds: &[],

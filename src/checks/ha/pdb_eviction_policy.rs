@@ -11,7 +11,9 @@ static INFO: CheckInfo = CheckInfo {
     subject: "pod disruption budgets",
     should: "allow eviction of unhealthy pods",
     rule: "PDBs set spec.unhealthyPodEvictionPolicy: AlwaysAllow",
-    default_mode: Mode::Informing,
+    default_mode: Mode::Blocking,
+    // A newer convention: shown to owners without blocking their jobs.
+    default_lifecycle: Lifecycle::Informing,
     multi_node: false,
     kinds: &["PodDisruptionBudget"],
     thresholds: &[],

@@ -20,6 +20,7 @@ static INFO: CheckInfo = CheckInfo {
     rule: "pod templates of Deployments, StatefulSets and DaemonSets set priorityClassName; the openshift profile \
            requires system-cluster-critical, system-node-critical or openshift-user-critical",
     default_mode: Mode::Blocking,
+    default_lifecycle: Lifecycle::Blocking,
     multi_node: false,
     kinds: WORKLOAD_KINDS,
     thresholds: &[],

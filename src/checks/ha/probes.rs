@@ -11,6 +11,7 @@ static INFO: CheckInfo = CheckInfo {
     should: "have readiness and liveness probes",
     rule: "every container (not init containers) of Deployments, StatefulSets and DaemonSets has a readinessProbe and a livenessProbe",
     default_mode: Mode::Blocking,
+    default_lifecycle: Lifecycle::Blocking,
     multi_node: false,
     kinds: WORKLOAD_KINDS,
     thresholds: &[],

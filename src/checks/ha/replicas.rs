@@ -11,6 +11,7 @@ static INFO: CheckInfo = CheckInfo {
     should: "have at least two replicas",
     rule: "Deployments and StatefulSets have spec.replicas >= 2, or an HPA targeting them with minReplicas >= 2",
     default_mode: Mode::Blocking,
+    default_lifecycle: Lifecycle::Blocking,
     multi_node: true,
     kinds: &["Deployment", "StatefulSet"],
     thresholds: &[],

@@ -13,6 +13,7 @@ static INFO: CheckInfo = CheckInfo {
     rule: "every container (not init containers) of Deployments, StatefulSets and DaemonSets requests cpu and memory; \
            under the openshift profile, setting limits is a violation too",
     default_mode: Mode::Blocking,
+    default_lifecycle: Lifecycle::Blocking,
     multi_node: false,
     kinds: WORKLOAD_KINDS,
     thresholds: &[],

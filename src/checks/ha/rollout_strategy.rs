@@ -15,6 +15,7 @@ static INFO: CheckInfo = CheckInfo {
            (a spec change would never roll out); under the openshift profile DaemonSets set maxUnavailable 10% or 33% \
            (or maxSurge 10%)",
     default_mode: Mode::Blocking,
+    default_lifecycle: Lifecycle::Blocking,
     multi_node: false,
     kinds: WORKLOAD_KINDS,
     thresholds: &[],

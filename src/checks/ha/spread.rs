@@ -15,6 +15,7 @@ static INFO: CheckInfo = CheckInfo {
     rule: "the running pods of Deployments and StatefulSets with replicas >= 2 sit on at least two distinct nodes, \
            when the cluster has two or more schedulable nodes",
     default_mode: Mode::Blocking,
+    default_lifecycle: Lifecycle::Blocking,
     multi_node: true,
     kinds: &["Deployment", "StatefulSet"],
     thresholds: &[],

@@ -1,7 +1,7 @@
 //! `health/crashloop`: containers waiting in CrashLoopBackOff.
 
 use super::*;
-use crate::checks::{Check, Context, Mode, Monitor};
+use crate::checks::{Check, Context, Lifecycle, Mode, Monitor};
 
 pub struct CrashLoop;
 
@@ -12,6 +12,7 @@ static INFO: CheckInfo = CheckInfo {
     should: "not be crash-looping",
     rule: "no container or init container is waiting with reason CrashLoopBackOff",
     default_mode: Mode::Blocking,
+    default_lifecycle: Lifecycle::Blocking,
     multi_node: false,
     kinds: &[
         "Pod",

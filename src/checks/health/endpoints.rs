@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::*;
-use crate::checks::{Check, Context, Mode, Monitor};
+use crate::checks::{Check, Context, Lifecycle, Mode, Monitor};
 use crate::model::selector::format_labels;
 
 pub struct Endpoints;
@@ -19,6 +19,7 @@ static INFO: CheckInfo = CheckInfo {
         "a Service with a selector has a ready address in its EndpointSlices (else its Endpoints) \
            whenever pods exist that the selector matches, or workloads whose pods it should match",
     default_mode: Mode::Blocking,
+    default_lifecycle: Lifecycle::Blocking,
     multi_node: false,
     kinds: &["Service"],
     thresholds: &[],

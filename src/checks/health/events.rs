@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use super::*;
-use crate::checks::{Check, Context, Mode, Monitor, Threshold};
+use crate::checks::{Check, Context, Lifecycle, Mode, Monitor, Threshold};
 
 pub struct Events;
 
@@ -15,6 +15,7 @@ static INFO: CheckInfo = CheckInfo {
     rule: "the same Warning event (object, reason, message) counted more than flake-above times flakes, \
            more than fail-above times fails",
     default_mode: Mode::Blocking,
+    default_lifecycle: Lifecycle::Blocking,
     multi_node: false,
     kinds: &["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "Node", "Service"],
     thresholds: &[

@@ -1,7 +1,7 @@
 //! `health/image-pull`: containers that cannot get their image.
 
 use super::*;
-use crate::checks::{Check, Context, Mode, Monitor};
+use crate::checks::{Check, Context, Lifecycle, Mode, Monitor};
 
 pub struct ImagePull;
 
@@ -14,6 +14,7 @@ static INFO: CheckInfo = CheckInfo {
     should: "pull their images",
     rule: "no container or init container is waiting with reason ErrImagePull, ImagePullBackOff or InvalidImageName",
     default_mode: Mode::Blocking,
+    default_lifecycle: Lifecycle::Blocking,
     multi_node: false,
     kinds: &["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "Node"],
     thresholds: &[],

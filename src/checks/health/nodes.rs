@@ -2,7 +2,7 @@
 //! One cluster-scoped test: `[Monitor:infra-health][Jira:"Node"] nodes should be ready`.
 
 use super::*;
-use crate::checks::{Check, Context, Mode, Monitor};
+use crate::checks::{Check, Context, Lifecycle, Mode, Monitor};
 use crate::model::objects::condition;
 use crate::model::time::{age, human};
 
@@ -16,6 +16,7 @@ static INFO: CheckInfo = CheckInfo {
     rule: "no node is NotReady, under MemoryPressure, DiskPressure or PIDPressure, NetworkUnavailable, or unschedulable; \
            the condition's reason and how long are named",
     default_mode: Mode::Blocking,
+    default_lifecycle: Lifecycle::Blocking,
     multi_node: false,
     kinds: &["Node"],
     thresholds: &[],

@@ -2,7 +2,7 @@
 //! controller-owned pods that failed.
 
 use super::*;
-use crate::checks::{Check, Context, Mode, Monitor, Threshold};
+use crate::checks::{Check, Context, Lifecycle, Mode, Monitor, Threshold};
 use crate::model::objects::condition;
 use crate::model::time::{age, human};
 
@@ -24,6 +24,7 @@ static INFO: CheckInfo = CheckInfo {
     rule: "a Running pod of a workload has not had Ready=False for longer than `minutes`; \
            no pod owned by a ReplicaSet, StatefulSet, DaemonSet or ReplicationController is in phase Failed",
     default_mode: Mode::Blocking,
+    default_lifecycle: Lifecycle::Blocking,
     multi_node: false,
     kinds: &["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ReplicationController"],
     thresholds: &[Threshold {

@@ -1,7 +1,7 @@
 //! `health/oom`: containers killed for running out of memory.
 
 use super::*;
-use crate::checks::{Check, Context, Mode, Monitor};
+use crate::checks::{Check, Context, Lifecycle, Mode, Monitor};
 
 pub struct Oom;
 
@@ -12,6 +12,7 @@ static INFO: CheckInfo = CheckInfo {
     should: "not be killed for running out of memory",
     rule: "no container's last termination reason is OOMKilled (flakes: one OOM kill is a warning sign, not an outage)",
     default_mode: Mode::Blocking,
+    default_lifecycle: Lifecycle::Blocking,
     multi_node: false,
     kinds: &["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "Node"],
     thresholds: &[],

@@ -1,7 +1,7 @@
 //! `health/pending`: pods that never get scheduled or started.
 
 use super::*;
-use crate::checks::{Check, Context, Mode, Monitor, Threshold};
+use crate::checks::{Check, Context, Lifecycle, Mode, Monitor, Threshold};
 use crate::model::objects::condition;
 use crate::model::time::{age, human};
 
@@ -14,6 +14,7 @@ static INFO: CheckInfo = CheckInfo {
     should: "not stay pending",
     rule: "no pod is Pending for longer than `minutes`; the scheduler's reason is named when PodScheduled gives one",
     default_mode: Mode::Blocking,
+    default_lifecycle: Lifecycle::Blocking,
     multi_node: false,
     kinds: &["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "Node"],
     thresholds: &[Threshold {

@@ -1,7 +1,7 @@
 //! `health/restarts`: containers that keep restarting.
 
 use super::*;
-use crate::checks::{Check, Context, Mode, Monitor, Threshold};
+use crate::checks::{Check, Context, Lifecycle, Mode, Monitor, Threshold};
 
 pub struct Restarts;
 
@@ -13,6 +13,7 @@ static INFO: CheckInfo = CheckInfo {
     rule: "a container's restartCount at or above flake-at flakes, above fail-above fails; \
            the last termination reason and exit code are named",
     default_mode: Mode::Blocking,
+    default_lifecycle: Lifecycle::Blocking,
     multi_node: false,
     kinds: &[
         "Pod",

@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::checks::{workload_finding, Check, Context, Mode, Monitor, ALL_WORKLOADS};
+use crate::checks::{workload_finding, Check, Context, Lifecycle, Mode, Monitor, ALL_WORKLOADS};
 use crate::model::objects::{condition, Workload, WorkloadKind};
 
 pub struct Rollout;
@@ -18,6 +18,7 @@ static INFO: CheckInfo = CheckInfo {
            StatefulSets: currentRevision = updateRevision and every pod at updateRevision; \
            DaemonSets: no pod unavailable or not updated",
     default_mode: Mode::Blocking,
+    default_lifecycle: Lifecycle::Blocking,
     multi_node: false,
     kinds: &["Deployment", "StatefulSet", "DaemonSet"],
     thresholds: &[],
