@@ -141,13 +141,20 @@ file claims go to a new unclaimed.yaml (never an existing file). `lint` rejects 
 real tickets replace them. Use --stdout to only print what would be added.";
 
 const VERIFY_AFTER: &str = "\
-Asks Jira (GET /rest/api/2/issue/KEY?fields=status,resolution) about every ticket the exception
-files reference, a few at a time, and reports tickets that are closed or do not exist: fix the
-problem and delete the entry, or turn it into an `allow` with a reason.
+Asks Jira (GET /rest/api/2/issue/KEY?fields=status,resolution,summary,description) about every
+ticket the exception files reference, a few at a time, and reports:
+- tickets that do not exist (a typo?);
+- open tickets Sippy cannot link: Sippy links a ticket to a test only when the ticket's summary
+  or description contains the exact test name; the names to paste are printed;
+- closed tickets, with the edit the enhancement review asks for, as a patch: an entry whose
+  ticket was fixed is dropped (if the violation is still there, the next run fails: reopen the
+  ticket); one closed as won't fix / won't do / obsolete / not a bug becomes an `allow` carrying
+  the closing reason and `approved-by: TODO` for a person to fill in. --write applies the edits.
 
 The token is read from the environment variable named by --token-env (sent as a Bearer token).
-Exit status: 0 every ticket open, 1 closed or missing tickets found, 2 Jira could not be asked
-(bad credentials, unreachable, timeouts).";
+Exit status: 0 every ticket open and linked, 1 closed, missing or unlinked tickets found, 2 Jira
+could not be asked (bad credentials, unreachable, timeouts). Tokens are never sent over plain
+http:// except to loopback.";
 
 #[derive(Debug, Subcommand)]
 pub enum ExceptionsCommand {
@@ -257,8 +264,14 @@ pub struct VerifyArgs {
     pub concurrency: u16,
 
     /// Seconds before a request is given up
-    #[arg(long, value_name = "SECONDS", default_value_t = 10)]
+    #[arg(long, value_name = "SECONDS", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=600))]
     pub timeout: u64,
+
+    /// Apply the proposed edits for closed tickets to the exception files
+    /// (they are printed as a patch otherwise)
+    #[arg(long)]
+    pub write: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -312,7 +312,19 @@ fn fake_jira() -> String {
                     .strip_prefix("/rest/api/2/issue/")
                     .and_then(|r| r.split('?').next())
                     .unwrap_or("");
-                assert!(path.ends_with("?fields=status,resolution"), "{path}");
+                assert!(
+                    path.ends_with("?fields=status,resolution,summary,description"),
+                    "{path}"
+                );
+                // What Sippy needs to link a ticket to a test: its exact name in the text.
+                let linked = r#"[Monitor:ha-compliance] workloads in ns/ns should have at least two replicas"#;
+                let text = |summary: &str, description: &str| {
+                    format!(
+                        r#""summary":{},"description":{}"#,
+                        serde_json::to_string(summary).unwrap(),
+                        serde_json::to_string(description).unwrap()
+                    )
+                };
                 let (status, body) = if auth != "Bearer s3cret" {
                     (
                         401,
@@ -322,7 +334,27 @@ fn fake_jira() -> String {
                     (
                         200,
                         format!(
-                            r#"{{"key":"{key}","fields":{{"status":{{"name":"In Progress","statusCategory":{{"key":"indeterminate"}}}},"resolution":null}}}}"#
+                            r#"{{"key":"{key}","fields":{{"status":{{"name":"In Progress","statusCategory":{{"key":"indeterminate"}}}},"resolution":null,{}}}}}"#,
+                            text(
+                                "deployment d runs one replica",
+                                &format!("Seen in Sippy as:\n{linked}\n")
+                            )
+                        ),
+                    )
+                } else if key.starts_with("NOLINK") {
+                    (
+                        200,
+                        format!(
+                            r#"{{"key":"{key}","fields":{{"status":{{"name":"New","statusCategory":{{"key":"new"}}}},"resolution":null,{}}}}}"#,
+                            text("single replica", "see the HA test")
+                        ),
+                    )
+                } else if key.starts_with("WONT") {
+                    (
+                        200,
+                        format!(
+                            r#"{{"key":"{key}","fields":{{"status":{{"name":"Closed","statusCategory":{{"key":"done"}}}},"resolution":{{"name":"Won't Do"}},{}}}}}"#,
+                            text("the ledger is a single writer by design", linked)
                         ),
                     )
                 } else if key.starts_with("DONE") {
@@ -394,15 +426,27 @@ fn verify_reports_closed_and_missing_tickets() {
     let out = verify(d.path(), &url, Some("s3cret"), &[]);
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     let text = stdout(&out).replace(d.path().to_str().unwrap(), "DIR");
-    assert_eq!(
-        text,
-        "\
-DONE-2 is closed (Closed, Done): fix the problem and delete the entry, or make it an `allow`
+    assert!(
+        text.starts_with(
+            "\
+DONE-2 is closed (Closed, Done): see the proposed edit below
     referenced at DIR/team.yaml:7
 GONE-3 does not exist: a typo?
     referenced at DIR/team.yaml:10
-4 tickets: 2 open, 2 closed or missing, 0 not checked
 "
+        ),
+        "{text}"
+    );
+    assert!(
+        text.ends_with(
+            "4 tickets: 2 open, 2 closed or missing, 0 not linked to their tests, 0 not checked\n"
+        ),
+        "{text}"
+    );
+    // The fixed ticket's entry is proposed for removal, as a patch.
+    assert!(
+        text.contains("-    object: Deployment/d1\n-    jira: DONE-2\n"),
+        "{text}"
     );
     let json: serde_json::Value = serde_json::from_str(&stdout(&verify(
         d.path(),
@@ -451,7 +495,9 @@ fn verify_bad_token_and_slow_jira() {
     let text = stdout(&out);
     assert!(text.contains("SLOW-1 could not be checked: "), "{text}");
     assert!(
-        text.contains("2 tickets: 1 open, 0 closed or missing, 1 not checked"),
+        text.contains(
+            "2 tickets: 1 open, 0 closed or missing, 0 not linked to their tests, 1 not checked"
+        ),
         "{text}"
     );
 }
@@ -578,4 +624,42 @@ fn component_names_must_round_trip_through_a_jira_tag() {
     assert!(text.contains("owners.yaml:3:"), "{text}");
     assert!(text.contains("starts or ends with a space"), "{text}");
     assert!(text.contains("c.yaml:1:"), "{text}");
+}
+
+#[test]
+fn verify_asks_for_test_names_sippy_can_link_and_proposes_edits_for_closed_tickets() {
+    let url = fake_jira();
+    let d = verify_dir(&["OPEN-1", "NOLINK-2", "WONT-3", "DONE-4"]);
+    let out = verify(d.path(), &url, Some("s3cret"), &[]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let text = stdout(&out);
+    assert!(
+        text.contains("NOLINK-2 is open, but Sippy links it to no test of its entries: its summary or description must contain each exact test name. Paste:\n      [Monitor:ha-compliance] workloads in ns/ns should have at least two replicas\n"),
+        "{text}"
+    );
+    assert!(!text.contains("OPEN-1 is open"), "linked: {text}");
+    assert!(
+        text.contains(
+            "4 tickets: 2 open, 2 closed or missing, 1 not linked to their tests, 0 not checked"
+        ),
+        "{text}"
+    );
+    // Nothing written without --write.
+    let before = std::fs::read_to_string(d.path().join("team.yaml")).unwrap();
+    assert!(before.contains("jira: WONT-3"));
+    let out = verify(d.path(), &url, Some("s3cret"), &["--write"]);
+    assert_eq!(out.status.code(), Some(1));
+    let after = std::fs::read_to_string(d.path().join("team.yaml")).unwrap();
+    assert_eq!(
+        after,
+        "component: Team\nnamespaces: [ns]\nexceptions:\n  - check: ha/replicas\n    object: Deployment/d0\n    jira: OPEN-1\n  - check: ha/replicas\n    object: Deployment/d1\n    jira: NOLINK-2\n  - check: ha/replicas\n    object: Deployment/d2\n    allow: \"closed as Won't Do in WONT-3: the ledger is a single writer by design\"\n    approved-by: TODO   # who accepts this for good\n"
+    );
+    // lint refuses the placeholder approver until a person fills it in.
+    let lint = vigil(&["exceptions", "lint", d.path().to_str().unwrap()]);
+    assert_eq!(lint.status.code(), Some(1));
+    assert!(
+        stdout(&lint).contains("`approved-by` is a placeholder"),
+        "{}",
+        stdout(&lint)
+    );
 }

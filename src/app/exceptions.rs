@@ -328,7 +328,7 @@ fn run_verify(args: &VerifyArgs) -> u8 {
     }
     let tickets = verify::referenced(&ex);
     let total = tickets.len();
-    let results = match verify::verify(
+    let mut results = match verify::verify(
         &args.jira_url,
         token.as_deref(),
         tickets,
@@ -344,14 +344,35 @@ fn run_verify(args: &VerifyArgs) -> u8 {
             return exit::CONFIG;
         }
     };
+    verify::check_links(&ex, &mut results);
+    let edits = verify::proposed_edits(&ex, &results);
     let bad: Vec<_> = results
         .iter()
         .filter(|t| matches!(t.state, TicketState::Closed { .. } | TicketState::Missing))
+        .collect();
+    let unlinked: Vec<_> = results
+        .iter()
+        .filter(|t| matches!(t.state, TicketState::Open { .. }) && !t.unlinked.is_empty())
         .collect();
     let unknown: Vec<_> = results
         .iter()
         .filter(|t| matches!(t.state, TicketState::Unknown { .. }))
         .collect();
+    let mut written = Vec::new();
+    if args.write {
+        for e in &edits {
+            let r = crate::atomic::write(&e.path, crate::atomic::Existing::Replace, |w| {
+                w.write_all(e.after.as_bytes())
+            });
+            match r {
+                Ok(()) => written.push(e.path.display().to_string()),
+                Err(err) => {
+                    eprintln!("error: cannot write {}: {err}", e.path.display());
+                    return exit::CONFIG;
+                }
+            }
+        }
+    }
     let mut out = anstream::stdout();
     let _ = match args.output {
         Format::Json => writeln!(
@@ -360,16 +381,27 @@ fn run_verify(args: &VerifyArgs) -> u8 {
             serde_json::to_string_pretty(&serde_json::json!({
                 "tickets": results,
                 "closed_or_missing": bad.len(),
+                "unlinked": unlinked.len(),
                 "unverified": unknown.len(),
+                "edits": edits.iter().map(|e| serde_json::json!({
+                    "file": e.path.display().to_string(),
+                    "patch": e.diff(),
+                    "written": args.write,
+                })).collect::<Vec<_>>(),
             }))
             .expect("serializes")
         ),
         Format::Text => {
             for t in &results {
                 let line = match &t.state {
-                    TicketState::Open { .. } => continue,
+                    TicketState::Open { .. } if t.unlinked.is_empty() => continue,
+                    TicketState::Open { .. } => format!(
+                        "{} is open, but Sippy links it to no test of its entries: its summary or description must contain each exact test name. Paste:\n{}",
+                        t.key,
+                        t.unlinked.iter().map(|n| format!("      {n}")).collect::<Vec<_>>().join("\n")
+                    ),
                     TicketState::Closed { status, resolution } => format!(
-                        "{} is closed ({status}{}): fix the problem and delete the entry, or make it an `allow`",
+                        "{} is closed ({status}{}): see the proposed edit below",
                         t.key,
                         resolution.as_ref().map(|r| format!(", {r}")).unwrap_or_default()
                     ),
@@ -382,16 +414,30 @@ fn run_verify(args: &VerifyArgs) -> u8 {
                     t.referenced_at.join(", ")
                 );
             }
+            if !edits.is_empty() {
+                if args.write {
+                    let _ = writeln!(out, "\nApplied to {}:", written.join(", "));
+                } else {
+                    let _ = writeln!(
+                        out,
+                        "\nProposed edits for closed tickets (apply with --write, or `git apply`):"
+                    );
+                }
+                for e in &edits {
+                    let _ = write!(out, "{}", e.diff());
+                }
+            }
             writeln!(
                 out,
-                "{total} tickets: {} open, {} closed or missing, {} not checked",
+                "{total} tickets: {} open, {} closed or missing, {} not linked to their tests, {} not checked",
                 total - bad.len() - unknown.len(),
                 bad.len(),
+                unlinked.len(),
                 unknown.len()
             )
         }
     };
-    if !bad.is_empty() {
+    if !bad.is_empty() || !unlinked.is_empty() {
         exit::FAILED
     } else if !unknown.is_empty() {
         exit::CONFIG

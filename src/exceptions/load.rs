@@ -501,6 +501,17 @@ fn read_entry(
                     .map(|s| s.value.trim())
                     .filter(|s| !s.is_empty())
                 {
+                    Some(who) if who == PLACEHOLDER => {
+                        let mut d = Diagnostic::at(
+                            path,
+                            approved_by.as_ref().unwrap_or(a),
+                            "`approved-by` is a placeholder",
+                        )
+                        .hint("a placeholder left by `vigil exceptions verify`: name who accepts this violation for good");
+                        d.code = Some(super::diagnostics::PLACEHOLDER_CODE);
+                        diags.push(d);
+                        None
+                    }
                     Some(who) => Some(Grant::Allow {
                         reason: a.value.trim().to_owned(),
                         approved_by: who.to_owned(),

@@ -38,6 +38,15 @@ pub struct Ticket {
     pub state: TicketState,
     /// `file:line` of every entry naming the ticket.
     pub referenced_at: Vec<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub summary: Option<String>,
+    /// Summary and description: where Sippy looks for test names.
+    #[serde(skip)]
+    pub text: String,
+    /// Test names the entries cover that the ticket's text does not contain:
+    /// Sippy links a ticket to a test only by its exact name there.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub unlinked: Vec<String>,
 }
 
 /// Reasons to stop asking: the answers would all be the same.
@@ -56,6 +65,18 @@ struct IssueReply {
 struct IssueFields {
     status: Option<Status>,
     resolution: Option<Named>,
+    #[serde(default)]
+    summary: Option<String>,
+    #[serde(default)]
+    description: Option<String>,
+}
+
+/// What Jira said about one issue: its state and its text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Answer {
+    pub state: TicketState,
+    pub summary: Option<String>,
+    pub description: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -93,6 +114,11 @@ pub fn referenced(ex: &Exceptions) -> BTreeMap<String, Vec<String>> {
 
 /// Interprets Jira's answer for one issue.
 pub fn interpret(status: u16, body: &str) -> Result<TicketState, String> {
+    interpret_full(status, body).map(|a| a.state)
+}
+
+/// Interprets Jira's answer for one issue, text included.
+pub fn interpret_full(status: u16, body: &str) -> Result<Answer, String> {
     match status {
         200 => {
             let reply: IssueReply = serde_json::from_str(body)
@@ -109,7 +135,7 @@ pub fn interpret(status: u16, body: &str) -> Result<TicketState, String> {
                 .and_then(|s| s.category.as_ref())
                 .is_some_and(|c| c.key == "done");
             let resolution = reply.fields.resolution.map(|r| r.name);
-            Ok(if done || resolution.is_some() {
+            let state = if done || resolution.is_some() {
                 TicketState::Closed {
                     status: status_name,
                     resolution,
@@ -118,9 +144,18 @@ pub fn interpret(status: u16, body: &str) -> Result<TicketState, String> {
                 TicketState::Open {
                     status: status_name,
                 }
+            };
+            Ok(Answer {
+                state,
+                summary: reply.fields.summary,
+                description: reply.fields.description,
             })
         }
-        404 => Ok(TicketState::Missing),
+        404 => Ok(Answer {
+            state: TicketState::Missing,
+            summary: None,
+            description: None,
+        }),
         other => Err(format!("Jira answered HTTP {other}")),
     }
 }
@@ -154,7 +189,9 @@ pub fn verify(
                 if fatal.lock().unwrap().is_some() {
                     break;
                 }
-                let url = format!("{base}/rest/api/2/issue/{key}?fields=status,resolution");
+                let url = format!(
+                    "{base}/rest/api/2/issue/{key}?fields=status,resolution,summary,description"
+                );
                 let mut req = agent.get(&url).header("Accept", "application/json");
                 if let Some(t) = token {
                     req = req.header("Authorization", &format!("Bearer {t}"));
@@ -169,18 +206,38 @@ pub fn verify(
                             });
                             break;
                         }
-                        let body = resp.body_mut().read_to_string().unwrap_or_default();
-                        interpret(status, &body)
-                            .unwrap_or_else(|error| TicketState::Unknown { error })
+                        let body = resp
+                            .body_mut()
+                            .with_config()
+                            .limit(16 << 20)
+                            .read_to_string()
+                            .unwrap_or_default();
+                        interpret_full(status, &body).unwrap_or_else(|error| Answer {
+                            state: TicketState::Unknown { error },
+                            summary: None,
+                            description: None,
+                        })
                     }
-                    Err(e) => TicketState::Unknown {
-                        error: e.to_string(),
+                    Err(e) => Answer {
+                        state: TicketState::Unknown {
+                            error: crate::redact::text(&e.to_string()),
+                        },
+                        summary: None,
+                        description: None,
                     },
                 };
+                let text = format!(
+                    "{}\n{}",
+                    state.summary.as_deref().unwrap_or(""),
+                    state.description.as_deref().unwrap_or("")
+                );
                 results.lock().unwrap()[i] = Some(Ticket {
                     key: key.clone(),
-                    state,
+                    state: state.state,
                     referenced_at: refs.clone(),
+                    summary: state.summary,
+                    text,
+                    unlinked: Vec::new(),
                 });
             });
         }
@@ -194,6 +251,212 @@ pub fn verify(
         .into_iter()
         .flatten()
         .collect())
+}
+
+/// The test names an entry's violations appear under: one per namespace it
+/// covers (its `namespace`, or the namespaces its file claims that match),
+/// tagged as owners.yaml says; the cluster-wide name for cluster-wide checks.
+pub fn test_names(ex: &Exceptions, e: &super::Entry) -> Vec<String> {
+    let Some(check) = crate::checks::find(e.check) else {
+        return Vec::new();
+    };
+    let info = check.info();
+    if let Some(component) = info.cluster_scoped {
+        return vec![crate::outcomes::test_name(info, Some(component), None)];
+    }
+    let mut namespaces: Vec<String> = match &e.namespace {
+        Some(ns) if !ns.contains(['*', '?', '[', '{']) => vec![ns.clone()],
+        _ => ex.files[e.file_index]
+            .namespaces
+            .iter()
+            .map(|(n, _)| n.clone())
+            .filter(|n| e.covers_namespace(n))
+            .collect(),
+    };
+    namespaces.sort();
+    namespaces.dedup();
+    namespaces
+        .iter()
+        .map(|ns| crate::outcomes::test_name(info, ex.component(ns), Some(ns)))
+        .collect()
+}
+
+/// Fills each ticket's `unlinked`: the names of its entries' tests that its
+/// summary and description do not contain.
+pub fn check_links(ex: &Exceptions, tickets: &mut [Ticket]) {
+    for t in tickets.iter_mut() {
+        if matches!(t.state, TicketState::Missing | TicketState::Unknown { .. }) {
+            continue;
+        }
+        let mut names: Vec<String> = ex
+            .entries
+            .iter()
+            .filter(|e| matches!(&e.grant, Grant::Ticket { jira, .. } if *jira == t.key))
+            .flat_map(|e| test_names(ex, e))
+            .filter(|n| !t.text.contains(n.as_str()))
+            .collect();
+        names.sort();
+        names.dedup();
+        t.unlinked = names;
+    }
+}
+
+/// Resolutions that mean "this will not be fixed": the entry becomes an
+/// `allow` carrying the reason, rather than disappearing.
+const WONT_FIX: &[&str] = &[
+    "won't do",
+    "won't fix",
+    "wont fix",
+    "obsolete",
+    "not a bug",
+    "works as designed",
+    "working as designed",
+    "rejected",
+];
+
+/// A proposed change to one exception file.
+#[derive(Debug, Clone)]
+pub struct Edit {
+    pub path: std::path::PathBuf,
+    pub before: String,
+    pub after: String,
+}
+
+impl Edit {
+    /// The change as a unified diff, `git apply`-able.
+    pub fn diff(&self) -> String {
+        let name = self.path.display().to_string();
+        similar::TextDiff::from_lines(&self.before, &self.after)
+            .unified_diff()
+            .context_radius(3)
+            .header(&format!("a/{name}"), &format!("b/{name}"))
+            .to_string()
+    }
+}
+
+/// For closed tickets, the edits the enhancement review asks for: an entry
+/// whose ticket was fixed is dropped (if the violation is still there, the
+/// next run fails and says so: reopen the ticket); one closed as won't fix
+/// becomes an `allow` with the closing reason, for a person to approve.
+pub fn proposed_edits(ex: &Exceptions, tickets: &[Ticket]) -> Vec<Edit> {
+    let mut by_file: BTreeMap<std::path::PathBuf, Vec<(u64, String, Option<String>)>> =
+        BTreeMap::new();
+    for t in tickets {
+        let TicketState::Closed { resolution, .. } = &t.state else {
+            continue;
+        };
+        let wont = resolution
+            .as_deref()
+            .is_some_and(|r| WONT_FIX.contains(&r.to_lowercase().replace('’', "'").as_str()));
+        for e in &ex.entries {
+            if !matches!(&e.grant, Grant::Ticket { jira, .. } if *jira == t.key) {
+                continue;
+            }
+            let allow = wont.then(|| {
+                format!(
+                    "closed as {} in {}: {}",
+                    resolution.as_deref().unwrap_or("won't fix"),
+                    t.key,
+                    t.summary.as_deref().unwrap_or("").trim()
+                )
+            });
+            by_file
+                .entry(e.file.clone())
+                .or_default()
+                .push((e.line, t.key.clone(), allow));
+        }
+    }
+    let mut edits = Vec::new();
+    for (path, mut changes) in by_file {
+        let Ok(before) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        let mut lines: Vec<String> = before.lines().map(str::to_owned).collect();
+        // Bottom up, so earlier line numbers stay valid.
+        changes.sort_by(|a, b| b.0.cmp(&a.0));
+        for (line, key, allow) in changes {
+            let start = (line as usize).saturating_sub(1);
+            if start >= lines.len() {
+                continue;
+            }
+            let end = entry_end(&lines, start);
+            match allow {
+                None => {
+                    lines.drain(start..end);
+                }
+                Some(reason) => {
+                    let mut replaced = Vec::new();
+                    for l in &lines[start..end] {
+                        let t = l.trim_start().trim_start_matches("- ");
+                        let indent = &l[..l.len() - l.trim_start().len()];
+                        let item = if l.trim_start().starts_with("- ") {
+                            "- "
+                        } else {
+                            ""
+                        };
+                        if t.starts_with("jira:") && t.contains(key.as_str()) {
+                            replaced.push(format!("{indent}{item}allow: {}", yaml_quote(&reason)));
+                            let pad = " ".repeat(indent.len() + item.len());
+                            replaced.push(format!(
+                                "{pad}approved-by: TODO   # who accepts this for good"
+                            ));
+                        } else if t.starts_with("expires:") {
+                            continue;
+                        } else {
+                            replaced.push(l.clone());
+                        }
+                    }
+                    lines.splice(start..end, replaced);
+                }
+            }
+        }
+        let mut after = lines.join("\n");
+        if before.ends_with('\n') {
+            after.push('\n');
+        }
+        // A file left with an empty list keeps valid YAML.
+        if after.trim_end().ends_with("exceptions:") {
+            after = after.trim_end().to_owned() + " []\n";
+        }
+        edits.push(Edit {
+            path,
+            before,
+            after,
+        });
+    }
+    edits
+}
+
+/// The line after an entry starting at `start` (its `- check:` item): the
+/// next line at the item's indentation or less, leaving the comments just
+/// above the next entry with it.
+fn entry_end(lines: &[String], start: usize) -> usize {
+    let indent = |l: &str| l.len() - l.trim_start().len();
+    let own = indent(&lines[start]);
+    let mut end = start + 1;
+    while end < lines.len() {
+        let l = &lines[end];
+        if !l.trim().is_empty() && indent(l) <= own && !l.trim_start().starts_with('#') {
+            break;
+        }
+        end += 1;
+    }
+    // Comments and blank lines at the item's indentation just before the next
+    // entry describe that entry.
+    while end > start + 1 {
+        let l = &lines[end - 1];
+        let t = l.trim();
+        if t.is_empty() || (t.starts_with('#') && indent(l) <= own) {
+            end -= 1;
+        } else {
+            break;
+        }
+    }
+    end
+}
+
+fn yaml_quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 #[cfg(test)]
