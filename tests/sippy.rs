@@ -1,0 +1,299 @@
+//! Sippy's rules, modelled from its loader and encoded here so that they hold
+//! on a machine without `../shared/tools/sippy` (which runs Sippy's real
+//! code): which files of a job run it reads, which suites it keeps, how it
+//! pools (suite, name) over files into pass / flake / fail, that `<skipped>`
+//! is not a run, that `lifecycle` is kept, and that the BigQuery loader behind
+//! Component Readiness counts a flake only within one file and suite.
+
+mod common;
+
+use common::*;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Sippy's `pkg/db/suites.go` allowlist (literal names). vigil's suite is
+/// not in it until the upstream line the README gives lands.
+const SIPPY_SUITES: &[&str] = &[
+    "openshift-tests",
+    "openshift-tests-upgrade",
+    "sippy",
+    "BackendDisruption",
+    "Cluster upgrade",
+    "E2E Suite",
+    "Kubernetes e2e suite",
+    "Operator results",
+    "Symptom Detection",
+    "cluster install",
+    "hypershift-e2e",
+    "telco-verification",
+];
+
+/// Every file of a job run that Sippy reads: path contains `junit`, ends in `.xml`.
+fn job_files(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
+                if rel.contains("junit") && rel.ends_with(".xml") {
+                    out.push(p);
+                }
+            }
+        }
+    }
+    out.sort();
+    out
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Status {
+    Pass,
+    Flake,
+    Fail,
+}
+
+/// Sippy's pooled reading of a job run: per (suite, name) over every file,
+/// a fail and a pass make a flake; skipped cases are no runs; suites not on
+/// `allow` are dropped. Returns the statuses and each test's lifecycle.
+fn sippy(root: &Path, allow: &[&str]) -> BTreeMap<(String, String), (Status, String)> {
+    let mut runs: BTreeMap<(String, String), (bool, bool, String)> = BTreeMap::new();
+    for f in job_files(root) {
+        for suite in parse_junit(&std::fs::read_to_string(&f).unwrap()) {
+            if !allow.contains(&suite.name.as_str()) {
+                continue;
+            }
+            for c in &suite.cases {
+                if c.skipped.is_some() {
+                    continue;
+                }
+                let e = runs.entry((suite.name.clone(), c.name.clone())).or_insert((
+                    false,
+                    false,
+                    String::new(),
+                ));
+                if c.failure.is_some() {
+                    e.0 = true;
+                } else {
+                    e.1 = true;
+                }
+                e.2 = c.lifecycle.clone().unwrap_or_else(|| "blocking".into());
+            }
+        }
+    }
+    runs.into_iter()
+        .map(|(k, (failed, passed, lifecycle))| {
+            let s = match (failed, passed) {
+                (true, true) => Status::Flake,
+                (true, false) => Status::Fail,
+                _ => Status::Pass,
+            };
+            (k, (s, lifecycle))
+        })
+        .collect()
+}
+
+/// Flakes as the BigQuery loader counts them: a failing and a passing case
+/// of the same name in the same file and suite.
+fn per_file_flakes(root: &Path) -> usize {
+    let mut n = 0;
+    for f in job_files(root) {
+        for suite in parse_junit(&std::fs::read_to_string(&f).unwrap()) {
+            n += sippy_outcomes(&suite)
+                .iter()
+                .filter(|(_, o)| *o == "flake")
+                .count();
+        }
+    }
+    n
+}
+
+fn run_into(junit: &Path, args: &[&str]) -> serde_json::Value {
+    let mut all = args.to_vec();
+    let d = junit.to_str().unwrap().to_owned();
+    all.extend(["--junit-dir", &d, "--now", NOW, "-o", "json"]);
+    let out = vigil(&all);
+    assert!(matches!(out.status.code(), Some(0 | 1)), "{}", stderr(&out));
+    serde_json::from_str(&stdout(&out)).unwrap()
+}
+
+fn vigil_outcomes(json: &serde_json::Value) -> BTreeMap<String, (String, String)> {
+    let mut m = BTreeMap::new();
+    for t in json["meta"].as_array().unwrap() {
+        m.insert(
+            t["name"].as_str().unwrap().to_owned(),
+            (
+                t["outcome"].as_str().unwrap().to_owned(),
+                "blocking".to_owned(),
+            ),
+        );
+    }
+    for t in json["tests"].as_array().unwrap() {
+        m.insert(
+            t["name"].as_str().unwrap().to_owned(),
+            (
+                t["outcome"].as_str().unwrap().to_owned(),
+                t["lifecycle"].as_str().unwrap().to_owned(),
+            ),
+        );
+    }
+    m
+}
+
+#[test]
+fn the_suite_is_dropped_until_sippy_lists_it_and_the_readme_says_how() {
+    let job = tempfile::tempdir().unwrap();
+    let junit = job.path().join("artifacts/e2e/junit");
+    let json = run_into(
+        &junit,
+        &[
+            "run",
+            "--from",
+            "testdata/states/ha-cluster",
+            "--exceptions",
+            "testdata/exceptions/demo",
+        ],
+    );
+    assert_eq!(json["suite"], "vigil");
+    assert!(
+        sippy(job.path(), SIPPY_SUITES).is_empty(),
+        "dropped without the upstream line"
+    );
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
+    let section = readme
+        .split("## Getting results into Sippy")
+        .nth(1)
+        .expect("the README section");
+    assert!(
+        section.contains("\t\"vigil\","),
+        "the pkg/db/suites.go line"
+    );
+    assert!(
+        section.contains("includeSuites:\n  - vigil"),
+        "the ci-test-mapping line"
+    );
+    // With that line, every test that ran is stored, with vigil's own verdict.
+    let mut allow = SIPPY_SUITES.to_vec();
+    allow.push("vigil");
+    let stored = sippy(job.path(), &allow);
+    let want = vigil_outcomes(&json);
+    let ran: Vec<_> = want.iter().filter(|(_, (o, _))| o != "skip").collect();
+    assert_eq!(stored.len(), ran.len());
+    for (name, (outcome, lifecycle)) in ran {
+        let (status, l) = &stored[&("vigil".to_owned(), name.clone())];
+        let status = match status {
+            Status::Pass => "pass",
+            Status::Flake => "flake",
+            Status::Fail => "fail",
+        };
+        assert_eq!(
+            (status, l.as_str()),
+            (outcome.as_str(), lifecycle.as_str()),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn two_runs_in_one_job_keep_both_files_and_every_flake_in_its_file() {
+    let job = tempfile::tempdir().unwrap();
+    let junit = job.path().join("junit");
+    let args = [
+        "run",
+        "--from",
+        "testdata/states/ha-cluster",
+        "--exceptions",
+        "testdata/exceptions/demo",
+    ];
+    let a = run_into(&junit, &args);
+    let b = run_into(&junit, &args);
+    let files = job_files(job.path());
+    assert_eq!(
+        files.len(),
+        2,
+        "same second, same suite: two files, none overwritten"
+    );
+    assert_ne!(a["junit"], b["junit"]);
+    // Each file carries its own flake pairs: BigQuery sees twice the flakes of one run.
+    let one_run_flakes = a["summary"]["flaked"].as_u64().unwrap() as usize;
+    assert!(one_run_flakes > 0);
+    assert_eq!(per_file_flakes(job.path()), 2 * one_run_flakes);
+}
+
+#[test]
+fn skipped_cases_are_not_runs() {
+    let job = tempfile::tempdir().unwrap();
+    let json = run_into(
+        &job.path().join("junit"),
+        &["run", "--from", "testdata/states/single-node"],
+    );
+    let stored = sippy(job.path(), &["vigil"]);
+    let skipped: Vec<&str> = json["tests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| t["outcome"] == "skip")
+        .map(|t| t["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(skipped.len(), 5);
+    for name in skipped {
+        assert!(
+            !stored.contains_key(&("vigil".to_owned(), name.to_owned())),
+            "{name}"
+        );
+    }
+}
+
+#[test]
+fn no_test_name_depends_on_the_exceptions() {
+    let job = tempfile::tempdir().unwrap();
+    // Only owners.yaml, no exception: the names of a run with the full set.
+    let empty = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        "testdata/exceptions/demo/owners.yaml",
+        empty.path().join("owners.yaml"),
+    )
+    .unwrap();
+    let bare = run_into(
+        &job.path().join("b/junit"),
+        &[
+            "run",
+            "--from",
+            "testdata/states/ha-cluster",
+            "--exceptions",
+            empty.path().to_str().unwrap(),
+        ],
+    );
+    let full = run_into(
+        &job.path().join("c/junit"),
+        &[
+            "run",
+            "--from",
+            "testdata/states/ha-cluster",
+            "--exceptions",
+            "testdata/exceptions/demo",
+        ],
+    );
+    let names = |j: &serde_json::Value| -> Vec<String> {
+        j["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["name"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    assert_eq!(
+        names(&bare),
+        names(&full),
+        "same owners.yaml, different exceptions: same names"
+    );
+    assert_ne!(
+        vigil_outcomes(&bare),
+        vigil_outcomes(&full),
+        "the exceptions did change verdicts"
+    );
+}
