@@ -354,3 +354,25 @@ fn a_page_larger_than_the_limit_is_refused_not_held_in_memory() {
         "{why}"
     );
 }
+
+#[test]
+fn a_server_whose_discovery_lists_no_pods_is_not_a_healthy_cluster() {
+    let p = proxy();
+    p.on(
+        "/api/v1",
+        Fault::Edit(Arc::new(|body: &str| {
+            let mut v: serde_json::Value = serde_json::from_str(body).unwrap();
+            v["resources"]
+                .as_array_mut()
+                .unwrap()
+                .retain(|r| r["name"] != "pods");
+            v.to_string()
+        })),
+    );
+    let r = run_through(&p, &[]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert_eq!(p.count("/api/v1/pods"), 0);
+    let (o, why) = meta(&r, "cluster state should be collected");
+    assert_eq!(o, "fail");
+    assert!(why.contains("discovery says this server does not serve pods (v1), which every Kubernetes API server does"), "{why}");
+}

@@ -323,7 +323,7 @@ fn run_guarded(args: &RunArgs, guard: &Guard, target: Option<&Target>, wall: Dat
             )
         }
         Acquired::Unreachable(e) => {
-            eprintln!("error: {e}");
+            eprintln!("error: {}", printable(&e.to_string()));
             status = if e.is_config() {
                 exit::CONFIG
             } else {

@@ -37,6 +37,9 @@ pub struct Listed {
     pub group: &'static str,
     pub versions: &'static [&'static str],
     pub resource: &'static str,
+    /// A cluster may lack it (OpenShift's Infrastructure on Kubernetes);
+    /// the others every API server serves.
+    pub optional: bool,
 }
 
 /// The kinds vigil lists, cluster-wide.
@@ -56,24 +59,28 @@ pub const LISTED: &[Listed] = &[
         group: "policy",
         versions: &["v1", "v1beta1"],
         resource: "poddisruptionbudgets",
+        optional: true,
     },
     Listed {
         kind: "HorizontalPodAutoscaler",
         group: "autoscaling",
         versions: &["v2", "v2beta2", "v1"],
         resource: "horizontalpodautoscalers",
+        optional: true,
     },
     Listed {
         kind: "EndpointSlice",
         group: "discovery.k8s.io",
         versions: &["v1", "v1beta1"],
         resource: "endpointslices",
+        optional: true,
     },
     Listed {
         kind: "Infrastructure",
         group: "config.openshift.io",
         versions: &["v1"],
         resource: "infrastructures",
+        optional: true,
     },
 ];
 
@@ -83,6 +90,7 @@ const fn core(kind: &'static str, resource: &'static str) -> Listed {
         group: "",
         versions: &["v1"],
         resource,
+        optional: false,
     }
 }
 
@@ -92,6 +100,7 @@ const fn apps(kind: &'static str, resource: &'static str) -> Listed {
         group: "apps",
         versions: &["v1"],
         resource,
+        optional: false,
     }
 }
 
@@ -480,6 +489,13 @@ async fn collect_async(opts: &LiveOptions) -> Result<Collected, Unreachable> {
         async move {
             let result = match served.get(listed.kind) {
                 Some(Served::Version(v)) => list_kind(conn, listed, v, true, opts, progress).await,
+                // Every Kubernetes API server serves these: a server that
+                // says otherwise is not one, and must not look healthy.
+                Some(Served::No) if !listed.optional => Err(KindError::Failed(format!(
+                    "discovery says this server does not serve {} ({}), which every Kubernetes API server does",
+                    listed.resource,
+                    listed.group_version(listed.versions[0])
+                ))),
                 Some(Served::No) => Err(KindError::NotServed),
                 // Discovery could not say: list the newest version, and a
                 // 404 then is a failure, not "not served".
