@@ -472,3 +472,33 @@ fn an_unknown_context_is_a_configuration_error() {
     let why = failure(&suite, "cluster should be reachable");
     assert!(why.contains("it has no context \"prod\""), "{why}");
 }
+
+#[test]
+fn globs_the_glob_engine_cannot_compile_are_errors_not_crashes() {
+    for glob in [
+        "{".repeat(300) + "a" + &"}".repeat(300),
+        "{a,".repeat(200) + &"}".repeat(200),
+    ] {
+        let ex = tempfile::tempdir().unwrap();
+        std::fs::write(
+            ex.path().join("team.yaml"),
+            format!("component: Team\nnamespaces: [billing]\nexceptions:\n  - check: ha/replicas\n    object: \"Deployment/{glob}\"\n    jira: TEAM-1\n"),
+        )
+        .unwrap();
+        let (out, suite) = run(&[
+            "run",
+            "--from",
+            HA,
+            "--exceptions",
+            ex.path().to_str().unwrap(),
+        ]);
+        assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+        let why = failure(&suite, "exceptions should be valid");
+        assert!(why.contains("team.yaml:5:"), "{why}");
+        assert!(
+            why.len() < 2000,
+            "the glob is not quoted whole: {} bytes",
+            why.len()
+        );
+    }
+}

@@ -30,6 +30,17 @@ pub struct Diagnostic {
     pub code: Option<&'static str>,
 }
 
+/// `s` cut to `max` characters, saying how long it was: a 400 KB value
+/// must not become a 400 KB error message.
+pub fn clip(s: &str, max: usize) -> String {
+    let n = s.chars().count();
+    if n <= max {
+        return s.to_owned();
+    }
+    let head: String = s.chars().take(max).collect();
+    format!("{head}… ({n} characters)")
+}
+
 /// The code of a `TODO` left by `vigil exceptions suggest`.
 pub const PLACEHOLDER_CODE: &str = "placeholder";
 
@@ -56,7 +67,7 @@ impl Diagnostic {
         message: impl Into<String>,
     ) -> Self {
         let mut d = Self::error(path, Some(value.referenced), message);
-        d.snippet = Some(value.value.to_string());
+        d.snippet = Some(clip(&value.value.to_string(), 120));
         d
     }
 

@@ -3,7 +3,6 @@
 //! also judges expiry (given today's date) and reports warnings.
 
 use chrono::NaiveDate;
-use globset::Glob;
 
 use super::diagnostics::Diagnostic;
 use super::load::PLACEHOLDER;
@@ -85,7 +84,10 @@ fn unclaimed_namespace(ex: &Exceptions, e: &Entry, out: &mut Vec<Diagnostic>) {
     let mut d = Diagnostic::error(
         &e.file,
         e.namespace_at,
-        format!("entry for namespace `{ns}`, which this file does not claim"),
+        format!(
+            "entry for namespace `{}`, which this file does not claim",
+            super::diagnostics::clip(ns, 80)
+        ),
     );
     d.snippet = Some(ns.clone());
     out.push(d.hint(hint));
@@ -100,11 +102,8 @@ fn kind_never_reported(e: &Entry, out: &mut Vec<Diagnostic>) {
         return;
     };
     let kinds = check.info().kinds;
-    let reported = match Glob::new(kind) {
-        Ok(g) => {
-            let m = g.compile_matcher();
-            kinds.iter().any(|k| m.is_match(k))
-        }
+    let reported = match super::Pattern::new(kind) {
+        Ok(m) => kinds.iter().any(|k| m.is_match(k)),
         Err(_) => true,
     };
     if !reported {

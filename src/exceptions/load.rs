@@ -6,7 +6,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::NaiveDate;
-use globset::{Glob, GlobMatcher};
 use serde_saphyr::{Location, Spanned};
 
 use super::diagnostics::{from_yaml_error, Diagnostic};
@@ -347,7 +346,7 @@ fn glob(
     value: &Spanned<String>,
     what: &str,
     diags: &mut Vec<Diagnostic>,
-) -> Option<GlobMatcher> {
+) -> Option<super::Pattern> {
     if value.value.len() > MAX_GLOB_LEN {
         diags.push(
             Diagnostic::at(
@@ -362,11 +361,11 @@ fn glob(
         );
         return None;
     }
-    match Glob::new(&value.value) {
-        Ok(g) => Some(g.compile_matcher()),
+    match super::Pattern::new(&value.value) {
+        Ok(p) => Some(p),
         Err(e) => {
             diags.push(
-                Diagnostic::at(path, value, format!("invalid {what} glob: {}", e.kind())).hint(
+                Diagnostic::at(path, value, format!("invalid {what} glob: {e}")).hint(
                     "globs use `*`, `?`, `[abc]` and `{a,b}`; quote values that start with `*`",
                 ),
             );

@@ -37,7 +37,6 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 
 use chrono::NaiveDate;
-use globset::GlobMatcher;
 use regex::Regex;
 use serde::Serialize;
 use serde_saphyr::Location;
@@ -79,11 +78,34 @@ pub struct Entry {
     pub namespace: Option<String>,
     pub object: Option<String>,
     pub grant: Grant,
-    namespace_glob: Option<GlobMatcher>,
-    object_glob: Option<GlobMatcher>,
+    namespace_glob: Option<Pattern>,
+    object_glob: Option<Pattern>,
     /// Claimed namespaces of the entry's file, when `namespace` is omitted.
     claimed: Vec<String>,
     used: Cell<bool>,
+}
+
+/// A compiled glob. globset's own matcher panics on patterns its regex
+/// engine refuses (deeply nested `{...}`), so the regex it translates the
+/// glob to is compiled here, where a refusal is an error with a place.
+#[derive(Debug, Clone)]
+pub struct Pattern(regex::bytes::Regex);
+
+impl Pattern {
+    /// Compiles `glob` with globset's syntax.
+    pub fn new(glob: &str) -> Result<Pattern, String> {
+        let g = globset::Glob::new(glob).map_err(|e| e.kind().to_string())?;
+        regex::bytes::RegexBuilder::new(g.regex())
+            .size_limit(1 << 20)
+            .nest_limit(64)
+            .build()
+            .map(Pattern)
+            .map_err(|_| "too complex (nested too deeply or too large)".to_owned())
+    }
+
+    pub fn is_match(&self, s: &str) -> bool {
+        self.0.is_match(s.as_bytes())
+    }
 }
 
 /// One component file.
@@ -103,7 +125,7 @@ impl Entry {
             && self
                 .object_glob
                 .as_ref()
-                .is_none_or(|g| g.is_match(f.object()))
+                .is_none_or(|g| g.is_match(&f.object()))
     }
 
     /// Whether the entry could apply to namespace `ns` at all.
