@@ -137,6 +137,37 @@ pub struct PodSpec {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub topology_spread_constraints: Vec<TopologySpreadConstraint>,
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub host_network: bool,
+}
+
+impl PodSpec {
+    /// The containers that run for the pod's life: the regular ones and
+    /// native sidecars (init containers with `restartPolicy: Always`).
+    pub fn running_containers(&self) -> impl Iterator<Item = &Container> {
+        self.containers.iter().chain(
+            self.init_containers
+                .iter()
+                .filter(|c| c.restart_policy.as_deref() == Some("Always")),
+        )
+    }
+
+    /// Host ports any running container binds (with the host network, a
+    /// container port is a host port): two such pods can never share a node.
+    pub fn host_ports(&self) -> Vec<i64> {
+        let mut ports: Vec<i64> = self
+            .running_containers()
+            .flat_map(|c| c.ports.iter())
+            .filter_map(|p| {
+                p.host_port
+                    .filter(|h| *h > 0)
+                    .or_else(|| self.host_network.then_some(p.container_port?))
+            })
+            .collect();
+        ports.sort_unstable();
+        ports.dedup();
+        ports
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -160,6 +191,35 @@ pub struct Container {
     pub liveness_probe: bool,
     #[serde(default, deserialize_with = "null_default")]
     pub resources: Resources,
+    /// `Always` on an init container makes it a native sidecar: it runs for
+    /// the pod's whole life, like a regular container.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub restart_policy: Option<String>,
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub ports: Vec<ContainerPort>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ContainerPort {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host_port: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container_port: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub protocol: Option<String>,
+}
+
+impl Resources {
+    /// Whether `name` is requested. Kubernetes defaults a request to the
+    /// limit when only the limit is set, so a limit counts as a request.
+    pub fn effective_request(&self, name: &str) -> Option<&str> {
+        self.requests.get(name).or_else(|| self.limits.get(name))
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

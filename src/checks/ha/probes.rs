@@ -9,7 +9,7 @@ static INFO: CheckInfo = CheckInfo {
     monitor: Monitor::HaCompliance,
     subject: "containers",
     should: "have readiness and liveness probes",
-    rule: "every container (not init containers) of Deployments, StatefulSets and DaemonSets has a readinessProbe and a livenessProbe",
+    rule: "every container and native sidecar (init container with restartPolicy Always) of Deployments, StatefulSets and DaemonSets has a readinessProbe and a livenessProbe",
     default_mode: Mode::Blocking,
     default_lifecycle: Lifecycle::Blocking,
     multi_node: false,
@@ -26,7 +26,7 @@ impl Check for Probes {
 
     fn evaluate(&self, ctx: &Context, out: &mut Vec<Finding>) {
         for (_, w) in ctx.workloads(ALL_WORKLOADS) {
-            for c in &w.spec.template.spec.containers {
+            for c in w.spec.template.spec.running_containers() {
                 let missing: Vec<&str> = [
                     (!c.readiness_probe).then_some("readinessProbe"),
                     (!c.liveness_probe).then_some("livenessProbe"),
@@ -56,7 +56,9 @@ metadata: {name: agent, namespace: ns}
 spec:
   template:
     spec:
-      initContainers: [{name: setup}]
+      initContainers:
+      - {name: setup}
+      - {name: proxy, restartPolicy: Always, readinessProbe: {httpGet: {port: 1}}}
       containers:
       - {name: both, readinessProbe: {httpGet: {port: 1}}, livenessProbe: {httpGet: {port: 1}}}
       - {name: ready-only, readinessProbe: {exec: {command: [x]}}}
@@ -69,6 +71,8 @@ spec:
                 "DaemonSet/agent container ready-only: no livenessProbe",
                 "DaemonSet/agent container live-only: no readinessProbe",
                 "DaemonSet/agent container none: no readinessProbe, no livenessProbe",
+                // A native sidecar runs for the pod's life; a plain init container does not.
+                "DaemonSet/agent container proxy: no livenessProbe",
             ]
         );
     }

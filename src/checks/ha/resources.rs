@@ -10,7 +10,8 @@ static INFO: CheckInfo = CheckInfo {
     monitor: Monitor::HaCompliance,
     subject: "containers",
     should: "request CPU and memory",
-    rule: "every container (not init containers) of Deployments, StatefulSets and DaemonSets requests cpu and memory; \
+    rule: "every container and native sidecar (init container with restartPolicy Always) of Deployments, StatefulSets and \
+           DaemonSets requests cpu and memory (a limit alone counts: Kubernetes defaults the request to it); \
            under the openshift profile, setting limits is a violation too",
     default_mode: Mode::Blocking,
     default_lifecycle: Lifecycle::Blocking,
@@ -28,10 +29,10 @@ impl Check for Resources {
 
     fn evaluate(&self, ctx: &Context, out: &mut Vec<Finding>) {
         for (_, w) in ctx.workloads(ALL_WORKLOADS) {
-            for c in &w.spec.template.spec.containers {
+            for c in w.spec.template.spec.running_containers() {
                 let mut problems = Vec::new();
                 for (res, label) in [("cpu", "CPU"), ("memory", "memory")] {
-                    if c.resources.requests.get(res).is_none() {
+                    if c.resources.effective_request(res).is_none() {
                         problems.push(format!("no {label} request"));
                     }
                 }
@@ -78,6 +79,10 @@ spec:
       - {name: cpu-only, resources: {requests: {cpu: 1}}}
       - {name: bare}
       - {name: limited, resources: {requests: {cpu: 10m, memory: 50Mi}, limits: {cpu: 1, memory: 1Gi}}}
+      - {name: limits-only, resources: {limits: {cpu: 1, memory: 1Gi}}}
+      initContainers:
+      - {name: setup}
+      - {name: sidecar, restartPolicy: Always, resources: {requests: {cpu: 10m}}}
 ";
 
     #[test]
@@ -87,6 +92,8 @@ spec:
             [
                 "StatefulSet/db container cpu-only: no memory request",
                 "StatefulSet/db container bare: no CPU request; no memory request",
+                // A native sidecar runs for the pod's life; a plain init container does not.
+                "StatefulSet/db container sidecar: no memory request",
             ]
         );
     }
