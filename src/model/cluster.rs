@@ -7,12 +7,15 @@
 use std::collections::{BTreeSet, HashMap};
 
 use super::objects::*;
+use super::selector::Labels;
 
 #[derive(Debug, Default)]
 pub struct Cluster {
     /// Every namespace known: from Namespace objects and from the namespaced
     /// objects read, sorted.
     pub namespaces: BTreeSet<String>,
+    /// Labels of the Namespace objects read.
+    pub namespace_labels: HashMap<String, Labels>,
     pub nodes: Vec<Node>,
     pub pods: Vec<Pod>,
     pub workloads: Vec<Workload>,
@@ -60,6 +63,8 @@ impl Cluster {
             }
             match obj {
                 Object::Namespace(n) => {
+                    c.namespace_labels
+                        .insert(n.metadata.name.clone(), n.metadata.labels);
                     c.namespaces.insert(n.metadata.name);
                 }
                 Object::Node(n) => c.nodes.push(*n),
@@ -82,6 +87,18 @@ impl Cluster {
         }
         c.build_indexes();
         c
+    }
+
+    /// A namespace's labels, with `kubernetes.io/metadata.name`, which the
+    /// API server sets on every namespace (also when no Namespace object
+    /// was read).
+    pub fn labels_of_namespace(&self, ns: &str) -> Labels {
+        let own = self.namespace_labels.get(ns);
+        own.into_iter()
+            .flat_map(|l| l.iter())
+            .chain(std::iter::once(("kubernetes.io/metadata.name", ns)))
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect()
     }
 
     /// How many objects of `kind` the state holds.

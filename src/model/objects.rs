@@ -270,6 +270,30 @@ pub struct PodAffinityTerm {
     pub label_selector: Option<LabelSelector>,
     #[serde(default)]
     pub topology_key: String,
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub namespaces: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace_selector: Option<LabelSelector>,
+}
+
+impl PodAffinityTerm {
+    /// Whether the term looks at pods of namespace `ns` (whose labels are
+    /// `ns_labels`): the union of `namespaces` and what `namespaceSelector`
+    /// selects (`{}` selects every namespace); with neither, the pod's own.
+    pub fn covers_namespace(&self, own: &str, ns: &str, ns_labels: &Labels) -> bool {
+        if self.namespaces.is_empty() && self.namespace_selector.is_none() {
+            return ns == own;
+        }
+        self.namespaces.iter().any(|n| n == ns)
+            || self
+                .namespace_selector
+                .as_ref()
+                .is_some_and(|s| s.matches(ns_labels))
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

@@ -15,7 +15,9 @@ static INFO: CheckInfo = CheckInfo {
     subject: "workloads",
     should: "spread replicas across nodes by pod anti-affinity",
     rule: "Deployments and StatefulSets with replicas >= 2 declare required or preferred pod anti-affinity, \
-           or a topology spread constraint, on kubernetes.io/hostname whose selector matches their own pods",
+           or a topology spread constraint, on kubernetes.io/hostname whose selector matches their own pods \
+           (and, for anti-affinity, whose namespaces or namespaceSelector include their own namespace); \
+           replicas that bind a host port (or a port on the host network) can never share a node and pass",
     default_mode: Mode::Blocking,
     default_lifecycle: Lifecycle::Blocking,
     multi_node: true,
@@ -33,7 +35,15 @@ impl Check for AntiAffinity {
     fn evaluate(&self, ctx: &Context, out: &mut Vec<Finding>) {
         for (_, w, replicas) in ctx.replicated() {
             let spec = &w.spec.template.spec;
+            // Two replicas binding the same host port never fit on one node:
+            // the scheduler spreads them without being asked.
+            if !spec.host_ports().is_empty() {
+                continue;
+            }
             let labels = w.pod_labels();
+            let own_ns = w.metadata.namespace.as_str();
+            let ns_labels = ctx.cluster.labels_of_namespace(own_ns);
+            let own_namespace = |t: &PodAffinityTerm| t.covers_namespace(own_ns, own_ns, &ns_labels);
             let terms: Vec<&PodAffinityTerm> = spec
                 .affinity
                 .as_ref()
@@ -60,14 +70,26 @@ impl Check for AntiAffinity {
                 .collect();
             let ok = on_host_terms
                 .iter()
-                .any(|t| optional_matches(t.label_selector.as_ref(), labels))
+                .any(|t| optional_matches(t.label_selector.as_ref(), labels) && own_namespace(t))
                 || spreads
                     .iter()
                     .any(|t| optional_matches(t.label_selector.as_ref(), labels));
             if ok {
                 continue;
             }
-            let detail = if let Some(t) = on_host_terms.first() {
+            let detail = if let Some(t) = on_host_terms
+                .iter()
+                .find(|t| optional_matches(t.label_selector.as_ref(), labels))
+            {
+                format!(
+                    "anti-affinity on {HOSTNAME} looks only at pods in {}, not at its own namespace {own_ns}",
+                    if t.namespaces.is_empty() {
+                        format!("namespaces selected by {}", t.namespace_selector.as_ref().map_or("nothing".to_owned(), |s| s.to_string()))
+                    } else {
+                        t.namespaces.join(", ")
+                    }
+                )
+            } else if let Some(t) = on_host_terms.first() {
                 format!(
                     "anti-affinity on {HOSTNAME} selects {}, not its own pods (labels {})",
                     t.label_selector
@@ -162,5 +184,50 @@ mod tests {
     #[test]
     fn single_replica_is_not_judged() {
         assert!(lines(&run(&AntiAffinity, &deployment("web", 1, ""))).is_empty());
+    }
+
+    fn with_term(term: &str) -> String {
+        format!(
+            "---\nkind: Deployment\nmetadata: {{name: web, namespace: ns}}\nspec:\n  replicas: 2\n  selector: {{matchLabels: {{app: web}}}}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      containers: [{{name: c}}]\n      affinity:\n        podAntiAffinity:\n          requiredDuringSchedulingIgnoredDuringExecution:\n          - {{labelSelector: {{matchLabels: {{app: web}}}}, topologyKey: kubernetes.io/hostname{term}}}\n"
+        )
+    }
+
+    #[test]
+    fn a_term_must_look_at_the_workloads_own_namespace() {
+        assert!(run(&AntiAffinity, &with_term("")).is_empty(), "no namespaces: its own");
+        assert!(run(&AntiAffinity, &with_term(", namespaces: [ns, other]")).is_empty());
+        assert_eq!(
+            lines(&run(&AntiAffinity, &with_term(", namespaces: [other]"))),
+            ["Deployment/web: anti-affinity on kubernetes.io/hostname looks only at pods in other, not at its own namespace ns"]
+        );
+        // namespaceSelector: {} selects every namespace.
+        assert!(run(&AntiAffinity, &with_term(", namespaceSelector: {}")).is_empty());
+        // The API server labels every namespace with its name.
+        assert!(run(
+            &AntiAffinity,
+            &with_term(", namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: ns}}")
+        )
+        .is_empty());
+        let labelled = "---\nkind: Namespace\nmetadata: {name: ns, labels: {team: web}}\n";
+        assert!(run(
+            &AntiAffinity,
+            &(labelled.to_owned() + &with_term(", namespaceSelector: {matchLabels: {team: web}}"))
+        )
+        .is_empty());
+        assert_eq!(
+            run(&AntiAffinity, &with_term(", namespaceSelector: {matchLabels: {team: web}}")).len(),
+            1,
+            "the namespace does not carry the label"
+        );
+    }
+
+    #[test]
+    fn a_host_port_spreads_replicas_without_anti_affinity() {
+        let yaml = "---\nkind: Deployment\nmetadata: {name: lb, namespace: ns}\nspec:\n  replicas: 3\n  template:\n    spec:\n      containers: [{name: c, ports: [{containerPort: 80, hostPort: 80}]}]\n";
+        assert!(run(&AntiAffinity, yaml).is_empty());
+        let host_net = "---\nkind: Deployment\nmetadata: {name: lb, namespace: ns}\nspec:\n  replicas: 3\n  template:\n    spec:\n      hostNetwork: true\n      containers: [{name: c, ports: [{containerPort: 9100}]}]\n";
+        assert!(run(&AntiAffinity, host_net).is_empty());
+        let plain = "---\nkind: Deployment\nmetadata: {name: lb, namespace: ns}\nspec:\n  replicas: 3\n  template:\n    spec:\n      containers: [{name: c, ports: [{containerPort: 80}]}]\n";
+        assert_eq!(run(&AntiAffinity, plain).len(), 1);
     }
 }
