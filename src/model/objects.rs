@@ -538,6 +538,22 @@ impl Workload {
         }
     }
 
+    /// Whether every replica the workload wants is available now (its
+    /// controller has replaced any pod that failed).
+    pub fn fully_available(&self) -> bool {
+        let st = &self.status;
+        match self.kind {
+            WorkloadKind::DaemonSet => {
+                let want = st.desired_number_scheduled.unwrap_or(0);
+                st.number_available.unwrap_or(0) >= want
+            }
+            _ => {
+                let want = self.replicas().unwrap_or(1);
+                st.available_replicas.or(st.ready_replicas).unwrap_or(0) >= want
+            }
+        }
+    }
+
     /// Scaled to zero: every check passes it.
     pub fn is_scaled_to_zero(&self) -> bool {
         self.replicas() == Some(0)

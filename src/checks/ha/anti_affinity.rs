@@ -43,7 +43,8 @@ impl Check for AntiAffinity {
             let labels = w.pod_labels();
             let own_ns = w.metadata.namespace.as_str();
             let ns_labels = ctx.cluster.labels_of_namespace(own_ns);
-            let own_namespace = |t: &PodAffinityTerm| t.covers_namespace(own_ns, own_ns, &ns_labels);
+            let own_namespace =
+                |t: &PodAffinityTerm| t.covers_namespace(own_ns, own_ns, &ns_labels);
             let terms: Vec<&PodAffinityTerm> = spec
                 .affinity
                 .as_ref()
@@ -194,7 +195,10 @@ mod tests {
 
     #[test]
     fn a_term_must_look_at_the_workloads_own_namespace() {
-        assert!(run(&AntiAffinity, &with_term("")).is_empty(), "no namespaces: its own");
+        assert!(
+            run(&AntiAffinity, &with_term("")).is_empty(),
+            "no namespaces: its own"
+        );
         assert!(run(&AntiAffinity, &with_term(", namespaces: [ns, other]")).is_empty());
         assert_eq!(
             lines(&run(&AntiAffinity, &with_term(", namespaces: [other]"))),
@@ -215,7 +219,11 @@ mod tests {
         )
         .is_empty());
         assert_eq!(
-            run(&AntiAffinity, &with_term(", namespaceSelector: {matchLabels: {team: web}}")).len(),
+            run(
+                &AntiAffinity,
+                &with_term(", namespaceSelector: {matchLabels: {team: web}}")
+            )
+            .len(),
             1,
             "the namespace does not carry the label"
         );

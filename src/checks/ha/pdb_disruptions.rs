@@ -204,13 +204,26 @@ mod tests {
             format!("---\nkind: HorizontalPodAutoscaler\nmetadata: {{name: web, namespace: ns}}\nspec: {{scaleTargetRef: {{kind: Deployment, name: web}}, minReplicas: {min}, maxReplicas: 10}}\n")
         };
         // At 5 replicas now, but the HPA may go down to 2: minAvailable 2 then blocks.
-        let yaml = [deployment("web", 5, ""), hpa(2), pdb("p", "minAvailable: 2", "")].concat();
+        let yaml = [
+            deployment("web", 5, ""),
+            hpa(2),
+            pdb("p", "minAvailable: 2", ""),
+        ]
+        .concat();
         assert_eq!(
             lines(&run(&PdbDisruptions, &yaml)),
             ["PodDisruptionBudget/p: minAvailable=2 with 2 replicas selected (Deployment/web, at the HPA's minReplicas) allows no voluntary disruption"]
         );
-        let yaml = [deployment("web", 2, ""), hpa(3), pdb("p", "minAvailable: 2", "")].concat();
-        assert!(run(&PdbDisruptions, &yaml).is_empty(), "3 replicas at least: one may go");
+        let yaml = [
+            deployment("web", 2, ""),
+            hpa(3),
+            pdb("p", "minAvailable: 2", ""),
+        ]
+        .concat();
+        assert!(
+            run(&PdbDisruptions, &yaml).is_empty(),
+            "3 replicas at least: one may go"
+        );
     }
 
     #[test]

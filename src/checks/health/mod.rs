@@ -75,7 +75,25 @@ pub fn containers(c: &Cluster) -> impl Iterator<Item = (usize, &ContainerStatus,
     c.pods
         .iter()
         .enumerate()
+        // A pod that is done (a finished Job's, or one that failed and is
+        // judged by health/not-ready) has no container to restart or pull.
+        .filter(|(_, pod)| !is_done(pod))
         .flat_map(|(pi, pod)| statuses(pod).map(move |(cs, init)| (pi, cs, init)))
+}
+
+/// Phase Succeeded or Failed: the pod's containers will not run again.
+pub fn is_done(pod: &Pod) -> bool {
+    matches!(pod.status.phase.as_str(), "Succeeded" | "Failed")
+}
+
+/// Being deleted and still within its grace period: it is going away on
+/// purpose (a rollout, a drain), so it being unready is not a finding.
+pub fn terminating_in_grace(pod: &Pod, now: chrono::DateTime<chrono::Utc>) -> bool {
+    pod.metadata
+        .deletion_timestamp
+        .as_deref()
+        .and_then(crate::model::time::parse)
+        .is_some_and(|deadline| now <= deadline)
 }
 
 /// A finding about one container of pod `pi`.

@@ -21,8 +21,9 @@ static INFO: CheckInfo = CheckInfo {
     monitor: Monitor::InfraHealth,
     subject: "pods",
     should: "be ready",
-    rule: "a Running pod of a workload has not had Ready=False for longer than `minutes`; \
-           no pod owned by a ReplicaSet, StatefulSet, DaemonSet or ReplicationController is in phase Failed",
+    rule: "a Running pod of a workload has not had Ready=False for longer than `minutes` (pods being deleted within their \
+           grace period are going away on purpose); no pod owned by a ReplicaSet, StatefulSet, DaemonSet or \
+           ReplicationController is in phase Failed while its workload is short of available replicas",
     default_mode: Mode::Blocking,
     default_lifecycle: Lifecycle::Blocking,
     multi_node: false,
@@ -47,6 +48,9 @@ impl Check for NotReady {
         for (pi, pod) in c.pods.iter().enumerate() {
             match pod.status.phase.as_str() {
                 "Running" if c.pod_owner[pi].is_some() => {
+                    if terminating_in_grace(pod, ctx.now) {
+                        continue;
+                    }
                     let Some(ready) = condition(&pod.status.conditions, "Ready") else {
                         continue;
                     };
@@ -77,6 +81,11 @@ impl Check for NotReady {
                         .controller()
                         .is_some_and(|o| LONG_RUNNING_OWNERS.contains(&o.kind.as_str()));
                     if !owned {
+                        continue;
+                    }
+                    // An evicted pod its controller has long replaced is a
+                    // record, not a problem.
+                    if c.pod_owner[pi].is_some_and(|wi| c.workloads[wi].fully_available()) {
                         continue;
                     }
                     let mut detail = "phase=Failed".to_owned();
@@ -158,5 +167,42 @@ mod tests {
             lines(&run(&NotReady, &yaml)),
             ["ReplicaSet/web-h pod evicted: phase=Failed (Evicted: The node was low on resource: memory.)"]
         );
+    }
+
+    #[test]
+    fn pods_deleted_within_their_grace_period_are_going_away_on_purpose() {
+        let terminating = |name: &str, deletion: &str| {
+            pod(name, "Running", "False", "2026-11-21T11:00:00Z", "web-h").replace(
+                "metadata: {",
+                &format!("metadata: {{deletionTimestamp: '{deletion}', "),
+            )
+        };
+        let yaml = [
+            deployment("web", 2, ""),
+            terminating("leaving", "2026-11-21T12:00:20Z"),
+            terminating("stuck", "2026-11-21T11:30:00Z"),
+        ]
+        .concat();
+        let found = lines(&run(&NotReady, &yaml));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(
+            found[0].starts_with("Deployment/web pod stuck: Ready=False"),
+            "{found:?}"
+        );
+    }
+
+    #[test]
+    fn failed_pods_a_controller_has_replaced_are_records_not_problems() {
+        let evicted = pod(
+            "evicted",
+            "Failed",
+            "False",
+            "2026-11-20T11:59:00Z",
+            "web-h",
+        );
+        let replaced = "---\nkind: Deployment\nmetadata: {name: web, namespace: ns}\nspec: {replicas: 2, selector: {matchLabels: {app: web}}, template: {metadata: {labels: {app: web}}}}\nstatus: {availableReplicas: 2, readyReplicas: 2}\n---\nkind: ReplicaSet\nmetadata: {name: web-h, namespace: ns, labels: {app: web, pod-template-hash: h}, ownerReferences: [{kind: Deployment, name: web, controller: true}]}\n";
+        assert!(run(&NotReady, &(replaced.to_owned() + &evicted)).is_empty());
+        let short = replaced.replace("availableReplicas: 2", "availableReplicas: 1");
+        assert_eq!(run(&NotReady, &(short + &evicted)).len(), 1);
     }
 }

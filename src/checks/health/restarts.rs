@@ -113,4 +113,22 @@ mod tests {
             "Pod/p container c4: container restartCount=5; last terminated: OOMKilled, exit code 137"
         );
     }
+
+    #[test]
+    fn pods_that_are_done_restart_no_more() {
+        // A completed Job's pod that was retried after OOM kills: history.
+        for phase in ["Succeeded", "Failed"] {
+            let done = pod(&[9]).replace("status: {", &format!("status: {{phase: {phase}, "));
+            assert!(run(&Restarts, &done).is_empty(), "{phase}");
+            assert!(run(&super::super::oom::Oom, &done).is_empty(), "{phase}");
+        }
+        assert_eq!(
+            run(
+                &Restarts,
+                &pod(&[9]).replace("status: {", "status: {phase: Running, ")
+            )
+            .len(),
+            1
+        );
+    }
 }
