@@ -198,7 +198,7 @@ fn single_node_cluster_exempts_multi_node_rules() {
         let case = suite.cases.iter().find(|c| c.name.contains(multi)).unwrap();
         assert!(
             case.skipped.as_deref().unwrap().contains(
-                "not applicable: a multi-node rule on a single-node cluster (1 schedulable node of 1)"
+                "not applicable: a multi-node rule on a single-node cluster (the cluster has 1 node)"
             ),
             "{case:?}"
         );
@@ -207,7 +207,7 @@ fn single_node_cluster_exempts_multi_node_rules() {
         outcome(&o, "should have readiness and liveness probes"),
         "fail"
     );
-    assert!(stdout(&out).contains("topology SingleReplica (1 schedulable node of 1)"));
+    assert!(stdout(&out).contains("topology SingleReplica (the cluster has 1 node)"));
 
     // --topology ha overrides the node count.
     let (_, suites) = run_to_junit(&["run", "--from", SINGLE, "--topology", "ha"]);
@@ -446,7 +446,7 @@ fn must_gather_layout_dedupes_pods_and_skips_secrets() {
     let json: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     assert_eq!(
         json["topology"]["source"],
-        "Infrastructure/cluster says HighlyAvailable"
+        "Infrastructure/cluster says infrastructureTopology=HighlyAvailable"
     );
     assert_eq!(json["now"], "2026-11-21T10:00:00Z");
     assert_eq!(json["now_source"], "must-gather timestamp");

@@ -52,34 +52,55 @@ impl Topology {
                 source: "--topology single".into(),
             },
             TopologyMode::Auto => {
-                let infra = cluster
-                    .infrastructure
-                    .as_ref()
-                    .and_then(|i| i.status.infrastructure_topology.as_deref());
-                if let Some(t) = infra {
-                    return Topology {
-                        single_node: t == "SingleReplica",
-                        source: format!("Infrastructure/cluster says {t}"),
-                    };
+                if let Some(t) = Self::from_infrastructure(cluster) {
+                    return t;
                 }
-                if cluster.nodes.is_empty() {
+                // Without OpenShift's word, only a cluster of one node is
+                // single-node: tainted control-plane nodes beside one worker
+                // are still an HA cluster whose operands must spread.
+                let n = cluster.nodes.len();
+                if n == 0 {
                     return Topology {
                         single_node: false,
                         source: "no Node or Infrastructure in the input; assumed highly available"
                             .into(),
                     };
                 }
-                let n = cluster.schedulable_nodes();
                 Topology {
-                    single_node: n <= 1,
-                    source: format!(
-                        "{n} schedulable node{} of {}",
-                        if n == 1 { "" } else { "s" },
-                        cluster.nodes.len()
-                    ),
+                    single_node: n == 1,
+                    source: if n == 1 {
+                        "the cluster has 1 node".into()
+                    } else {
+                        format!("the cluster has {n} nodes")
+                    },
                 }
             }
         }
+    }
+
+    /// OpenShift's `Infrastructure/cluster`: `infrastructureTopology` says
+    /// where workloads (operands) run; `controlPlaneTopology` where the
+    /// control plane runs. `SingleReplica` is single-node; `HighlyAvailable`,
+    /// `DualReplica`, `HighlyAvailableArbiter` and `External` are not.
+    fn from_infrastructure(cluster: &Cluster) -> Option<Topology> {
+        let status = &cluster.infrastructure.as_ref()?.status;
+        let infra = status.infrastructure_topology.as_deref();
+        let control = status.control_plane_topology.as_deref();
+        let decided_by = infra.or(control)?;
+        let mut source = String::from("Infrastructure/cluster says");
+        if let Some(i) = infra {
+            source.push_str(&format!(" infrastructureTopology={i}"));
+        }
+        if let Some(c) = control {
+            source.push_str(&format!(
+                "{} controlPlaneTopology={c}",
+                if infra.is_some() { "," } else { "" }
+            ));
+        }
+        Some(Topology {
+            single_node: decided_by == "SingleReplica",
+            source,
+        })
     }
 }
 
@@ -104,16 +125,47 @@ mod tests {
     }
 
     #[test]
-    fn tainted_and_cordoned_nodes_do_not_count() {
+    fn tainted_control_plane_nodes_beside_one_worker_are_an_ha_cluster() {
         let c = cluster(
             r#"{"items":[
-              {"kind":"Node","metadata":{"name":"cp"},"spec":{"taints":[{"key":"node-role.kubernetes.io/control-plane","effect":"NoSchedule"}]}},
-              {"kind":"Node","metadata":{"name":"w1"}},
-              {"kind":"Node","metadata":{"name":"w2"},"spec":{"unschedulable":true}}]}"#,
+              {"kind":"Node","metadata":{"name":"cp1"},"spec":{"taints":[{"key":"node-role.kubernetes.io/control-plane","effect":"NoSchedule"}]}},
+              {"kind":"Node","metadata":{"name":"cp2"},"spec":{"taints":[{"key":"node-role.kubernetes.io/control-plane","effect":"NoSchedule"}]}},
+              {"kind":"Node","metadata":{"name":"cp3"},"spec":{"taints":[{"key":"node-role.kubernetes.io/control-plane","effect":"NoSchedule"}]}},
+              {"kind":"Node","metadata":{"name":"w1"}}]}"#,
         );
         let t = Topology::resolve(TopologyMode::Auto, &c);
+        assert!(!t.single_node);
+        assert_eq!(t.source, "the cluster has 4 nodes");
+        let one = cluster(r#"{"items":[{"kind":"Node","metadata":{"name":"kind-control-plane"}}]}"#);
+        let t = Topology::resolve(TopologyMode::Auto, &one);
         assert!(t.single_node);
-        assert_eq!(t.source, "1 schedulable node of 3");
+        assert_eq!(t.source, "the cluster has 1 node");
+    }
+
+    #[test]
+    fn every_openshift_topology() {
+        let infra = |infra: &str, control: &str| {
+            cluster(&format!(
+                r#"{{"items":[{{"kind":"Infrastructure","metadata":{{"name":"cluster"}},
+                    "status":{{"infrastructureTopology":"{infra}","controlPlaneTopology":"{control}"}}}},
+                  {{"kind":"Node","metadata":{{"name":"a"}}}}]}}"#
+            ))
+        };
+        for (i, c, single) in [
+            ("HighlyAvailable", "HighlyAvailable", false),
+            ("SingleReplica", "SingleReplica", true),
+            ("HighlyAvailable", "External", false),
+            ("SingleReplica", "External", true),
+            ("HighlyAvailable", "DualReplica", false),
+            ("HighlyAvailable", "HighlyAvailableArbiter", false),
+        ] {
+            let t = Topology::resolve(TopologyMode::Auto, &infra(i, c));
+            assert_eq!(t.single_node, single, "{i}/{c}");
+            assert_eq!(
+                t.source,
+                format!("Infrastructure/cluster says infrastructureTopology={i}, controlPlaneTopology={c}")
+            );
+        }
     }
 
     #[test]
