@@ -767,3 +767,32 @@ fn flake_only_turns_every_violation_into_a_flake_for_a_rollout() {
         .1;
     assert!(body.contains("is flake-only while it rolls out"), "{body}");
 }
+
+#[test]
+fn a_snapshot_of_files_replays_at_the_time_the_files_describe() {
+    let d = tempfile::tempdir().unwrap();
+    let snap = d.path().join("state.json.gz");
+    let json = |args: &[&str]| -> serde_json::Value {
+        let mut all = args.to_vec();
+        all.extend(["--no-junit", "-o", "json"]);
+        serde_json::from_str(&stdout(&vigil(&all))).unwrap()
+    };
+    let first = json(&[
+        "run",
+        "--from",
+        "testdata/states/broken-infra",
+        "--save-snapshot",
+        snap.to_str().unwrap(),
+    ]);
+    let replay = json(&["run", "--from", snap.to_str().unwrap()]);
+    assert_eq!(first["now"], "2026-11-21T11:57:30Z");
+    assert_eq!(
+        replay["now"], first["now"],
+        "not the wall clock of the first run"
+    );
+    assert_eq!(replay["now_source"], "collection time");
+    assert_eq!(
+        replay["tests"], first["tests"],
+        "ages, and so verdicts, are the same"
+    );
+}

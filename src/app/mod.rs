@@ -49,10 +49,23 @@ pub(crate) struct Judged {
     pub now_source: &'static str,
 }
 
-/// Builds the model from what was read and evaluates every check against
-/// the exceptions. "Now" is `--now`, else the must-gather's timestamp, else
-/// the newest time in the state, else the wall clock.
-pub(crate) fn judge(loaded: Loaded, exceptions: &Exceptions, how: &Judging) -> Judged {
+/// The time a state describes, and where that came from: `--now`, else
+/// when it was collected (live run, snapshot), else the must-gather's
+/// `timestamp`, else the newest time in the state, else the wall clock.
+pub(crate) fn state_now(
+    loaded: &Loaded,
+    now_flag: Option<DateTime<Utc>>,
+) -> (DateTime<Utc>, &'static str) {
+    if let Some(t) = now_flag {
+        return (t, "--now");
+    }
+    if let Some(t) = loaded
+        .collection
+        .as_ref()
+        .and_then(|c| crate::model::time::parse(&c.collected_at))
+    {
+        return (t, "collection time");
+    }
     let gathered = loaded
         .timestamp_files
         .iter()
@@ -60,24 +73,24 @@ pub(crate) fn judge(loaded: Loaded, exceptions: &Exceptions, how: &Judging) -> J
             parse_must_gather_timestamp(&crate::safe_read::read_to_string(f, 4096).ok()?)
         })
         .max();
-    let collected = loaded
-        .collection
-        .as_ref()
-        .and_then(|c| crate::model::time::parse(&c.collected_at));
+    if let Some(t) = gathered {
+        return (t, "must-gather timestamp");
+    }
+    match crate::model::cluster::newest_timestamp(&loaded.objects) {
+        Some(t) => (t, "newest timestamp in the state"),
+        None => (Utc::now(), "wall clock"),
+    }
+}
+
+/// Builds the model from what was read and evaluates every check against
+/// the exceptions, at the state's own time ([`state_now`]).
+pub(crate) fn judge(loaded: Loaded, exceptions: &Exceptions, how: &Judging) -> Judged {
+    let (now, now_source) = state_now(&loaded, how.now);
     let (missing, not_served) = loaded
         .collection
         .map(|c| (c.missing, c.skipped))
         .unwrap_or_default();
     let cluster = Cluster::from_objects(loaded.objects);
-    let (now, now_source) = match (how.now, collected, gathered) {
-        (Some(t), _, _) => (t, "--now"),
-        (None, Some(t), _) => (t, "collection time"),
-        (None, None, Some(t)) => (t, "must-gather timestamp"),
-        (None, None, None) => match cluster.newest_timestamp() {
-            Some(t) => (t, "newest timestamp in the state"),
-            None => (Utc::now(), "wall clock"),
-        },
-    };
     let topology = Topology::resolve(how.topology, &cluster);
     let scope = Scope {
         profile: how.profile,

@@ -310,7 +310,7 @@ fn run_guarded(args: &RunArgs, guard: &Guard, target: Option<&Target>, wall: Dat
             }
             if let Some(path) = &args.save_snapshot {
                 guard.phase("writing the snapshot");
-                if let Err(e) = save_snapshot(path, &loaded, now_flag, wall) {
+                if let Err(e) = save_snapshot(path, &loaded, now_flag) {
                     eprintln!("error: cannot write the snapshot {}: {e}", path.display());
                     status = status.max(exit::CONFIG);
                 }
@@ -473,22 +473,22 @@ fn scope_problem(judged: &super::Judged, filter: Option<&str>) -> Option<String>
     ))
 }
 
+/// Saves what was read. A state read from files is saved with the time it
+/// describes (not the wall clock), so that replaying the snapshot measures
+/// ages exactly as this run did.
 fn save_snapshot(
     path: &std::path::Path,
     loaded: &Loaded,
     now_flag: Option<DateTime<Utc>>,
-    wall: DateTime<Utc>,
 ) -> std::io::Result<()> {
-    let info = loaded
-        .collection
-        .clone()
-        .unwrap_or_else(|| sources::snapshot::CollectionInfo {
+    let info = loaded.collection.clone().unwrap_or_else(|| {
+        let (now, _) = super::state_now(loaded, now_flag);
+        sources::snapshot::CollectionInfo {
             version: sources::snapshot::FORMAT_VERSION,
-            collected_at: now_flag
-                .unwrap_or(wall)
-                .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            collected_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
             ..Default::default()
-        });
+        }
+    });
     sources::snapshot::write(path, &loaded.objects, &info)
 }
 

@@ -133,73 +133,6 @@ impl Cluster {
         self.workload_hpa_min = idx.workload_hpa_min;
     }
 
-    /// The newest timestamp anywhere in the state: the best guess of when it
-    /// was collected when nothing says so.
-    pub fn newest_timestamp(&self) -> Option<chrono::DateTime<chrono::Utc>> {
-        use super::time::parse;
-        let metas = self
-            .pods
-            .iter()
-            .map(|p| &p.metadata)
-            .chain(self.workloads.iter().map(|w| &w.metadata))
-            .chain(self.nodes.iter().map(|n| &n.metadata))
-            .chain(self.events.iter().map(|e| &e.metadata));
-        let mut stamps: Vec<&str> = metas
-            .filter_map(|m| m.creation_timestamp.as_deref())
-            .collect();
-        for p in &self.pods {
-            stamps.extend(
-                p.status
-                    .conditions
-                    .iter()
-                    .filter_map(|c| c.last_transition_time.as_deref()),
-            );
-            stamps.extend(
-                p.status
-                    .container_statuses
-                    .iter()
-                    .chain(&p.status.init_container_statuses)
-                    .flat_map(|c| [&c.state, &c.last_state])
-                    .filter_map(|s| s.terminated.as_ref()?.finished_at.as_deref()),
-            );
-        }
-        for n in &self.nodes {
-            stamps.extend(
-                n.status
-                    .conditions
-                    .iter()
-                    .filter_map(|c| c.last_transition_time.as_deref()),
-            );
-        }
-        for w in &self.workloads {
-            stamps.extend(
-                w.status
-                    .conditions
-                    .iter()
-                    .filter_map(|c| c.last_transition_time.as_deref()),
-            );
-        }
-        for e in &self.events {
-            stamps.extend(
-                [
-                    e.last_timestamp.as_deref(),
-                    e.event_time.as_deref(),
-                    e.first_timestamp.as_deref(),
-                ]
-                .into_iter()
-                .flatten(),
-            );
-            if let Some(s) = e
-                .series
-                .as_ref()
-                .and_then(|s| s.last_observed_time.as_deref())
-            {
-                stamps.push(s);
-            }
-        }
-        stamps.into_iter().filter_map(parse).max()
-    }
-
     /// Nodes that accept new pods.
     pub fn schedulable_nodes(&self) -> usize {
         self.nodes.iter().filter(|n| n.is_schedulable()).count()
@@ -409,4 +342,51 @@ mod tests {
         let c = cluster(BASE);
         assert_eq!(c.namespaces.iter().collect::<Vec<_>>(), ["a", "b"]);
     }
+}
+
+/// The newest timestamp anywhere in `objects`: the best guess of when the
+/// state was collected when nothing says so.
+pub fn newest_timestamp(objects: &[Object]) -> Option<chrono::DateTime<chrono::Utc>> {
+    use super::time::parse;
+    let mut stamps: Vec<&str> = Vec::new();
+    for obj in objects {
+        let conditions: &[Condition] = match obj {
+            Object::Pod(p) => {
+                stamps.extend(
+                    p.status
+                        .container_statuses
+                        .iter()
+                        .chain(&p.status.init_container_statuses)
+                        .flat_map(|c| [&c.state, &c.last_state])
+                        .filter_map(|s| s.terminated.as_ref()?.finished_at.as_deref()),
+                );
+                &p.status.conditions
+            }
+            Object::Node(n) => &n.status.conditions,
+            Object::Workload(w) => &w.status.conditions,
+            Object::Event(e) => {
+                stamps.extend(
+                    [
+                        e.last_timestamp.as_deref(),
+                        e.event_time.as_deref(),
+                        e.first_timestamp.as_deref(),
+                        e.series
+                            .as_ref()
+                            .and_then(|s| s.last_observed_time.as_deref()),
+                    ]
+                    .into_iter()
+                    .flatten(),
+                );
+                &[]
+            }
+            _ => continue,
+        };
+        stamps.extend(obj.metadata().creation_timestamp.as_deref());
+        stamps.extend(
+            conditions
+                .iter()
+                .filter_map(|c| c.last_transition_time.as_deref()),
+        );
+    }
+    stamps.into_iter().filter_map(parse).max()
 }

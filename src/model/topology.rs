@@ -136,7 +136,8 @@ mod tests {
         let t = Topology::resolve(TopologyMode::Auto, &c);
         assert!(!t.single_node);
         assert_eq!(t.source, "the cluster has 4 nodes");
-        let one = cluster(r#"{"items":[{"kind":"Node","metadata":{"name":"kind-control-plane"}}]}"#);
+        let one =
+            cluster(r#"{"items":[{"kind":"Node","metadata":{"name":"kind-control-plane"}}]}"#);
         let t = Topology::resolve(TopologyMode::Auto, &one);
         assert!(t.single_node);
         assert_eq!(t.source, "the cluster has 1 node");
