@@ -440,6 +440,9 @@ pub struct Workload {
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct WorkloadRaw {
+    /// When written after `kind` (before it, the decoder passes it on).
+    #[serde(default, rename = "apiVersion")]
+    pub api_version: Option<String>,
     #[serde(default)]
     pub metadata: ObjectMeta,
     #[serde(default)]
@@ -449,11 +452,28 @@ pub struct WorkloadRaw {
 }
 
 impl WorkloadRaw {
-    pub fn into_workload(self, kind: WorkloadKind) -> Workload {
+    /// The workload, with the update strategy its API version defaults to
+    /// made explicit: the legacy `extensions/v1beta1` DaemonSet and
+    /// `apps/v1beta1` StatefulSet default to `OnDelete`, where `apps/v1`
+    /// (and `apps/v1beta2`) default to `RollingUpdate`.
+    pub fn into_workload(self, kind: WorkloadKind, api_version: Option<&str>) -> Workload {
+        let version = self.api_version.as_deref().or(api_version);
+        let mut spec = self.spec;
+        let on_delete_by_default = matches!(
+            (kind, version),
+            (WorkloadKind::DaemonSet, Some("extensions/v1beta1"))
+                | (WorkloadKind::StatefulSet, Some("apps/v1beta1"))
+        );
+        if on_delete_by_default {
+            let s = spec.update_strategy.get_or_insert_with(Strategy::default);
+            if s.type_.is_none() {
+                s.type_ = Some("OnDelete".into());
+            }
+        }
         Workload {
             kind,
             metadata: self.metadata,
-            spec: self.spec,
+            spec,
             status: self.status,
         }
     }

@@ -340,13 +340,16 @@ fn decode_kind<'de, A: MapAccess<'de>>(
         "Node" => Object::Node(Box::new(Node::deserialize(d)?)),
         "Pod" => Object::Pod(Box::new(Pod::deserialize(d)?)),
         "Deployment" => Object::Workload(Box::new(
-            WorkloadRaw::deserialize(d)?.into_workload(WorkloadKind::Deployment),
+            WorkloadRaw::deserialize(d)?
+                .into_workload(WorkloadKind::Deployment, api_version.as_deref()),
         )),
         "StatefulSet" => Object::Workload(Box::new(
-            WorkloadRaw::deserialize(d)?.into_workload(WorkloadKind::StatefulSet),
+            WorkloadRaw::deserialize(d)?
+                .into_workload(WorkloadKind::StatefulSet, api_version.as_deref()),
         )),
         "DaemonSet" => Object::Workload(Box::new(
-            WorkloadRaw::deserialize(d)?.into_workload(WorkloadKind::DaemonSet),
+            WorkloadRaw::deserialize(d)?
+                .into_workload(WorkloadKind::DaemonSet, api_version.as_deref()),
         )),
         "ReplicaSet" => Object::ReplicaSet(Box::new(ReplicaSet::deserialize(d)?)),
         "PodDisruptionBudget" => {
@@ -519,6 +522,35 @@ mod tests {
                 (WorkloadKind::StatefulSet, Some(1), "OnDelete".to_owned()),
                 (WorkloadKind::DaemonSet, None, "RollingUpdate".to_owned()),
             ]
+        );
+    }
+
+    #[test]
+    fn legacy_api_versions_default_to_on_delete() {
+        let strategy = |doc: &str| match &json(doc)[0] {
+            Object::Workload(w) => w.strategy_type().to_owned(),
+            _ => panic!(),
+        };
+        for (api, kind, want) in [
+            ("extensions/v1beta1", "DaemonSet", "OnDelete"),
+            ("apps/v1beta1", "StatefulSet", "OnDelete"),
+            ("apps/v1beta2", "DaemonSet", "RollingUpdate"),
+            ("apps/v1beta2", "StatefulSet", "RollingUpdate"),
+            ("apps/v1", "DaemonSet", "RollingUpdate"),
+        ] {
+            for doc in [
+                format!(r#"{{"apiVersion":"{api}","kind":"{kind}","metadata":{{"name":"x"}}}}"#),
+                format!(r#"{{"kind":"{kind}","apiVersion":"{api}","metadata":{{"name":"x"}}}}"#),
+            ] {
+                assert_eq!(strategy(&doc), want, "{doc}");
+            }
+        }
+        // An explicit strategy wins over the version's default.
+        assert_eq!(
+            strategy(
+                r#"{"apiVersion":"extensions/v1beta1","kind":"DaemonSet","metadata":{"name":"x"},"spec":{"updateStrategy":{"type":"RollingUpdate"}}}"#
+            ),
+            "RollingUpdate"
         );
     }
 

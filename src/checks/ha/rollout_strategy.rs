@@ -12,8 +12,9 @@ static INFO: CheckInfo = CheckInfo {
     subject: "workloads",
     should: "use a rolling update strategy",
     rule: "Deployments with replicas >= 2 do not use Recreate; StatefulSets and DaemonSets do not use OnDelete \
-           (a spec change would never roll out); under the openshift profile DaemonSets set maxUnavailable 10% or 33% \
-           (or maxSurge 10%)",
+           (a spec change would never roll out; extensions/v1beta1 DaemonSets and apps/v1beta1 StatefulSets default to it); \
+           a rolling update's maxUnavailable does not cover every replica (100% is Recreate by another name); \
+           under the openshift profile DaemonSets set maxUnavailable 10% or 33% (or maxSurge 10%)",
     default_mode: Mode::Blocking,
     default_lifecycle: Lifecycle::Blocking,
     multi_node: false,
@@ -44,11 +45,36 @@ impl Check for RolloutStrategy {
                 WorkloadKind::DaemonSet if ctx.profile == Profile::Openshift => daemonset_pace(w),
                 _ => None,
             };
+            let detail = detail.or_else(|| all_at_once(ctx, wi, w));
             if let Some(detail) = detail {
                 out.push(workload_finding(&INFO, w, None, detail));
             }
         }
     }
+}
+
+/// A rolling update whose maxUnavailable covers every replica takes them all
+/// down at once, as Recreate would.
+fn all_at_once(ctx: &Context, wi: usize, w: &crate::model::objects::Workload) -> Option<String> {
+    if w.strategy_type() != "RollingUpdate" {
+        return None;
+    }
+    let mu = w
+        .strategy()?
+        .rolling_update
+        .as_ref()?
+        .max_unavailable
+        .as_ref()?;
+    let everything = match w.kind {
+        WorkloadKind::DaemonSet => mu.percent().is_some_and(|p| p >= 100),
+        _ => {
+            let replicas = ctx.desired_replicas(wi).unwrap_or(1);
+            replicas >= 2 && mu.scaled(replicas, false).is_some_and(|n| n >= replicas)
+        }
+    };
+    everything.then(|| {
+        format!("rollingUpdate.maxUnavailable={mu} takes every replica down at once, like Recreate; want 25% or less")
+    })
 }
 
 /// OpenShift DaemonSets roll 10% or 33% of nodes at a time, or surge 10%.
@@ -143,6 +169,61 @@ spec: {replicas: 1, updateStrategy: {type: RollingUpdate}}
         assert!(
             run(&RolloutStrategy, &yaml).is_empty(),
             "generic profile does not judge the pace"
+        );
+    }
+
+    #[test]
+    fn max_unavailable_covering_every_replica_is_recreate_by_another_name() {
+        let with = |kind: &str, field: &str, mu: &str, replicas: i64| {
+            format!(
+                "---\nkind: {kind}\nmetadata: {{name: w, namespace: ns}}\nspec:\n  replicas: {replicas}\n  {field}: {{type: RollingUpdate, rollingUpdate: {{maxUnavailable: {mu}}}}}\n  template: {{spec: {{containers: [{{name: c}}]}}}}\n"
+            )
+        };
+        assert_eq!(
+            lines(&run(&RolloutStrategy, &with("Deployment", "strategy", "'100%'", 3))),
+            ["Deployment/w: rollingUpdate.maxUnavailable=100% takes every replica down at once, like Recreate; want 25% or less"]
+        );
+        assert_eq!(
+            run(&RolloutStrategy, &with("Deployment", "strategy", "3", 3)).len(),
+            1
+        );
+        assert!(run(
+            &RolloutStrategy,
+            &with("Deployment", "strategy", "'50%'", 3)
+        )
+        .is_empty());
+        assert!(
+            run(
+                &RolloutStrategy,
+                &with("Deployment", "strategy", "'100%'", 1)
+            )
+            .is_empty(),
+            "one replica: nothing to keep up"
+        );
+        assert_eq!(
+            run(
+                &RolloutStrategy,
+                &with("StatefulSet", "updateStrategy", "'100%'", 3)
+            )
+            .len(),
+            1
+        );
+        assert_eq!(
+            run(
+                &RolloutStrategy,
+                &with("DaemonSet", "updateStrategy", "'100%'", 1)
+            )
+            .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn legacy_daemonsets_without_a_strategy_are_on_delete() {
+        let yaml = "---\napiVersion: extensions/v1beta1\nkind: DaemonSet\nmetadata: {name: agent, namespace: ns}\nspec: {template: {spec: {containers: [{name: c}]}}}\n";
+        assert_eq!(
+            lines(&run(&RolloutStrategy, yaml)),
+            ["DaemonSet/agent: updateStrategy.type=OnDelete: a spec change never reaches running pods, want RollingUpdate"]
         );
     }
 }
