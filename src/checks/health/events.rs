@@ -12,8 +12,9 @@ static INFO: CheckInfo = CheckInfo {
     monitor: Monitor::InfraHealth,
     subject: "events",
     should: "not repeat warnings",
-    rule: "the same Warning event (object, reason, message) counted more than flake-above times flakes, \
-           more than fail-above times fails",
+    rule: "the same Warning event (object, reason, message), last seen within window-minutes before now, \
+           counted more than flake-above times flakes, more than fail-above times fails; events about a pod \
+           (even one since deleted) are reported on its workload",
     default_mode: Mode::Blocking,
     default_lifecycle: Lifecycle::Blocking,
     multi_node: false,
@@ -28,6 +29,11 @@ static INFO: CheckInfo = CheckInfo {
             name: "fail-above",
             default: 20,
             help: "repetitions above which a warning fails",
+        },
+        Threshold {
+            name: "window-minutes",
+            default: 60,
+            help: "only warnings last seen this recently count (install-time storms of hours ago do not)",
         },
     ],
     cluster_scoped: None,
@@ -48,13 +54,33 @@ impl Check for Events {
             .enumerate()
             .map(|(i, p)| ((p.metadata.namespace.as_str(), p.metadata.name.as_str()), i))
             .collect();
+        let owners = Owners::new(c);
         let flake_above = (ctx.thresholds)(INFO.id, "flake-above");
         let fail_above = (ctx.thresholds)(INFO.id, "fail-above");
-        // (namespace, kind, name, reason, message) -> total count, in first-seen order.
-        let mut totals: HashMap<(&str, &str, &str, &str, &str), i64> = HashMap::new();
+        let window = chrono::Duration::minutes((ctx.thresholds)(INFO.id, "window-minutes"));
+        // (namespace, kind, name, reason, message) -> (total count, last seen), in first-seen order.
+        type Key<'a> = (&'a str, &'a str, &'a str, &'a str, &'a str);
+        let mut totals: HashMap<Key, (i64, Option<chrono::DateTime<chrono::Utc>>)> = HashMap::new();
         let mut order = Vec::new();
         for e in &ctx.cluster.events {
             if e.type_.as_deref() != Some("Warning") {
+                continue;
+            }
+            let last_seen = [
+                e.series
+                    .as_ref()
+                    .and_then(|s| s.last_observed_time.as_deref()),
+                e.last_timestamp.as_deref(),
+                e.event_time.as_deref(),
+                e.first_timestamp.as_deref(),
+                e.metadata.creation_timestamp.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            .filter_map(crate::model::time::parse)
+            .max();
+            // Old news: a storm that ended long before now is not a finding.
+            if last_seen.is_some_and(|t| ctx.now - t > window) {
                 continue;
             }
             let key = (
@@ -73,14 +99,15 @@ impl Check for Events {
                 .max(1);
             let slot = totals.entry(key).or_insert_with(|| {
                 order.push(key);
-                0
+                (0, None)
             });
             // Counts come from the cluster: two near i64::MAX must not wrap
             // into a small (passing) total.
-            *slot = slot.saturating_add(n);
+            slot.0 = slot.0.saturating_add(n);
+            slot.1 = slot.1.max(last_seen);
         }
         for key in order {
-            let count = totals[&key];
+            let (count, last_seen) = totals[&key];
             let severity = if count > fail_above {
                 Severity::Fail
             } else if count > flake_above {
@@ -89,16 +116,97 @@ impl Check for Events {
                 continue;
             };
             let (ns, kind, name, reason, message) = key;
-            let detail = format!("Warning {reason} x{count}: {}", clip(message, 200));
-            if let Some(&pi) = pods.get(&(ns, name)).filter(|_| kind == "Pod") {
-                out.push(pod_finding(&INFO, c, pi, None, detail, severity));
-                continue;
+            let seen = last_seen
+                .map(|t| format!(", last seen {} ago", crate::model::time::human(ctx.now - t)))
+                .unwrap_or_default();
+            let detail = format!("Warning {reason} x{count}{seen}: {}", clip(message, 200));
+            if kind == "Pod" {
+                if let Some(&pi) = pods.get(&(ns, name)) {
+                    out.push(pod_finding(&INFO, c, pi, None, detail, severity));
+                    continue;
+                }
+                // The pod is gone (replaced by a rollout): its name still
+                // says whose it was, and exceptions are written for that.
+                if let Some(wi) = owners.of_deleted_pod(ns, name) {
+                    let mut f =
+                        crate::checks::workload_finding(&INFO, &c.workloads[wi], None, detail);
+                    f.pod = Some(name.to_owned());
+                    f.severity = severity;
+                    out.push(f);
+                    continue;
+                }
             }
             let kind = if kind.is_empty() { "Object" } else { kind };
             out.push(Finding::object_level(
                 INFO.id, ns, kind, name, detail, severity,
             ));
         }
+    }
+}
+
+/// Finds the workload a pod belonged to from the pod's name alone, for
+/// events about pods that no longer exist: `<deployment>-<hash>-<suffix>`
+/// (through its ReplicaSet when that was read), `<statefulset>-<ordinal>`,
+/// `<daemonset>-<suffix>`. Only workloads in the state are named.
+struct Owners<'a> {
+    c: &'a crate::model::Cluster,
+    workloads: HashMap<(&'a str, &'a str), usize>,
+    /// ReplicaSet (namespace, name) -> its Deployment's name.
+    replicasets: HashMap<(&'a str, &'a str), &'a str>,
+}
+
+impl<'a> Owners<'a> {
+    fn new(c: &'a crate::model::Cluster) -> Self {
+        Owners {
+            c,
+            workloads: c
+                .workloads
+                .iter()
+                .enumerate()
+                .map(|(i, w)| ((w.metadata.namespace.as_str(), w.metadata.name.as_str()), i))
+                .collect(),
+            replicasets: c
+                .replicasets
+                .iter()
+                .filter_map(|r| {
+                    let owner = r.metadata.controller().filter(|o| o.kind == "Deployment")?;
+                    Some((
+                        (r.metadata.namespace.as_str(), r.metadata.name.as_str()),
+                        owner.name.as_str(),
+                    ))
+                })
+                .collect(),
+        }
+    }
+
+    fn of_deleted_pod(&self, ns: &str, pod: &str) -> Option<usize> {
+        use crate::model::objects::WorkloadKind;
+        let kind_of = |name: &str, kinds: &[WorkloadKind]| {
+            self.workloads
+                .get(&(ns, name))
+                .copied()
+                .filter(|&wi| kinds.contains(&self.c.workloads[wi].kind))
+        };
+        let (stem, last) = pod.rsplit_once('-')?;
+        // <statefulset>-<ordinal>
+        if last.bytes().all(|b| b.is_ascii_digit()) {
+            if let Some(wi) = kind_of(stem, &[WorkloadKind::StatefulSet]) {
+                return Some(wi);
+            }
+        }
+        // <replicaset>-<suffix>, the ReplicaSet being <deployment>-<hash>
+        if let Some(deploy) = self.replicasets.get(&(ns, stem)) {
+            if let Some(wi) = kind_of(deploy, &[WorkloadKind::Deployment]) {
+                return Some(wi);
+            }
+        }
+        if let Some((deploy, _hash)) = stem.rsplit_once('-') {
+            if let Some(wi) = kind_of(deploy, &[WorkloadKind::Deployment]) {
+                return Some(wi);
+            }
+        }
+        // <daemonset>-<suffix>
+        kind_of(stem, &[WorkloadKind::DaemonSet])
     }
 }
 
@@ -168,6 +276,48 @@ mod tests {
         assert_eq!(
             lines(&run(&Events, yaml)),
             ["Node/n1: Warning Rebooted x30: node rebooted"]
+        );
+    }
+
+    #[test]
+    fn only_warnings_seen_within_the_window_count() {
+        // NOW is 2026-11-21T12:00:00Z; the window is 60 minutes.
+        let at = |name: &str, last: &str| {
+            event(name, name, "BackOff", 30, "Warning").replace(
+                "count: 30\n",
+                &format!("count: 30\nlastTimestamp: '{last}'\n"),
+            )
+        };
+        let yaml = [
+            at("old", "2026-11-21T08:00:00Z"),
+            at("recent", "2026-11-21T11:48:00Z"),
+        ]
+        .concat();
+        assert_eq!(
+            lines(&run(&Events, &yaml)),
+            ["Pod/recent: Warning BackOff x30, last seen 12m ago: Back-off restarting failed container"]
+        );
+    }
+
+    #[test]
+    fn events_about_deleted_pods_name_their_workload() {
+        let workloads = "---\nkind: Deployment\nmetadata: {name: web, namespace: ns}\nspec: {replicas: 2}\n---\nkind: StatefulSet\nmetadata: {name: db, namespace: ns}\nspec: {replicas: 3}\n---\nkind: DaemonSet\nmetadata: {name: agent, namespace: ns}\n";
+        let yaml = [
+            workloads.to_owned(),
+            event("a", "web-7d9f8b7c5-x2k9p", "BackOff", 30, "Warning"),
+            event("b", "db-2", "BackOff", 30, "Warning"),
+            event("c", "agent-q7z4m", "BackOff", 30, "Warning"),
+            event("d", "stranger-abc12", "BackOff", 30, "Warning"),
+        ]
+        .concat();
+        assert_eq!(
+            lines(&run(&Events, &yaml)),
+            [
+                "Deployment/web pod web-7d9f8b7c5-x2k9p: Warning BackOff x30: Back-off restarting failed container",
+                "StatefulSet/db pod db-2: Warning BackOff x30: Back-off restarting failed container",
+                "DaemonSet/agent pod agent-q7z4m: Warning BackOff x30: Back-off restarting failed container",
+                "Pod/stranger-abc12: Warning BackOff x30: Back-off restarting failed container",
+            ]
         );
     }
 }
