@@ -796,3 +796,73 @@ fn a_snapshot_of_files_replays_at_the_time_the_files_describe() {
         "ages, and so verdicts, are the same"
     );
 }
+
+#[test]
+fn duplicates_keep_the_newest_copy_and_say_so() {
+    let (out, suites) = run_to_junit(&["run", "--from", "testdata/states/duplicates"]);
+    assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
+    let suite = &suites[0];
+    let o = sippy_outcomes(suite);
+    // The later capture shows both containers crash-looping.
+    assert_eq!(
+        outcome(&o, "pods in ns/shop should not be crash-looping"),
+        "fail"
+    );
+    let crash = suite
+        .cases
+        .iter()
+        .find(|c| {
+            c.name
+                .contains("pods in ns/shop should not be crash-looping")
+        })
+        .unwrap();
+    let body = &crash.failure.as_ref().unwrap().1;
+    assert!(
+        body.contains("container worker") && body.contains("container uploader"),
+        "{body}"
+    );
+    // The Deployment at resourceVersion 260 (1 replica) wins over 100 (3), wherever it is listed.
+    let replicas = suite
+        .cases
+        .iter()
+        .find(|c| c.name.contains("ns/shop should have at least two replicas"))
+        .unwrap();
+    assert!(
+        replicas
+            .failure
+            .as_ref()
+            .unwrap()
+            .1
+            .contains("Deployment/cart: spec.replicas=1"),
+        "{replicas:?}"
+    );
+    let collected = suite
+        .cases
+        .iter()
+        .find(|c| c.name.contains("state should be collected"))
+        .unwrap();
+    let note = collected.system_out.as_deref().unwrap();
+    assert!(note.starts_with("3 copies of objects read more than once differed; the newest copy of each object was judged"), "{note}");
+    assert!(note.contains("Pod shop/worker-0: resourceVersion 120 in testdata/states/duplicates/1-earlier.yaml, resourceVersion 250 in testdata/states/duplicates/2-later.yaml; the second is judged"), "{note}");
+}
+
+#[test]
+fn in_a_manifest_the_last_copy_wins_as_kubectl_apply_leaves_it() {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("manifest.yaml");
+    std::fs::write(
+        &f,
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec: {replicas: 3, template: {spec: {containers: [{name: c}]}}}\n---\napiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web, namespace: shop}\nspec: {replicas: 1, template: {spec: {containers: [{name: c}]}}}\n",
+    )
+    .unwrap();
+    let (_, suites) = run_to_junit(&["run", "--from", f.to_str().unwrap()]);
+    let case = suites[0]
+        .cases
+        .iter()
+        .find(|c| c.name.contains("ns/shop should have at least two replicas"))
+        .unwrap();
+    assert!(
+        case.failure.as_ref().unwrap().1.contains("spec.replicas=1"),
+        "{case:?}"
+    );
+}

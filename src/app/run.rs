@@ -101,6 +101,13 @@ fn assess_collection(loaded: &Loaded, paths: &[PathBuf]) -> Collection {
         c.problems.push(p.to_string());
         c.input_error = true;
     }
+    if loaded.conflicting > 0 {
+        c.notes.push(format!(
+            "{} of objects read more than once differed; the newest copy of each object was judged (higher resourceVersion, else the one read later): {}",
+            plural(loaded.conflicting, "copy").replace("copys", "copies"),
+            loaded.conflict_examples.join("; ")
+        ));
+    }
     if let Some(info) = &loaded.collection {
         for m in &info.missing {
             c.problems

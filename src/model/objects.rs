@@ -47,6 +47,9 @@ pub struct ObjectMeta {
     pub deletion_timestamp: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generation: Option<i64>,
+    /// Which copy of an object is newer, when a dump holds it twice.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub resource_version: String,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]

@@ -1,6 +1,6 @@
 //! Reading state from files and directories.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -83,9 +83,13 @@ pub struct Loaded {
     pub objects: Vec<Object>,
     /// Files opened, in the order their objects were taken.
     pub files: Vec<PathBuf>,
-    /// Objects dropped because an object with the same uid was read before
-    /// (must-gathers hold every pod twice).
+    /// Copies of an object read more than once (must-gathers hold every pod
+    /// twice): only the newest copy is kept (see [`load_paths_with`]).
     pub duplicates: usize,
+    /// Duplicates whose copies differ (another resourceVersion, or none to
+    /// compare), with a few examples for the report.
+    pub conflicting: usize,
+    pub conflict_examples: Vec<String>,
     /// The must-gather `timestamp` files found, for the collection time.
     pub timestamp_files: Vec<PathBuf>,
     /// How the state was collected, when it comes from a vigil snapshot or a
@@ -134,9 +138,14 @@ pub fn load_paths_with(paths: &[PathBuf], limits: &Limits) -> Loaded {
         walk.collect(p);
     }
     let decoded = parse_all(&walk.files, limits);
-    // Keys are hashed rather than cloned: 64 bits make a collision among a
-    // few million objects about as likely as a cosmic-ray bit flip.
-    let mut seen: HashSet<u64> = HashSet::new();
+    // The same object (kind, namespace, name: Kubernetes allows one at a
+    // time) read twice keeps its newest copy: the higher resourceVersion when
+    // both are integers (etcd's revision, comparable across objects), else
+    // the one read later: files in the order given, a directory's files in
+    // sorted path order, a file's objects top to bottom, as `kubectl apply`
+    // would leave them. Keys are hashed rather than cloned: 64 bits make a
+    // collision among a few million objects about as likely as a bit flip.
+    let mut seen: HashMap<u64, (usize, PathBufIndex)> = HashMap::new();
     let mut loaded = Loaded {
         timestamp_files: walk.timestamps,
         problems: walk.problems,
@@ -151,6 +160,7 @@ pub fn load_paths_with(paths: &[PathBuf], limits: &Limits) -> Loaded {
                 continue;
             }
         };
+        let file_index = loaded.files.len();
         loaded.files.push(path);
         if loaded.collection.is_none() {
             loaded.collection = parsed.snapshot;
@@ -163,22 +173,59 @@ pub fn load_paths_with(paths: &[PathBuf], limits: &Limits) -> Loaded {
             let key = {
                 use std::hash::{Hash, Hasher};
                 let mut h = std::collections::hash_map::DefaultHasher::new();
-                if m.uid.is_empty() {
-                    (obj.kind(), &m.namespace, &m.name).hash(&mut h);
-                } else {
-                    m.uid.hash(&mut h);
-                }
+                (obj.kind(), &m.namespace, &m.name).hash(&mut h);
                 h.finish()
             };
-            if seen.insert(key) {
-                loaded.objects.push(obj);
-            } else {
-                loaded.duplicates += 1;
+            match seen.get(&key).copied() {
+                None => {
+                    seen.insert(key, (loaded.objects.len(), file_index));
+                    loaded.objects.push(obj);
+                }
+                Some((at, earlier_file)) => {
+                    loaded.duplicates += 1;
+                    let old = loaded.objects[at].metadata();
+                    let (old_rv, new_rv) =
+                        (old.resource_version.as_str(), m.resource_version.as_str());
+                    let newer = match (old_rv.parse::<u64>(), new_rv.parse::<u64>()) {
+                        (Ok(a), Ok(b)) => b >= a,
+                        _ => true,
+                    };
+                    if old_rv != new_rv || old_rv.is_empty() {
+                        loaded.conflicting += 1;
+                        if loaded.conflict_examples.len() < 5 {
+                            let rv = |v: &str| {
+                                if v.is_empty() {
+                                    "no resourceVersion".to_owned()
+                                } else {
+                                    format!("resourceVersion {v}")
+                                }
+                            };
+                            loaded.conflict_examples.push(format!(
+                                "{} {}/{}: {} in {}, {} in {}; the {} is judged",
+                                obj.kind(),
+                                m.namespace,
+                                m.name,
+                                rv(old_rv),
+                                loaded.files[earlier_file].display(),
+                                rv(new_rv),
+                                loaded.files[file_index].display(),
+                                if newer { "second" } else { "first" },
+                            ));
+                        }
+                    }
+                    if newer {
+                        loaded.objects[at] = obj;
+                        seen.insert(key, (at, file_index));
+                    }
+                }
             }
         }
     }
     loaded
 }
+
+/// Index of a file in `Loaded::files`.
+type PathBufIndex = usize;
 
 /// A namespaced object written without `metadata.namespace` (a manifest)
 /// lands in `default`, as `kubectl apply` would put it.
