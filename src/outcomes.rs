@@ -150,11 +150,24 @@ fn not_evaluated(
     })
 }
 
+/// A workload vigil read but has no HA rules for (its pods are still judged
+/// by the infra-health checks).
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct NotJudged {
+    pub kind: String,
+    pub namespace: String,
+    pub name: String,
+    pub why: &'static str,
+}
+
 #[derive(Debug, Clone, Serialize)]
 pub struct Evaluation {
     pub tests: Vec<TestResult>,
     pub stale: Vec<Stale>,
     pub namespaces: usize,
+    /// Workloads of kinds the HA rules do not cover, listed so that their
+    /// absence from the verdicts is said, not silent.
+    pub not_judged: Vec<NotJudged>,
 }
 
 impl Evaluation {
@@ -325,10 +338,36 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
             }
         })
         .collect();
+    let in_scope_ns = |ns: &str| scope.namespaces.is_none_or(|re| re.is_match(ns));
+    let mut not_judged: Vec<NotJudged> = cluster
+        .unjudged
+        .iter()
+        .filter(|u| in_scope_ns(&u.metadata.namespace))
+        .map(|u| NotJudged {
+            kind: u.kind.to_owned(),
+            namespace: u.metadata.namespace.clone(),
+            name: u.metadata.name.clone(),
+            why: "vigil has no HA rules for this kind yet; its pods are still judged by the infra-health checks",
+        })
+        .chain(
+            cluster
+                .replicasets
+                .iter()
+                .filter(|r| r.metadata.controller().is_none() && in_scope_ns(&r.metadata.namespace))
+                .map(|r| NotJudged {
+                    kind: "ReplicaSet".into(),
+                    namespace: r.metadata.namespace.clone(),
+                    name: r.metadata.name.clone(),
+                    why: "a ReplicaSet no Deployment owns; the HA rules judge Deployments",
+                }),
+        )
+        .collect();
+    not_judged.sort();
     Evaluation {
         tests,
         stale,
         namespaces: in_scope.len(),
+        not_judged,
     }
 }
 
@@ -539,6 +578,7 @@ spec: {replicas: 1}
             tests: only_informing,
             stale: vec![],
             namespaces: 2,
+            not_judged: vec![],
         };
         assert_eq!(ev2.worst(), Outcome::Fail);
         assert_eq!(ev2.worst_blocking(), Outcome::Pass);

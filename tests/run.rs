@@ -866,3 +866,38 @@ fn in_a_manifest_the_last_copy_wins_as_kubectl_apply_leaves_it() {
         "{case:?}"
     );
 }
+
+#[test]
+fn workload_kinds_without_rules_are_listed_as_not_judged() {
+    let d = tempfile::tempdir().unwrap();
+    let f = d.path().join("legacy.yaml");
+    std::fs::write(
+        &f,
+        "apiVersion: apps.openshift.io/v1\nkind: DeploymentConfig\nmetadata: {name: legacy-app, namespace: shop}\nspec: {replicas: 1}\n---\napiVersion: v1\nkind: ReplicationController\nmetadata: {name: old-rc, namespace: shop}\n---\napiVersion: apps/v1\nkind: ReplicaSet\nmetadata: {name: bare-rs, namespace: shop}\n---\napiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: {name: canary, namespace: shop}\n",
+    )
+    .unwrap();
+    let out = vigil(&["run", "--no-junit", "--from", f.to_str().unwrap()]);
+    let text = stdout(&out);
+    assert!(text.contains("Not judged by the HA rules"), "{text}");
+    assert!(
+        text.contains("1 DeploymentConfig: shop/legacy-app"),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 ReplicationController: shop/old-rc"),
+        "{text}"
+    );
+    assert!(text.contains("1 ReplicaSet: shop/bare-rs"), "{text}");
+    assert!(text.contains("1 Rollout: shop/canary"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(&stdout(&vigil(&[
+        "run",
+        "--no-junit",
+        "-o",
+        "json",
+        "--from",
+        f.to_str().unwrap(),
+    ])))
+    .unwrap();
+    assert_eq!(json["not_judged"].as_array().unwrap().len(), 4);
+    assert_eq!(json["not_judged"][0]["kind"], "DeploymentConfig");
+}

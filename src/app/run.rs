@@ -113,7 +113,14 @@ fn assess_collection(loaded: &Loaded, paths: &[PathBuf]) -> Collection {
             c.problems
                 .push(format!("could not list {}: {}", m.kind, m.error));
         }
-        for k in &info.skipped {
+        // Only kinds a check needs are worth a note (a cluster without
+        // Argo Rollouts is not news).
+        let needed = |k: &str| {
+            crate::checks::ALL
+                .iter()
+                .any(|c| c.info().needs.iter().any(|n| n.split('|').any(|x| x == k)))
+        };
+        for k in info.skipped.iter().filter(|k| needed(k)) {
             c.notes.push(format!(
                 "{k}: not served by this cluster; the checks that need it are skipped"
             ));

@@ -27,6 +27,8 @@ pub struct Cluster {
     pub endpoints: Vec<Endpoints>,
     pub events: Vec<Event>,
     pub infrastructure: Option<Infrastructure>,
+    /// Workloads of kinds vigil has no rules for.
+    pub unjudged: Vec<Unjudged>,
 
     /// Pods owned (through a ReplicaSet for Deployments) by each workload.
     pub workload_pods: Vec<Vec<usize>>,
@@ -77,6 +79,7 @@ impl Cluster {
                 Object::EndpointSlice(s) => c.endpoint_slices.push(*s),
                 Object::Endpoints(e) => c.endpoints.push(*e),
                 Object::Event(e) => c.events.push(*e),
+                Object::Unjudged(u) => c.unjudged.push(*u),
                 Object::Infrastructure(i) => {
                     // The singleton is named `cluster`; prefer it over any other.
                     if c.infrastructure.is_none() || i.metadata.name == "cluster" {
@@ -120,6 +123,9 @@ impl Cluster {
             "Endpoints" => self.endpoints.len(),
             "Event" => self.events.len(),
             "Infrastructure" => usize::from(self.infrastructure.is_some()),
+            "ReplicationController" | "DeploymentConfig" | "Rollout" => {
+                self.unjudged.iter().filter(|u| u.kind == kind).count()
+            }
             _ => 0,
         }
     }

@@ -955,6 +955,24 @@ pub enum Object {
     Endpoints(Box<Endpoints>),
     Event(Box<Event>),
     Infrastructure(Box<Infrastructure>),
+    /// A workload kind vigil has no rules for yet: listed as not judged.
+    Unjudged(Box<Unjudged>),
+}
+
+/// Workload kinds vigil reads only to say it did not judge them.
+pub const UNJUDGED_KINDS: &[(&str, &str)] = &[
+    ("DeploymentConfig", "apps.openshift.io/v1"),
+    ("ReplicationController", "v1"),
+    ("Rollout", "argoproj.io/v1alpha1"),
+];
+
+/// An object of a workload kind vigil does not judge (its name only).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Unjudged {
+    #[serde(skip)]
+    pub kind: &'static str,
+    #[serde(default)]
+    pub metadata: ObjectMeta,
 }
 
 impl Object {
@@ -972,6 +990,7 @@ impl Object {
             Object::Endpoints(_) => "Endpoints",
             Object::Event(_) => "Event",
             Object::Infrastructure(_) => "Infrastructure",
+            Object::Unjudged(u) => u.kind,
         }
     }
 
@@ -989,6 +1008,7 @@ impl Object {
             Object::Endpoints(o) => &o.metadata,
             Object::Event(o) => &o.metadata,
             Object::Infrastructure(o) => &o.metadata,
+            Object::Unjudged(o) => &o.metadata,
         }
     }
 
@@ -1006,6 +1026,7 @@ impl Object {
             Object::Endpoints(o) => &mut o.metadata,
             Object::Event(o) => &mut o.metadata,
             Object::Infrastructure(o) => &mut o.metadata,
+            Object::Unjudged(o) => &mut o.metadata,
         }
     }
 }

@@ -37,6 +37,7 @@ struct JsonReport<'a> {
     meta: &'a [super::MetaTest],
     tests: &'a [TestResult],
     stale_exceptions: &'a [Stale],
+    not_judged: &'a [crate::outcomes::NotJudged],
     junit: &'a Option<String>,
 }
 
@@ -85,6 +86,7 @@ fn report(run: &RunReport) -> JsonReport<'_> {
         meta: &run.meta,
         tests,
         stale_exceptions: stale,
+        not_judged: run.evaluation.as_ref().map_or(&[], |e| &e.not_judged),
         junit: &run.junit,
     }
 }

@@ -191,6 +191,39 @@ pub fn write(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {
         }
     }
 
+    if let Some(ev) = run.evaluation.as_ref().filter(|e| !e.not_judged.is_empty()) {
+        let mut by_kind: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+        for n in &ev.not_judged {
+            by_kind
+                .entry(&n.kind)
+                .or_default()
+                .push(format!("{}/{}", n.namespace, n.name));
+        }
+        writeln!(
+            out,
+            "\n{DIM}Not judged by the HA rules (their pods are still judged by infra-health):{DIM:#}"
+        )?;
+        for (kind, names) in by_kind {
+            let shown: Vec<_> = names
+                .iter()
+                .take(5)
+                .map(|n| printable(n).into_owned())
+                .collect();
+            let more = names.len().saturating_sub(5);
+            writeln!(
+                out,
+                "  {}: {}{}",
+                plural(names.len(), kind),
+                shown.join(", "),
+                if more > 0 {
+                    format!(" and {more} more")
+                } else {
+                    String::new()
+                }
+            )?;
+        }
+    }
+
     let (mut total, mut pass, mut flake, mut fail, mut skip) = (0, 0, 0, 0, 0);
     let outcomes = run.meta.iter().map(|m| m.outcome).chain(
         run.evaluation

@@ -201,6 +201,10 @@ pub const KINDS: &[&str] = &[
     "Endpoints",
     "Event",
     "Infrastructure",
+    // Read only to be listed as not judged.
+    "DeploymentConfig",
+    "ReplicationController",
+    "Rollout",
 ];
 
 struct ObjectVisitor<'a> {
@@ -367,7 +371,14 @@ fn decode_kind<'de, A: MapAccess<'de>>(
         "Endpoints" => Object::Endpoints(Box::new(Endpoints::deserialize(d)?)),
         "Event" => Object::Event(Box::new(Event::deserialize(d)?)),
         "Infrastructure" => Object::Infrastructure(Box::new(Infrastructure::deserialize(d)?)),
-        _ => unreachable!("decode_kind called with a kind outside KINDS"),
+        other => {
+            let Some(&(kind, _)) = UNJUDGED_KINDS.iter().find(|(k, _)| *k == other) else {
+                unreachable!("decode_kind called with a kind outside KINDS")
+            };
+            let mut u = Unjudged::deserialize(d)?;
+            u.kind = kind;
+            Object::Unjudged(Box::new(u))
+        }
     };
     out.push(obj);
     Ok(())

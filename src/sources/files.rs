@@ -533,6 +533,10 @@ const NAMESPACED: &[(&str, &str)] = &[
     ("policy", "poddisruptionbudgets.yaml"),
     ("autoscaling", "horizontalpodautoscalers.yaml"),
     ("discovery.k8s.io", "endpointslices.yaml"),
+    // Read only to be listed as not judged.
+    ("core", "replicationcontrollers.yaml"),
+    ("apps.openshift.io", "deploymentconfigs.yaml"),
+    ("argoproj.io", "rollouts.yaml"),
 ];
 
 /// Parses files on all cores, keeping the input order in the result. Every

@@ -75,6 +75,22 @@ pub const LISTED: &[Listed] = &[
         resource: "endpointslices",
         optional: true,
     },
+    // Workload kinds vigil has no rules for: read to be listed as not judged.
+    core("ReplicationController", "replicationcontrollers"),
+    Listed {
+        kind: "DeploymentConfig",
+        group: "apps.openshift.io",
+        versions: &["v1"],
+        resource: "deploymentconfigs",
+        optional: true,
+    },
+    Listed {
+        kind: "Rollout",
+        group: "argoproj.io",
+        versions: &["v1alpha1"],
+        resource: "rollouts",
+        optional: true,
+    },
     Listed {
         kind: "Infrastructure",
         group: "config.openshift.io",

@@ -57,6 +57,10 @@ impl Object {
             Object::Hpa(_) => "autoscaling/v2",
             Object::EndpointSlice(_) => "discovery.k8s.io/v1",
             Object::Infrastructure(_) => "config.openshift.io/v1",
+            Object::Unjudged(u) => UNJUDGED_KINDS
+                .iter()
+                .find(|(k, _)| *k == u.kind)
+                .map_or("v1", |(_, v)| v),
         }
     }
 }
@@ -120,6 +124,7 @@ impl Serialize for Object {
             Object::Endpoints(o) => tagged!(o),
             Object::Event(o) => tagged!(o),
             Object::Infrastructure(o) => tagged!(o),
+            Object::Unjudged(o) => tagged!(o),
         }
     }
 }
