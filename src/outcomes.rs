@@ -240,17 +240,20 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
         let mode = exceptions.policy.mode(info.id);
         let lifecycle = exceptions.policy.lifecycle(info.id);
         let exempt = scope.topology.single_node && info.multi_node;
-        let blind = not_evaluated(info, scope.missing, scope.not_served).or_else(|| {
-            // A cluster-wide test about objects the state does not hold
-            // (no Node in a manifest) has nothing to pass on.
-            (info.cluster_scoped.is_some() && info.kinds.iter().all(|k| cluster.count(k) == 0))
-                .then(|| {
-                    format!(
-                        "not evaluated: the state holds no {}",
-                        info.kinds.join(" or ")
-                    )
-                })
-        });
+        let blind = check
+            .not_applicable(&ctx)
+            .or_else(|| not_evaluated(info, scope.missing, scope.not_served))
+            .or_else(|| {
+                // A cluster-wide test about objects the state does not hold
+                // (no Node in a manifest) has nothing to pass on.
+                (info.cluster_scoped.is_some() && info.kinds.iter().all(|k| cluster.count(k) == 0))
+                    .then(|| {
+                        format!(
+                            "not evaluated: the state holds no {}",
+                            info.kinds.join(" or ")
+                        )
+                    })
+            });
         let mut findings = Vec::new();
         if !exempt && blind.is_none() {
             evaluated_checks.insert(info.id);

@@ -125,10 +125,10 @@ fn write_lint_text(
     if diags.is_empty() {
         writeln!(
             out,
-            "{}: {} files, {} entries, no problems",
+            "{}: {}, {}, no problems",
             dir.display(),
-            ex.files.len(),
-            ex.entries.len()
+            super::run::plural(ex.files.len(), "file"),
+            super::run::plural(ex.entries.len(), "entry").replace("entrys", "entries")
         )
     } else {
         writeln!(

@@ -256,6 +256,18 @@ pub const WORKLOAD_KINDS: &[&str] = &["Deployment", "StatefulSet", "DaemonSet"];
 pub trait Check: Sync {
     fn info(&self) -> &'static CheckInfo;
     fn evaluate(&self, ctx: &Context, out: &mut Vec<Finding>);
+    /// Why the rule does not apply to this cluster or profile (its tests
+    /// are then skipped, saying so); `None` when it applies.
+    fn not_applicable(&self, _ctx: &Context) -> Option<String> {
+        None
+    }
+}
+
+/// For checks of OpenShift's conventions: they apply under `--profile openshift`.
+pub fn openshift_only(ctx: &Context) -> Option<String> {
+    (ctx.profile != Profile::Openshift).then(|| {
+        "not applicable: an OpenShift convention, judged under --profile openshift".to_owned()
+    })
 }
 
 /// Builds a finding for a workload-level violation.
@@ -289,6 +301,9 @@ pub static ALL: &[&dyn Check] = &[
     &ha::priority_class::PriorityClass,
     &ha::resources::Resources,
     &ha::rollout_strategy::RolloutStrategy,
+    &ha::single_replica::SingleReplica,
+    &ha::tolerations::Tolerations,
+    &ha::run_level::RunLevel,
     &health::crashloop::CrashLoop,
     &health::restarts::Restarts,
     &health::image_pull::ImagePull,

@@ -764,10 +764,19 @@ async fn get(conn: &Connection, path: &str, opts: &LiveOptions) -> Result<Bytes,
             conn.auth.as_deref(),
             &e,
         ))),
-        other => Try::Retry {
-            what: describe(&other),
-            after: None,
-        },
+        other => {
+            let what = describe(&other);
+            // kube's own read timeout says "timed out" deep in a chain of
+            // client errors: say it the way vigil's own timeout does.
+            Try::Retry {
+                what: if what.contains("timed out") {
+                    format!("no answer within {}s", opts.timeout.as_secs())
+                } else {
+                    what
+                },
+                after: None,
+            }
+        }
     })?;
     let status = response.status();
     let retry_after = response

@@ -17,7 +17,8 @@ static INFO: CheckInfo = CheckInfo {
     rule: "Deployments and StatefulSets with replicas >= 2 declare required or preferred pod anti-affinity, \
            or a topology spread constraint, on kubernetes.io/hostname whose selector matches their own pods \
            (and, for anti-affinity, whose namespaces or namespaceSelector include their own namespace); \
-           replicas that bind a host port (or a port on the host network) can never share a node and pass",
+           replicas that bind a host port (or a port on the host network) can never share a node and pass; \
+           under --profile openshift, 2 replicas want required (hard) anti-affinity and 3 or more preferred (soft)",
     default_mode: Mode::Blocking,
     default_lifecycle: Lifecycle::Blocking,
     multi_node: true,
@@ -76,6 +77,33 @@ impl Check for AntiAffinity {
                     .iter()
                     .any(|t| optional_matches(t.label_selector.as_ref(), labels));
             if ok {
+                if ctx.profile == Profile::Openshift {
+                    let hard = spec
+                        .affinity
+                        .as_ref()
+                        .and_then(|a| a.pod_anti_affinity.as_ref())
+                        .is_some_and(|pa| {
+                            pa.required_during_scheduling_ignored_during_execution
+                                .iter()
+                                .any(|t| {
+                                    t.topology_key == HOSTNAME
+                                        && optional_matches(t.label_selector.as_ref(), labels)
+                                        && own_namespace(t)
+                                })
+                        });
+                    let detail = match (replicas, hard) {
+                        (2, false) => Some(format!(
+                            "2 replicas spread only by preference; OpenShift's conventions want required (hard) pod anti-affinity on {HOSTNAME}, so losing one node never takes both"
+                        )),
+                        (3.., true) => Some(format!(
+                            "{replicas} replicas with required (hard) anti-affinity: with fewer free nodes than replicas a rollout cannot place its new pod; OpenShift's conventions want preferred (soft) anti-affinity and maxSurge"
+                        )),
+                        _ => None,
+                    };
+                    if let Some(d) = detail {
+                        out.push(workload_finding(&INFO, w, None, d));
+                    }
+                }
                 continue;
             }
             let detail = if let Some(t) = on_host_terms
@@ -237,5 +265,28 @@ mod tests {
         assert!(run(&AntiAffinity, host_net).is_empty());
         let plain = "---\nkind: Deployment\nmetadata: {name: lb, namespace: ns}\nspec:\n  replicas: 3\n  template:\n    spec:\n      containers: [{name: c, ports: [{containerPort: 80}]}]\n";
         assert_eq!(run(&AntiAffinity, plain).len(), 1);
+    }
+
+    #[test]
+    fn openshift_wants_hard_anti_affinity_for_two_and_soft_for_more() {
+        use crate::model::TopologyMode;
+        let with = |replicas: i64, kind: &str| {
+            format!(
+                "---\nkind: Deployment\nmetadata: {{name: web, namespace: ns}}\nspec:\n  replicas: {replicas}\n  template:\n    metadata: {{labels: {{app: web}}}}\n    spec:\n      containers: [{{name: c}}]\n      affinity:\n        podAntiAffinity:\n          {kind}\n"
+            )
+        };
+        let required = "requiredDuringSchedulingIgnoredDuringExecution: [{labelSelector: {matchLabels: {app: web}}, topologyKey: kubernetes.io/hostname}]";
+        let preferred = "preferredDuringSchedulingIgnoredDuringExecution: [{weight: 100, podAffinityTerm: {labelSelector: {matchLabels: {app: web}}, topologyKey: kubernetes.io/hostname}}]";
+        let judge =
+            |yaml: &str, profile| lines(&run_with(&AntiAffinity, yaml, profile, TopologyMode::Ha));
+        assert!(judge(&with(2, required), Profile::Openshift).is_empty());
+        assert!(judge(&with(3, preferred), Profile::Openshift).is_empty());
+        assert!(judge(&with(2, preferred), Profile::Openshift)[0]
+            .contains("2 replicas spread only by preference"));
+        assert!(judge(&with(3, required), Profile::Openshift)[0]
+            .contains("3 replicas with required (hard) anti-affinity"));
+        // The generic profile accepts either.
+        assert!(judge(&with(2, preferred), Profile::Generic).is_empty());
+        assert!(judge(&with(3, required), Profile::Generic).is_empty());
     }
 }

@@ -10,4 +10,7 @@ pub mod probes;
 pub mod replicas;
 pub mod resources;
 pub mod rollout_strategy;
+pub mod run_level;
+pub mod single_replica;
 pub mod spread;
+pub mod tolerations;
