@@ -148,6 +148,12 @@ pub struct PodSpec {
         skip_serializing_if = "Vec::is_empty"
     )]
     pub tolerations: Vec<Toleration>,
+    #[serde(
+        default,
+        deserialize_with = "null_default",
+        skip_serializing_if = "Labels::is_empty"
+    )]
+    pub node_selector: Labels,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -155,6 +161,9 @@ pub struct PodSpec {
 pub struct Toleration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<String>,
+    /// How long a NoExecute taint is tolerated; none means forever.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub toleration_seconds: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operator: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -162,6 +171,17 @@ pub struct Toleration {
 }
 
 impl PodSpec {
+    /// Whether the pods are pinned to control-plane nodes, whose count (3)
+    /// is fixed: there, one replica per node is the design.
+    pub fn on_control_plane(&self) -> bool {
+        [
+            "node-role.kubernetes.io/master",
+            "node-role.kubernetes.io/control-plane",
+        ]
+        .iter()
+        .any(|k| self.node_selector.get(k).is_some())
+    }
+
     /// The containers that run for the pod's life: the regular ones and
     /// native sidecars (init containers with `restartPolicy: Always`).
     pub fn running_containers(&self) -> impl Iterator<Item = &Container> {

@@ -95,7 +95,9 @@ impl Check for AntiAffinity {
                         (2, false) => Some(format!(
                             "2 replicas spread only by preference; OpenShift's conventions want required (hard) pod anti-affinity on {HOSTNAME}, so losing one node never takes both"
                         )),
-                        (3.., true) => Some(format!(
+                        // On the control plane (3 fixed nodes), one replica per
+                        // node is the design.
+                        (3.., true) if !spec.on_control_plane() => Some(format!(
                             "{replicas} replicas with required (hard) anti-affinity: with fewer free nodes than replicas a rollout cannot place its new pod; OpenShift's conventions want preferred (soft) anti-affinity and maxSurge"
                         )),
                         _ => None,

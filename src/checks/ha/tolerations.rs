@@ -2,7 +2,9 @@
 //! tolerates `node.kubernetes.io/unschedulable` (it would land on nodes being
 //! drained); tolerating every taint is for DaemonSets only; Deployments and
 //! StatefulSets do not tolerate not-ready, unreachable or pressure taints
-//! (their pods must move off a failing node), unless excepted with a reason.
+//! forever (their pods must move off a failing node; a bounded
+//! `tolerationSeconds`, as OpenShift's operators set to move sooner than the
+//! default 300 s, is fine), unless excepted with a reason.
 
 use crate::checks::*;
 use crate::model::objects::{Toleration, WorkloadKind};
@@ -16,7 +18,8 @@ static INFO: CheckInfo = CheckInfo {
     should: "tolerate only the taints their role allows",
     rule: "OpenShift convention, under --profile openshift: no pod template tolerates node.kubernetes.io/unschedulable; \
            only DaemonSets tolerate every taint (operator Exists without a key); Deployments and StatefulSets do not \
-           tolerate the not-ready, unreachable, memory-, disk- or pid-pressure taints (except with an exception and its reason)",
+           tolerate the not-ready, unreachable, memory-, disk- or pid-pressure taints without a tolerationSeconds bound \
+           (except with an exception and its reason)",
     default_mode: Mode::Blocking,
     default_lifecycle: Lifecycle::Blocking,
     multi_node: false,
@@ -69,11 +72,20 @@ impl Check for Tolerations {
                     problems.push(
                         "tolerates every taint (operator Exists without a key), which only DaemonSets may".to_owned(),
                     );
-                } else if w.kind != WorkloadKind::DaemonSet && FAILING_NODE_TAINTS.contains(&key) {
-                    problems.push(format!(
-                        "tolerates {}: its pods stay on a failing node instead of moving",
-                        describe(t)
-                    ));
+                } else if w.kind != WorkloadKind::DaemonSet
+                    && FAILING_NODE_TAINTS.contains(&key)
+                    && t.toleration_seconds.is_none()
+                {
+                    problems.push(match t.effect.as_deref() {
+                        Some("NoSchedule") | Some("PreferNoSchedule") => format!(
+                            "tolerates {}: new pods may be scheduled onto a failing node",
+                            describe(t)
+                        ),
+                        _ => format!(
+                            "tolerates {} forever (no tolerationSeconds): its pods stay on a failing node instead of moving",
+                            describe(t)
+                        ),
+                    });
                 }
             }
             if !problems.is_empty() {
@@ -117,8 +129,14 @@ mod tests {
         assert!(judge(&with("DaemonSet", "[{operator: Exists}]")).is_empty());
         assert_eq!(
             judge(&with("Deployment", "[{key: node.kubernetes.io/not-ready, operator: Exists, effect: NoExecute}, {key: node.kubernetes.io/memory-pressure, operator: Exists}]")),
-            ["Deployment/w: tolerates node.kubernetes.io/not-ready:NoExecute: its pods stay on a failing node instead of moving; tolerates node.kubernetes.io/memory-pressure: its pods stay on a failing node instead of moving"]
+            ["Deployment/w: tolerates node.kubernetes.io/not-ready:NoExecute forever (no tolerationSeconds): its pods stay on a failing node instead of moving; tolerates node.kubernetes.io/memory-pressure forever (no tolerationSeconds): its pods stay on a failing node instead of moving"]
         );
+        assert_eq!(
+            judge(&with("Deployment", "[{key: node.kubernetes.io/not-ready, operator: Exists, effect: NoSchedule}]")),
+            ["Deployment/w: tolerates node.kubernetes.io/not-ready:NoSchedule: new pods may be scheduled onto a failing node"]
+        );
+        // Bounded, as OpenShift's operators do to move sooner than the default.
+        assert!(judge(&with("Deployment", "[{key: node.kubernetes.io/unreachable, operator: Exists, effect: NoExecute, tolerationSeconds: 120}]")).is_empty());
         assert!(judge(&with(
             "DaemonSet",
             "[{key: node.kubernetes.io/not-ready, operator: Exists}]"
