@@ -14,7 +14,9 @@ static INFO: CheckInfo = CheckInfo {
     rule: "Deployments with replicas >= 2 do not use Recreate; StatefulSets and DaemonSets do not use OnDelete \
            (a spec change would never roll out; extensions/v1beta1 DaemonSets and apps/v1beta1 StatefulSets default to it); \
            a rolling update's maxUnavailable does not cover every replica (100% is Recreate by another name); \
-           under the openshift profile DaemonSets set maxUnavailable 10% or 33% (or maxSurge 10%)",
+           under the openshift profile DaemonSets set maxUnavailable 10% or 33% (or maxSurge 10%), and 2-replica \
+           Deployments off the control plane roll by maxUnavailable 25% without maxSurge (a surge pod does not fit \
+           two nodes under hard anti-affinity)",
     default_mode: Mode::Blocking,
     default_lifecycle: Lifecycle::Blocking,
     multi_node: false,
@@ -45,7 +47,9 @@ impl Check for RolloutStrategy {
                 WorkloadKind::DaemonSet if ctx.profile == Profile::Openshift => daemonset_pace(w),
                 _ => None,
             };
-            let detail = detail.or_else(|| all_at_once(ctx, wi, w));
+            let detail = detail
+                .or_else(|| all_at_once(ctx, wi, w))
+                .or_else(|| two_replica_pace(ctx, wi, w));
             if let Some(detail) = detail {
                 out.push(workload_finding(&INFO, w, None, detail));
             }
@@ -75,6 +79,35 @@ fn all_at_once(ctx: &Context, wi: usize, w: &crate::model::objects::Workload) ->
     everything.then(|| {
         format!("rollingUpdate.maxUnavailable={mu} takes every replica down at once, like Recreate; want 25% or less")
     })
+}
+
+/// OpenShift's HA convention for a 2-replica Deployment off the control
+/// plane (hard anti-affinity, two worker nodes): roll by maxUnavailable
+/// (25%), never by surge, since a third pod has no node to go to.
+fn two_replica_pace(
+    ctx: &Context,
+    wi: usize,
+    w: &crate::model::objects::Workload,
+) -> Option<String> {
+    if ctx.profile != Profile::Openshift
+        || w.kind != WorkloadKind::Deployment
+        || ctx.desired_replicas(wi) != Some(2)
+        || w.spec.template.spec.on_control_plane()
+    {
+        return None;
+    }
+    let ru = w.strategy()?.rolling_update.as_ref()?;
+    if let Some(surge) = &ru.max_surge {
+        return Some(format!(
+            "rollingUpdate.maxSurge={surge} with 2 replicas: under hard anti-affinity on two workers the surge pod has no node; OpenShift's conventions roll by maxUnavailable 25%"
+        ));
+    }
+    match &ru.max_unavailable {
+        Some(mu) if !mu.is_percent(25) => Some(format!(
+            "rollingUpdate.maxUnavailable={mu} with 2 replicas; OpenShift's conventions use 25% for consistency"
+        )),
+        _ => None,
+    }
 }
 
 /// OpenShift DaemonSets roll 10% or 33% of nodes at a time, or surge 10%.
@@ -225,5 +258,39 @@ spec: {replicas: 1, updateStrategy: {type: RollingUpdate}}
             lines(&run(&RolloutStrategy, yaml)),
             ["DaemonSet/agent: updateStrategy.type=OnDelete: a spec change never reaches running pods, want RollingUpdate"]
         );
+    }
+
+    #[test]
+    fn openshift_two_replica_deployments_roll_by_max_unavailable() {
+        let with = |ru: &str| {
+            format!(
+                "---\nkind: Deployment\nmetadata: {{name: w, namespace: ns}}\nspec:\n  replicas: 2\n  strategy: {{type: RollingUpdate, rollingUpdate: {ru}}}\n  template: {{spec: {{containers: [{{name: c}}]}}}}\n"
+            )
+        };
+        let judge = |yaml: &str| {
+            lines(&run_with(
+                &RolloutStrategy,
+                yaml,
+                Profile::Openshift,
+                TopologyMode::Ha,
+            ))
+        };
+        assert!(judge(&with("{maxUnavailable: '25%'}")).is_empty());
+        assert!(judge(&with("{}")).is_empty());
+        assert_eq!(
+            judge(&with("{maxSurge: 1, maxUnavailable: 0}")),
+            ["Deployment/w: rollingUpdate.maxSurge=1 with 2 replicas: under hard anti-affinity on two workers the surge pod has no node; OpenShift's conventions roll by maxUnavailable 25%"]
+        );
+        assert_eq!(
+            judge(&with("{maxUnavailable: 1}")),
+            ["Deployment/w: rollingUpdate.maxUnavailable=1 with 2 replicas; OpenShift's conventions use 25% for consistency"]
+        );
+        assert!(lines(&run_with(
+            &RolloutStrategy,
+            &with("{maxSurge: 1}"),
+            Profile::Generic,
+            TopologyMode::Ha
+        ))
+        .is_empty());
     }
 }
