@@ -97,7 +97,13 @@ fn two_replica_pace(
         return None;
     }
     let ru = w.strategy()?.rolling_update.as_ref()?;
-    if let Some(surge) = &ru.max_surge {
+    // A surge of 0 is the maxUnavailable strategy (the API server fills in
+    // 25% when a manifest says nothing, so "set" alone means little).
+    if let Some(surge) = ru
+        .max_surge
+        .as_ref()
+        .filter(|m| m.scaled(2, true).is_some_and(|n| n > 0))
+    {
         return Some(format!(
             "rollingUpdate.maxSurge={surge} with 2 replicas: under hard anti-affinity on two workers the surge pod has no node; OpenShift's conventions roll by maxUnavailable 25%"
         ));
@@ -277,6 +283,10 @@ spec: {replicas: 1, updateStrategy: {type: RollingUpdate}}
         };
         assert!(judge(&with("{maxUnavailable: '25%'}")).is_empty());
         assert!(judge(&with("{}")).is_empty());
+        assert!(
+            judge(&with("{maxSurge: 0, maxUnavailable: '25%'}")).is_empty(),
+            "no surge is the maxUnavailable strategy"
+        );
         assert_eq!(
             judge(&with("{maxSurge: 1, maxUnavailable: 0}")),
             ["Deployment/w: rollingUpdate.maxSurge=1 with 2 replicas: under hard anti-affinity on two workers the surge pod has no node; OpenShift's conventions roll by maxUnavailable 25%"]
