@@ -697,28 +697,28 @@ fn health_findings_take_exceptions_and_thresholds_from_policy() {
     );
 }
 
-/// A policy setting `key: value` for every check.
-fn policy_for_all(dir: &std::path::Path, setting: &str) {
+/// Judges the HA state under a policy setting `key: value` for every check.
+fn run_with_policy_for_all(setting: &str) -> (std::process::Output, Vec<Suite>) {
+    let ex = tempfile::tempdir().unwrap();
     let out = vigil(&["checks", "-o", "json"]);
     let checks: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let mut text = String::from("checks:\n");
     for c in checks.as_array().unwrap() {
         text.push_str(&format!("  {}: {{{setting}}}\n", c["id"].as_str().unwrap()));
     }
-    std::fs::write(dir.join("policy.yaml"), text).unwrap();
-}
-
-#[test]
-fn informing_failures_are_failures_that_never_decide_the_exit_status() {
-    let ex = tempfile::tempdir().unwrap();
-    policy_for_all(ex.path(), "lifecycle: informing");
-    let (out, suites) = run_to_junit(&[
+    std::fs::write(ex.path().join("policy.yaml"), text).unwrap();
+    run_to_junit(&[
         "run",
         "--from",
         HA,
         "--exceptions",
         ex.path().to_str().unwrap(),
-    ]);
+    ])
+}
+
+#[test]
+fn informing_failures_are_failures_that_never_decide_the_exit_status() {
+    let (out, suites) = run_with_policy_for_all("lifecycle: informing");
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     let suite = &suites[0];
     let failing: Vec<_> = suite.cases.iter().filter(|c| c.failure.is_some()).collect();
@@ -735,15 +735,7 @@ fn informing_failures_are_failures_that_never_decide_the_exit_status() {
 
 #[test]
 fn flake_only_turns_every_violation_into_a_flake_for_a_rollout() {
-    let ex = tempfile::tempdir().unwrap();
-    policy_for_all(ex.path(), "mode: flake-only");
-    let (out, suites) = run_to_junit(&[
-        "run",
-        "--from",
-        HA,
-        "--exceptions",
-        ex.path().to_str().unwrap(),
-    ]);
+    let (out, suites) = run_with_policy_for_all("mode: flake-only");
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     let o = sippy_outcomes(&suites[0]);
     assert!(o.iter().all(|(_, r)| *r != "fail"), "{o:?}");

@@ -94,33 +94,23 @@ pub struct RunReport {
 impl RunReport {
     /// The worst outcome of every test, meta tests included.
     pub fn worst(&self) -> Outcome {
-        let meta = self
-            .meta
-            .iter()
-            .map(|m| m.outcome)
-            .max()
-            .unwrap_or(Outcome::Pass);
-        let ev = self
-            .evaluation
-            .as_ref()
-            .map_or(Outcome::Pass, Evaluation::worst);
-        meta.max(ev)
+        self.worst_with(Evaluation::worst)
     }
 
     /// The worst outcome of the tests that block: informing tests' failures
     /// are reported but never decide the exit status.
     pub fn worst_blocking(&self) -> Outcome {
+        self.worst_with(Evaluation::worst_blocking)
+    }
+
+    fn worst_with(&self, of_tests: fn(&Evaluation) -> Outcome) -> Outcome {
         let meta = self
             .meta
             .iter()
             .map(|m| m.outcome)
             .max()
             .unwrap_or(Outcome::Pass);
-        let ev = self
-            .evaluation
-            .as_ref()
-            .map_or(Outcome::Pass, Evaluation::worst_blocking);
-        meta.max(ev)
+        meta.max(self.evaluation.as_ref().map_or(Outcome::Pass, of_tests))
     }
 }
 
