@@ -49,6 +49,17 @@ fn assert_no_canary(what: &str, text: &str) {
     }
 }
 
+/// An exceptions directory whose one entry names ticket TEAM-1.
+fn one_ticket() -> tempfile::TempDir {
+    let ex = tempfile::tempdir().unwrap();
+    std::fs::write(
+        ex.path().join("team.yaml"),
+        "component: Team\nnamespaces: [a]\nexceptions:\n  - check: ha/replicas\n    jira: TEAM-1\n",
+    )
+    .unwrap();
+    ex
+}
+
 fn kubeconfig(dir: &Path, server: &str, user: &str) -> std::path::PathBuf {
     let p = dir.join("kubeconfig");
     std::fs::write(
@@ -144,12 +155,7 @@ fn a_token_is_never_sent_over_plain_http_to_another_machine() {
         "{text}"
     );
     assert_no_canary("plain http", &text);
-    let ex = tempfile::tempdir().unwrap();
-    std::fs::write(
-        ex.path().join("team.yaml"),
-        "component: Team\nnamespaces: [a]\nexceptions:\n  - check: ha/replicas\n    jira: TEAM-1\n",
-    )
-    .unwrap();
+    let ex = one_ticket();
     let (code, text) = everything(
         &[
             "exceptions",
@@ -170,12 +176,7 @@ fn a_token_is_never_sent_over_plain_http_to_another_machine() {
 
 #[test]
 fn an_unreachable_jira_does_not_echo_the_token() {
-    let ex = tempfile::tempdir().unwrap();
-    std::fs::write(
-        ex.path().join("team.yaml"),
-        "component: Team\nnamespaces: [a]\nexceptions:\n  - check: ha/replicas\n    jira: TEAM-1\n",
-    )
-    .unwrap();
+    let ex = one_ticket();
     let (code, text) = everything(
         &[
             "exceptions",
