@@ -247,6 +247,52 @@ fn scope(e: &Entry) -> String {
     )
 }
 
+/// Every namespace whose owner differs from `before` (owners.yaml at an
+/// earlier revision): each renames that namespace's tests, which splits
+/// their history in Sippy unless ci-test-mapping is told. The hint lists the
+/// `TestRenames` entries (new name -> oldest name) for the owning component.
+pub fn renames(ex: &Exceptions, before: &super::Owners, base: &str) -> Vec<Diagnostic> {
+    let owners_path = ex
+        .owners
+        .path
+        .clone()
+        .or_else(|| ex.dir.as_ref().map(|d| d.join(super::OWNERS_FILE)))
+        .unwrap_or_else(|| super::OWNERS_FILE.into());
+    super::owners::changes(before, &ex.owners)
+        .into_iter()
+        .map(|c| {
+            let who = |o: &Option<String>| match o {
+                Some(c) => format!("`{c}`"),
+                None => "no owner (no tag)".into(),
+            };
+            let mut lines = Vec::new();
+            for check in crate::checks::ALL {
+                let info = check.info();
+                if info.cluster_scoped.is_some() {
+                    continue;
+                }
+                let old = crate::outcomes::test_name(info, c.before.as_deref(), Some(&c.namespace));
+                let new = crate::outcomes::test_name(info, c.after.as_deref(), Some(&c.namespace));
+                lines.push(format!("    {new:?}: {old:?},"));
+            }
+            let owner = c.after.clone().or(c.before.clone()).unwrap_or_default();
+            let msg = format!(
+                "ns/{}: owner changes from {} to {} since {base}: this renames its {} tests",
+                c.namespace,
+                who(&c.before),
+                who(&c.after),
+                lines.len()
+            );
+            Diagnostic::error(&owners_path, c.at, msg)
+                .warning()
+                .hint(format!(
+                    "renamed tests start a new history in Sippy. To keep it, add to the TestRenames of component `{owner}` in ci-test-mapping (new name: oldest name):\n{}",
+                    lines.join("\n")
+                ))
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -400,50 +446,4 @@ mod tests {
             ]
         );
     }
-}
-
-/// Every namespace whose owner differs from `before` (owners.yaml at an
-/// earlier revision): each renames that namespace's tests, which splits
-/// their history in Sippy unless ci-test-mapping is told. The hint lists the
-/// `TestRenames` entries (new name -> oldest name) for the owning component.
-pub fn renames(ex: &Exceptions, before: &super::Owners, base: &str) -> Vec<Diagnostic> {
-    let owners_path = ex
-        .owners
-        .path
-        .clone()
-        .or_else(|| ex.dir.as_ref().map(|d| d.join(super::OWNERS_FILE)))
-        .unwrap_or_else(|| super::OWNERS_FILE.into());
-    super::owners::changes(before, &ex.owners)
-        .into_iter()
-        .map(|c| {
-            let who = |o: &Option<String>| match o {
-                Some(c) => format!("`{c}`"),
-                None => "no owner (no tag)".into(),
-            };
-            let mut lines = Vec::new();
-            for check in crate::checks::ALL {
-                let info = check.info();
-                if info.cluster_scoped.is_some() {
-                    continue;
-                }
-                let old = crate::outcomes::test_name(info, c.before.as_deref(), Some(&c.namespace));
-                let new = crate::outcomes::test_name(info, c.after.as_deref(), Some(&c.namespace));
-                lines.push(format!("    {new:?}: {old:?},"));
-            }
-            let owner = c.after.clone().or(c.before.clone()).unwrap_or_default();
-            let msg = format!(
-                "ns/{}: owner changes from {} to {} since {base}: this renames its {} tests",
-                c.namespace,
-                who(&c.before),
-                who(&c.after),
-                lines.len()
-            );
-            Diagnostic::error(&owners_path, c.at, msg)
-                .warning()
-                .hint(format!(
-                    "renamed tests start a new history in Sippy. To keep it, add to the TestRenames of component `{owner}` in ci-test-mapping (new name: oldest name):\n{}",
-                    lines.join("\n")
-                ))
-        })
-        .collect()
 }

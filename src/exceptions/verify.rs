@@ -373,7 +373,7 @@ pub fn proposed_edits(ex: &Exceptions, tickets: &[Ticket]) -> Vec<Edit> {
         };
         let mut lines: Vec<String> = before.lines().map(str::to_owned).collect();
         // Bottom up, so earlier line numbers stay valid.
-        changes.sort_by(|a, b| b.0.cmp(&a.0));
+        changes.sort_by_key(|c| std::cmp::Reverse(c.0));
         for (line, key, allow) in changes {
             let start = (line as usize).saturating_sub(1);
             if start >= lines.len() {

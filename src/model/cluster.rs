@@ -296,6 +296,53 @@ fn resolve_owner(
     by_key.get(&(kind, ns, name)).copied()
 }
 
+/// The newest timestamp anywhere in `objects`: the best guess of when the
+/// state was collected when nothing says so.
+pub fn newest_timestamp(objects: &[Object]) -> Option<chrono::DateTime<chrono::Utc>> {
+    use super::time::parse;
+    let mut stamps: Vec<&str> = Vec::new();
+    for obj in objects {
+        let conditions: &[Condition] = match obj {
+            Object::Pod(p) => {
+                stamps.extend(
+                    p.status
+                        .container_statuses
+                        .iter()
+                        .chain(&p.status.init_container_statuses)
+                        .flat_map(|c| [&c.state, &c.last_state])
+                        .filter_map(|s| s.terminated.as_ref()?.finished_at.as_deref()),
+                );
+                &p.status.conditions
+            }
+            Object::Node(n) => &n.status.conditions,
+            Object::Workload(w) => &w.status.conditions,
+            Object::Event(e) => {
+                stamps.extend(
+                    [
+                        e.last_timestamp.as_deref(),
+                        e.event_time.as_deref(),
+                        e.first_timestamp.as_deref(),
+                        e.series
+                            .as_ref()
+                            .and_then(|s| s.last_observed_time.as_deref()),
+                    ]
+                    .into_iter()
+                    .flatten(),
+                );
+                &[]
+            }
+            _ => continue,
+        };
+        stamps.extend(obj.metadata().creation_timestamp.as_deref());
+        stamps.extend(
+            conditions
+                .iter()
+                .filter_map(|c| c.last_transition_time.as_deref()),
+        );
+    }
+    stamps.into_iter().filter_map(parse).max()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,51 +395,4 @@ mod tests {
         let c = cluster(BASE);
         assert_eq!(c.namespaces.iter().collect::<Vec<_>>(), ["a", "b"]);
     }
-}
-
-/// The newest timestamp anywhere in `objects`: the best guess of when the
-/// state was collected when nothing says so.
-pub fn newest_timestamp(objects: &[Object]) -> Option<chrono::DateTime<chrono::Utc>> {
-    use super::time::parse;
-    let mut stamps: Vec<&str> = Vec::new();
-    for obj in objects {
-        let conditions: &[Condition] = match obj {
-            Object::Pod(p) => {
-                stamps.extend(
-                    p.status
-                        .container_statuses
-                        .iter()
-                        .chain(&p.status.init_container_statuses)
-                        .flat_map(|c| [&c.state, &c.last_state])
-                        .filter_map(|s| s.terminated.as_ref()?.finished_at.as_deref()),
-                );
-                &p.status.conditions
-            }
-            Object::Node(n) => &n.status.conditions,
-            Object::Workload(w) => &w.status.conditions,
-            Object::Event(e) => {
-                stamps.extend(
-                    [
-                        e.last_timestamp.as_deref(),
-                        e.event_time.as_deref(),
-                        e.first_timestamp.as_deref(),
-                        e.series
-                            .as_ref()
-                            .and_then(|s| s.last_observed_time.as_deref()),
-                    ]
-                    .into_iter()
-                    .flatten(),
-                );
-                &[]
-            }
-            _ => continue,
-        };
-        stamps.extend(obj.metadata().creation_timestamp.as_deref());
-        stamps.extend(
-            conditions
-                .iter()
-                .filter_map(|c| c.last_transition_time.as_deref()),
-        );
-    }
-    stamps.into_iter().filter_map(parse).max()
 }
