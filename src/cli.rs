@@ -147,9 +147,10 @@ ticket the exception files reference, a few at a time, and reports:
 - open tickets Sippy cannot link: Sippy links a ticket to a test only when the ticket's summary
   or description contains the exact test name; the names to paste are printed;
 - closed tickets, with the edit the enhancement review asks for, as a patch: an entry whose
-  ticket was fixed is dropped (if the violation is still there, the next run fails: reopen the
-  ticket); one closed as won't fix / won't do / obsolete / not a bug becomes an `allow` carrying
-  the closing reason and `approved-by: TODO` for a person to fill in. --write applies the edits.
+  ticket was fixed is dropped (with --against STATE, only when its violation is gone there;
+  otherwise the ticket is reported as fixed but still violated: reopen it); one closed as won't
+  fix / won't do / obsolete / not a bug becomes an `allow` carrying the closing reason and
+  `approved-by: TODO` for a person to fill in. --write applies the edits.
 
 The token is read from the environment variable named by --token-env (sent as a Bearer token).
 Exit status: 0 every ticket open and linked, 1 closed, missing or unlinked tickets found, 2 Jira
@@ -272,6 +273,11 @@ pub struct VerifyArgs {
     /// (they are printed as a patch otherwise)
     #[arg(long)]
     pub write: bool,
+
+    /// A state (as `run --from` takes; repeatable): an entry whose ticket was
+    /// fixed is proposed for removal only when its violation is gone there
+    #[arg(long, value_name = "STATE")]
+    pub against: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]

@@ -660,3 +660,40 @@ fn verify_asks_for_test_names_sippy_can_link_and_proposes_edits_for_closed_ticke
         stdout(&lint)
     );
 }
+
+#[test]
+fn verify_keeps_the_entry_of_a_fixed_ticket_whose_violation_is_still_there() {
+    let url = fake_jira();
+    let d = verify_dir(&["DONE-1"]);
+    let state = d.path().join("state.yaml");
+    std::fs::write(
+        &state,
+        "kind: Deployment\nmetadata: {name: d0, namespace: ns}\nspec: {replicas: 1, template: {spec: {containers: [{name: c}]}}}\n",
+    )
+    .unwrap();
+    let out = verify(
+        d.path(),
+        &url,
+        Some("s3cret"),
+        &["--against", state.to_str().unwrap()],
+    );
+    let text = stdout(&out);
+    assert!(
+        text.contains("DONE-1 is closed, but its violation is still there"),
+        "{text}"
+    );
+    assert!(!text.contains("Proposed edits"), "the entry stays: {text}");
+    // Gone from the state: the entry can go.
+    std::fs::write(&state, "kind: Deployment\nmetadata: {name: d0, namespace: ns}\nspec: {replicas: 3, template: {spec: {containers: [{name: c}]}}}\n").unwrap();
+    let out = verify(
+        d.path(),
+        &url,
+        Some("s3cret"),
+        &["--against", state.to_str().unwrap()],
+    );
+    assert!(
+        stdout(&out).contains("-    jira: DONE-1"),
+        "{}",
+        stdout(&out)
+    );
+}

@@ -345,7 +345,47 @@ fn run_verify(args: &VerifyArgs) -> u8 {
         }
     };
     verify::check_links(&ex, &mut results);
-    let edits = verify::proposed_edits(&ex, &results);
+    // With a state, a fixed ticket whose violation is still there is not
+    // dropped: the entry is what keeps that test a flake.
+    let mut still_violated: Vec<String> = Vec::new();
+    if !args.against.is_empty() {
+        let loaded = match sources::load_paths(&args.against) {
+            Ok(l) => l,
+            Err(e) => {
+                eprintln!("error: --against: {e}");
+                return exit::CONFIG;
+            }
+        };
+        let today = Utc::now().date_naive();
+        judge(
+            loaded,
+            &ex,
+            &Judging {
+                topology: TopologyMode::Auto,
+                profile: ex.policy.profile.unwrap_or(Profile::Generic),
+                namespaces: None,
+                now: None,
+                today,
+            },
+        );
+        for t in &results {
+            if !matches!(t.state, TicketState::Closed { .. }) {
+                continue;
+            }
+            for e in ex.entries.iter().filter(|e| e.was_used()) {
+                if matches!(&e.grant, crate::exceptions::Grant::Ticket { jira, .. } if *jira == t.key)
+                {
+                    still_violated.push(format!(
+                        "{} is closed, but its violation is still there ({}:{}): reopen it or file a new ticket",
+                        t.key,
+                        e.file.display(),
+                        e.line
+                    ));
+                }
+            }
+        }
+    }
+    let edits = verify::proposed_edits_keeping(&ex, &results, |e| e.was_used());
     let bad: Vec<_> = results
         .iter()
         .filter(|t| matches!(t.state, TicketState::Closed { .. } | TicketState::Missing))
@@ -382,6 +422,7 @@ fn run_verify(args: &VerifyArgs) -> u8 {
                 "tickets": results,
                 "closed_or_missing": bad.len(),
                 "unlinked": unlinked.len(),
+                "closed_but_still_violated": still_violated,
                 "unverified": unknown.len(),
                 "edits": edits.iter().map(|e| serde_json::json!({
                     "file": e.path.display().to_string(),
@@ -413,6 +454,9 @@ fn run_verify(args: &VerifyArgs) -> u8 {
                     "{line}\n    referenced at {}",
                     t.referenced_at.join(", ")
                 );
+            }
+            for s in &still_violated {
+                let _ = writeln!(out, "{s}");
             }
             if !edits.is_empty() {
                 if args.write {

@@ -339,6 +339,16 @@ impl Edit {
 /// next run fails and says so: reopen the ticket); one closed as won't fix
 /// becomes an `allow` with the closing reason, for a person to approve.
 pub fn proposed_edits(ex: &Exceptions, tickets: &[Ticket]) -> Vec<Edit> {
+    proposed_edits_keeping(ex, tickets, |_| false)
+}
+
+/// As [`proposed_edits`], but an entry for which `still_violated` says yes
+/// is not dropped although its ticket was fixed: the fix did not hold.
+pub fn proposed_edits_keeping(
+    ex: &Exceptions,
+    tickets: &[Ticket],
+    still_violated: impl Fn(&super::Entry) -> bool,
+) -> Vec<Edit> {
     let mut by_file: BTreeMap<std::path::PathBuf, Vec<(u64, String, Option<String>)>> =
         BTreeMap::new();
     for t in tickets {
@@ -350,6 +360,9 @@ pub fn proposed_edits(ex: &Exceptions, tickets: &[Ticket]) -> Vec<Edit> {
             .is_some_and(|r| WONT_FIX.contains(&r.to_lowercase().replace('’', "'").as_str()));
         for e in &ex.entries {
             if !matches!(&e.grant, Grant::Ticket { jira, .. } if *jira == t.key) {
+                continue;
+            }
+            if !wont && still_violated(e) {
                 continue;
             }
             let allow = wont.then(|| {
