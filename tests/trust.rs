@@ -358,7 +358,7 @@ fn black_hole() -> (std::net::TcpListener, tempfile::TempDir, std::path::PathBuf
 
 #[test]
 fn sigterm_writes_the_junit_saying_so() {
-    let (_listener, _d, kubeconfig) = black_hole();
+    let (listener, _d, kubeconfig) = black_hole();
     let dir = tempfile::tempdir().unwrap();
     let mut child = Command::new(BIN)
         .args(["run", "--kubeconfig"])
@@ -369,7 +369,20 @@ fn sigterm_writes_the_junit_saying_so() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    std::thread::sleep(Duration::from_millis(1500));
+    // Once vigil has connected, it is collecting (its guard is installed
+    // before anything else): then the CI timeout's SIGTERM arrives.
+    listener.set_nonblocking(true).unwrap();
+    let waited = Instant::now();
+    let _conn = loop {
+        match listener.accept() {
+            Ok((c, _)) => break c,
+            Err(_) if waited.elapsed() < Duration::from_secs(30) => {
+                std::thread::sleep(Duration::from_millis(50))
+            }
+            Err(e) => panic!("vigil never connected: {e}"),
+        }
+    };
+    std::thread::sleep(Duration::from_millis(200));
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let started = Instant::now();
     let status = child.wait().unwrap();
