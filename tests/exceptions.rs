@@ -591,7 +591,7 @@ fn lint_reports_an_ownership_change_as_a_rename_with_what_ci_test_mapping_needs(
         "--deny-warnings",
     ]);
     assert_eq!(strict.status.code(), Some(1));
-    // A revision without owners.yaml: every owner is new.
+    // A revision git does not know is an error, not "no renames".
     let out = vigil(&["exceptions", "lint", dir, "--base", "no-such-rev"]);
     assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
     assert!(

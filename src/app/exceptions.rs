@@ -48,24 +48,9 @@ fn run_lint(args: &LintArgs) -> u8 {
         }
     }
     if !args.against.is_empty() {
-        let loaded = match sources::load_paths(&args.against) {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!("error: --against: {e}");
-                return exit::CONFIG;
-            }
+        let Some(judged) = judge_against(&ex, &args.against, now) else {
+            return exit::CONFIG;
         };
-        let judged = judge(
-            loaded,
-            &ex,
-            &Judging {
-                topology: TopologyMode::Auto,
-                profile: ex.policy.profile.unwrap_or(Profile::Generic),
-                namespaces: None,
-                now,
-                today,
-            },
-        );
         let state = args
             .against
             .iter()
@@ -127,8 +112,8 @@ fn write_lint_text(
             out,
             "{}: {}, {}, no problems",
             dir.display(),
-            super::run::plural(ex.files.len(), "file"),
-            super::run::plural(ex.entries.len(), "entry").replace("entrys", "entries")
+            crate::reports::plural(ex.files.len(), "file"),
+            crate::reports::plural(ex.entries.len(), "entry")
         )
     } else {
         writeln!(
@@ -349,25 +334,9 @@ fn run_verify(args: &VerifyArgs) -> u8 {
     // dropped: the entry is what keeps that test a flake.
     let mut still_violated: Vec<String> = Vec::new();
     if !args.against.is_empty() {
-        let loaded = match sources::load_paths(&args.against) {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!("error: --against: {e}");
-                return exit::CONFIG;
-            }
-        };
-        let today = Utc::now().date_naive();
-        judge(
-            loaded,
-            &ex,
-            &Judging {
-                topology: TopologyMode::Auto,
-                profile: ex.policy.profile.unwrap_or(Profile::Generic),
-                namespaces: None,
-                now: None,
-                today,
-            },
-        );
+        if judge_against(&ex, &args.against, None).is_none() {
+            return exit::CONFIG;
+        }
         for t in &results {
             if !matches!(t.state, TicketState::Closed { .. }) {
                 continue;
@@ -488,6 +457,34 @@ fn run_verify(args: &VerifyArgs) -> u8 {
     } else {
         exit::OK
     }
+}
+
+/// Judges the state `--against` names with `ex`, which marks the entries
+/// that matched a violation (`Entry::was_used`). `None` (said on stderr)
+/// when the state cannot be read.
+fn judge_against(
+    ex: &Exceptions,
+    paths: &[std::path::PathBuf],
+    now: Option<chrono::DateTime<Utc>>,
+) -> Option<super::Judged> {
+    let loaded = match sources::load_paths(paths) {
+        Ok(l) => l,
+        Err(e) => {
+            eprintln!("error: --against: {e}");
+            return None;
+        }
+    };
+    Some(judge(
+        loaded,
+        ex,
+        &Judging {
+            topology: TopologyMode::Auto,
+            profile: ex.policy.profile.unwrap_or(Profile::Generic),
+            namespaces: None,
+            now,
+            today: now.unwrap_or_else(Utc::now).date_naive(),
+        },
+    ))
 }
 
 /// owners.yaml as it was at git revision `base` (empty when it did not exist).

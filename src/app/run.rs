@@ -15,7 +15,8 @@ use crate::exceptions::{Diagnostic, Exceptions};
 use crate::outcomes::{self, Outcome};
 use crate::reports::junit::Target;
 use crate::reports::{
-    self, MetaTest, RunReport, META_COLLECTED, META_COMPLETED, META_EXCEPTIONS, META_REACHABLE,
+    self, plural, MetaTest, RunReport, META_COLLECTED, META_COMPLETED, META_EXCEPTIONS,
+    META_REACHABLE,
 };
 use crate::sources::{self, Loaded};
 
@@ -104,7 +105,7 @@ fn assess_collection(loaded: &Loaded, paths: &[PathBuf]) -> Collection {
     if loaded.conflicting > 0 {
         c.notes.push(format!(
             "{} of objects read more than once differed; the newest copy of each object was judged (higher resourceVersion, else the one read later): {}",
-            plural(loaded.conflicting, "copy").replace("copys", "copies"),
+            plural(loaded.conflicting, "copy"),
             loaded.conflict_examples.join("; ")
         ));
     }
@@ -226,7 +227,7 @@ fn load_exceptions(args: &RunArgs) -> (Option<Exceptions>, MetaTest, String) {
                     "{} ({}, {})",
                     d.display(),
                     plural(ex.files.len(), "component file"),
-                    plural(ex.entries.len(), "entry").replace("entrys", "entries")
+                    plural(ex.entries.len(), "entry")
                 ),
                 None => format!(
                     "none (no --exceptions given and {} does not exist): every violation fails",
@@ -510,8 +511,4 @@ fn save_snapshot(
 /// characters (screen clears, clipboard writes) are shown, not obeyed.
 pub(crate) fn printable(s: &str) -> String {
     crate::reports::text::printable(&crate::redact::text(s)).into_owned()
-}
-
-pub(super) fn plural(n: usize, what: &str) -> String {
-    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }

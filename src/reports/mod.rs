@@ -114,6 +114,20 @@ impl RunReport {
     }
 }
 
+/// `1 file`, `2 files`, `3 entries`: a count with its noun, for messages.
+pub fn plural(n: usize, what: &str) -> String {
+    if n == 1 {
+        return format!("1 {what}");
+    }
+    let consonant_y =
+        what.ends_with('y') && !what[..what.len() - 1].ends_with(['a', 'e', 'i', 'o', 'u']);
+    if consonant_y {
+        format!("{n} {}ies", &what[..what.len() - 1])
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
 /// The annotation after a finding: its ticket, expiry or approval.
 pub fn disposition_note(j: &Judged) -> Option<String> {
     match &j.disposition {
@@ -146,5 +160,18 @@ pub fn disposition_note(j: &Judged) -> Option<String> {
         Disposition::Allowed {
             reason, approved_by, ..
         } => Some(format!("allowed: {reason}; approved by {approved_by}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn plurals() {
+        use super::plural;
+        assert_eq!(plural(1, "entry"), "1 entry");
+        assert_eq!(plural(3, "entry"), "3 entries");
+        assert_eq!(plural(2, "copy"), "2 copies");
+        assert_eq!(plural(0, "file"), "0 files");
+        assert_eq!(plural(2, "key"), "2 keys");
     }
 }

@@ -6,7 +6,7 @@ use std::io::{self, Write};
 
 use anstyle::{AnsiColor, Style};
 
-use super::{disposition_note, RunReport};
+use super::{disposition_note, plural, RunReport};
 use crate::outcomes::Outcome;
 
 /// Findings shown per test before "and N more".
@@ -49,10 +49,6 @@ pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
             })
             .collect(),
     )
-}
-
-fn plural(n: usize, what: &str) -> String {
-    format!("{n} {what}{}", if n == 1 { "" } else { "s" })
 }
 
 pub fn write(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {

@@ -54,7 +54,7 @@ impl Check for Events {
             .enumerate()
             .map(|(i, p)| ((p.metadata.namespace.as_str(), p.metadata.name.as_str()), i))
             .collect();
-        let owners = Owners::new(c);
+        let owners = PodOwners::new(c);
         let flake_above = (ctx.thresholds)(INFO.id, "flake-above");
         let fail_above = (ctx.thresholds)(INFO.id, "fail-above");
         let window = chrono::Duration::minutes((ctx.thresholds)(INFO.id, "window-minutes"));
@@ -148,16 +148,16 @@ impl Check for Events {
 /// events about pods that no longer exist: `<deployment>-<hash>-<suffix>`
 /// (through its ReplicaSet when that was read), `<statefulset>-<ordinal>`,
 /// `<daemonset>-<suffix>`. Only workloads in the state are named.
-struct Owners<'a> {
+struct PodOwners<'a> {
     c: &'a crate::model::Cluster,
     workloads: HashMap<(&'a str, &'a str), usize>,
     /// ReplicaSet (namespace, name) -> its Deployment's name.
     replicasets: HashMap<(&'a str, &'a str), &'a str>,
 }
 
-impl<'a> Owners<'a> {
+impl<'a> PodOwners<'a> {
     fn new(c: &'a crate::model::Cluster) -> Self {
-        Owners {
+        PodOwners {
             c,
             workloads: c
                 .workloads
