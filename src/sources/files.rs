@@ -689,6 +689,15 @@ fn yaml_options() -> serde_saphyr::Options {
 }
 
 fn parse_yaml(path: &Path, text: &str) -> Result<Parsed, SourceError> {
+    // The fast reader takes what kubectl and must-gathers write; anything
+    // else, and every error, goes to the full parser.
+    if let Ok(docs) = super::yaml_fast::from_multiple(text) {
+        let mut parsed = Parsed::default();
+        for d in docs {
+            parsed.add(d);
+        }
+        return Ok(parsed);
+    }
     match serde_saphyr::from_multiple_with_options::<Doc>(text, yaml_options()) {
         Ok(docs) => {
             let mut parsed = Parsed::default();

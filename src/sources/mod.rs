@@ -10,6 +10,7 @@ pub mod decode;
 mod files;
 pub mod live;
 pub mod snapshot;
+mod yaml_fast;
 
 pub use files::{
     list_state_files, load_paths, load_paths_with, yaml_message, Limits, Loaded, SourceError,
