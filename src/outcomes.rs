@@ -218,6 +218,42 @@ pub fn test_name(info: &CheckInfo, component: Option<&str>, namespace: Option<&s
     )
 }
 
+/// Runs every planned check, spread over the cores, each check's findings in
+/// its own slot so the result does not depend on scheduling.
+fn run_checks(ctx: &Context, plan: &[(bool, Option<String>)]) -> Vec<Vec<Finding>> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let n = checks::ALL.len();
+    let next = AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Vec<Finding>>> =
+        (0..n).map(|_| std::sync::Mutex::new(Vec::new())).collect();
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(n);
+    let work = || loop {
+        let i = next.fetch_add(1, Ordering::Relaxed);
+        let Some(check) = checks::ALL.get(i) else {
+            break;
+        };
+        let (exempt, blind) = &plan[i];
+        if !exempt && blind.is_none() {
+            let mut out = Vec::new();
+            check.evaluate(ctx, &mut out);
+            *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = out;
+        }
+    };
+    std::thread::scope(|s| {
+        for _ in 1..workers {
+            s.spawn(work);
+        }
+        work();
+    });
+    slots
+        .into_iter()
+        .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
+        .collect()
+}
+
 pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Evaluation {
     let in_scope: Vec<&String> = cluster
         .namespaces
@@ -233,31 +269,42 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
         profile: scope.profile,
         thresholds: &thresholds,
     };
-    let mut tests = Vec::new();
-    let mut evaluated_checks = HashSet::new();
-    for check in checks::ALL {
-        let info = check.info();
-        let mode = exceptions.policy.mode(info.id);
-        let lifecycle = exceptions.policy.lifecycle(info.id);
-        let exempt = scope.topology.single_node && info.multi_node;
-        let blind = check
-            .not_applicable(&ctx)
-            .or_else(|| not_evaluated(info, scope.missing, scope.not_served))
-            .or_else(|| {
-                // A cluster-wide test about objects the state does not hold
-                // (no Node in a manifest) has nothing to pass on.
-                (info.cluster_scoped.is_some() && info.kinds.iter().all(|k| cluster.count(k) == 0))
+    // Which checks run, and why the others do not.
+    let plan: Vec<(bool, Option<String>)> = checks::ALL
+        .iter()
+        .map(|check| {
+            let info = check.info();
+            let exempt = scope.topology.single_node && info.multi_node;
+            let blind = check
+                .not_applicable(&ctx)
+                .or_else(|| not_evaluated(info, scope.missing, scope.not_served))
+                .or_else(|| {
+                    // A cluster-wide test about objects the state does not hold
+                    // (no Node in a manifest) has nothing to pass on.
+                    (info.cluster_scoped.is_some()
+                        && info.kinds.iter().all(|k| cluster.count(k) == 0))
                     .then(|| {
                         format!(
                             "not evaluated: the state holds no {}",
                             info.kinds.join(" or ")
                         )
                     })
-            });
-        let mut findings = Vec::new();
+                });
+            (exempt, blind)
+        })
+        .collect();
+    // The checks are independent readers of the model: run them on all cores.
+    let mut found = run_checks(&ctx, &plan);
+    let mut tests = Vec::new();
+    let mut evaluated_checks = HashSet::new();
+    for (ci, check) in checks::ALL.iter().enumerate() {
+        let info = check.info();
+        let mode = exceptions.policy.mode(info.id);
+        let lifecycle = exceptions.policy.lifecycle(info.id);
+        let (exempt, blind) = plan[ci].clone();
+        let findings = std::mem::take(&mut found[ci]);
         if !exempt && blind.is_none() {
             evaluated_checks.insert(info.id);
-            check.evaluate(&ctx, &mut findings);
         }
         let mut by_ns: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
         for f in findings {
@@ -348,8 +395,8 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
         .filter(|u| in_scope_ns(&u.metadata.namespace))
         .map(|u| NotJudged {
             kind: u.kind.to_owned(),
-            namespace: u.metadata.namespace.clone(),
-            name: u.metadata.name.clone(),
+            namespace: u.metadata.namespace.to_string(),
+            name: u.metadata.name.to_string(),
             why: "vigil has no HA rules for this kind yet; its pods are still judged by the infra-health checks",
         })
         .chain(
@@ -359,8 +406,8 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
                 .filter(|r| r.metadata.controller().is_none() && in_scope_ns(&r.metadata.namespace))
                 .map(|r| NotJudged {
                     kind: "ReplicaSet".into(),
-                    namespace: r.metadata.namespace.clone(),
-                    name: r.metadata.name.clone(),
+                    namespace: r.metadata.namespace.to_string(),
+                    name: r.metadata.name.to_string(),
                     why: "a ReplicaSet no Deployment owns; the HA rules judge Deployments",
                 }),
         )

@@ -211,7 +211,7 @@ pub struct Context<'a> {
     pub topology: &'a Topology,
     pub profile: Profile,
     /// Threshold values by name for the check being run (defaults applied).
-    pub thresholds: &'a dyn Fn(&'static str, &'static str) -> i64,
+    pub thresholds: &'a (dyn Fn(&'static str, &'static str) -> i64 + Sync),
 }
 
 impl Context<'_> {
@@ -223,6 +223,7 @@ impl Context<'_> {
         self.cluster
             .workloads
             .iter()
+            .map(|w| &**w)
             .enumerate()
             .filter(move |(_, w)| kinds.contains(&w.kind) && !w.is_scaled_to_zero())
     }
@@ -279,9 +280,9 @@ pub fn workload_finding(
 ) -> Finding {
     Finding {
         check: info.id,
-        namespace: w.metadata.namespace.clone(),
+        namespace: w.metadata.namespace.to_string(),
         kind: w.kind.as_str().to_owned(),
-        name: w.metadata.name.clone(),
+        name: w.metadata.name.to_string(),
         pod: None,
         container: container.map(str::to_owned),
         detail,

@@ -1,7 +1,7 @@
 //! Reading an exceptions directory: component files validated from their
 //! spanned YAML tree, so that every problem in a file is reported at once.
 
-use std::cell::Cell;
+use std::sync::atomic::AtomicBool;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -559,6 +559,6 @@ fn read_entry(
         namespace_glob,
         object_glob,
         claimed: claimed.to_vec(),
-        used: Cell::new(false),
+        used: AtomicBool::new(false),
     })
 }

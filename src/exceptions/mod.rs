@@ -32,7 +32,7 @@ pub mod suggest;
 pub mod tree;
 pub mod verify;
 
-use std::cell::Cell;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::collections::HashMap;
 use std::path::PathBuf;
 
@@ -82,7 +82,7 @@ pub struct Entry {
     object_glob: Option<Pattern>,
     /// Claimed namespaces of the entry's file, when `namespace` is omitted.
     claimed: Vec<String>,
-    used: Cell<bool>,
+    used: AtomicBool,
 }
 
 /// A compiled glob. globset's own matcher panics on patterns its regex
@@ -137,7 +137,7 @@ impl Entry {
     }
 
     pub fn was_used(&self) -> bool {
-        self.used.get()
+        self.used.load(Ordering::Relaxed)
     }
 
     /// A short description for summaries: `ha/replicas ns/openshift-console Deployment/downloads`.
@@ -216,7 +216,7 @@ impl Exceptions {
             if !e.matches(f) {
                 continue;
             }
-            e.used.set(true);
+            e.used.store(true, Ordering::Relaxed);
             let d = match &e.grant {
                 Grant::Allow {
                     reason,

@@ -6,8 +6,13 @@
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+/// Text in the model: most of it (namespaces, timestamps, reasons, resource
+/// versions, names) is 24 bytes or shorter and is kept inline, without an
+/// allocation; half the memory of `String` on a large cluster.
+pub type Str = compact_str::CompactString;
+
 use super::selector::{LabelSelector, Labels};
-use super::serde_util::{null_default, present, IntOrPercent};
+use super::serde_util::{null_default, null_default_vec, present, IntOrPercent};
 
 /// Percent comparisons on `IntOrString` values.
 pub trait IntOrPercentExt {
@@ -23,12 +28,12 @@ impl IntOrPercentExt for IntOrPercent {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ObjectMeta {
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub name: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub namespace: String,
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub uid: String,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub name: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub namespace: Str,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub uid: Str,
     #[serde(
         default,
         deserialize_with = "null_default",
@@ -37,28 +42,28 @@ pub struct ObjectMeta {
     pub labels: Labels,
     #[serde(
         default,
-        deserialize_with = "null_default",
+        deserialize_with = "null_default_vec",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub owner_references: Vec<OwnerReference>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub creation_timestamp: Option<String>,
+    pub creation_timestamp: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub deletion_timestamp: Option<String>,
+    pub deletion_timestamp: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generation: Option<i64>,
     /// Which copy of an object is newer, when a dump holds it twice.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
-    pub resource_version: String,
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub resource_version: Str,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct OwnerReference {
     #[serde(default)]
-    pub kind: String,
+    pub kind: Str,
     #[serde(default)]
-    pub name: String,
+    pub name: Str,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub controller: Option<bool>,
 }
@@ -76,15 +81,15 @@ impl ObjectMeta {
 #[serde(rename_all = "camelCase")]
 pub struct Condition {
     #[serde(rename = "type", default)]
-    pub type_: String,
+    pub type_: Str,
     #[serde(default)]
-    pub status: String,
+    pub status: Str,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_transition_time: Option<String>,
+    pub last_transition_time: Option<Str>,
 }
 
 /// Finds the condition of `type_` in a list.
@@ -118,25 +123,25 @@ pub struct TemplateMeta {
 pub struct PodSpec {
     #[serde(
         default,
-        deserialize_with = "null_default",
+        deserialize_with = "null_default_vec",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub containers: Vec<Container>,
     #[serde(
         default,
-        deserialize_with = "null_default",
+        deserialize_with = "null_default_vec",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub init_containers: Vec<Container>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub priority_class_name: Option<String>,
+    pub priority_class_name: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub node_name: Option<String>,
+    pub node_name: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub affinity: Option<Affinity>,
     #[serde(
         default,
-        deserialize_with = "null_default",
+        deserialize_with = "null_default_vec",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub topology_spread_constraints: Vec<TopologySpreadConstraint>,
@@ -144,7 +149,7 @@ pub struct PodSpec {
     pub host_network: bool,
     #[serde(
         default,
-        deserialize_with = "null_default",
+        deserialize_with = "null_default_vec",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub tolerations: Vec<Toleration>,
@@ -160,14 +165,14 @@ pub struct PodSpec {
 #[serde(rename_all = "camelCase")]
 pub struct Toleration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key: Option<String>,
+    pub key: Option<Str>,
     /// How long a NoExecute taint is tolerated; none means forever.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub toleration_seconds: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub operator: Option<String>,
+    pub operator: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub effect: Option<String>,
+    pub effect: Option<Str>,
 }
 
 impl PodSpec {
@@ -214,7 +219,7 @@ impl PodSpec {
 #[serde(rename_all = "camelCase")]
 pub struct Container {
     #[serde(default)]
-    pub name: String,
+    pub name: Str,
     #[serde(
         default,
         deserialize_with = "present",
@@ -234,10 +239,10 @@ pub struct Container {
     /// `Always` on an init container makes it a native sidecar: it runs for
     /// the pod's whole life, like a regular container.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub restart_policy: Option<String>,
+    pub restart_policy: Option<Str>,
     #[serde(
         default,
-        deserialize_with = "null_default",
+        deserialize_with = "null_default_vec",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub ports: Vec<ContainerPort>,
@@ -251,7 +256,7 @@ pub struct ContainerPort {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub container_port: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub protocol: Option<String>,
+    pub protocol: Option<Str>,
 }
 
 impl Resources {
@@ -291,13 +296,13 @@ pub struct Affinity {
 pub struct PodAntiAffinity {
     #[serde(
         default,
-        deserialize_with = "null_default",
+        deserialize_with = "null_default_vec",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub required_during_scheduling_ignored_during_execution: Vec<PodAffinityTerm>,
     #[serde(
         default,
-        deserialize_with = "null_default",
+        deserialize_with = "null_default_vec",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub preferred_during_scheduling_ignored_during_execution: Vec<WeightedPodAffinityTerm>,
@@ -309,13 +314,13 @@ pub struct PodAffinityTerm {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label_selector: Option<LabelSelector>,
     #[serde(default)]
-    pub topology_key: String,
+    pub topology_key: Str,
     #[serde(
         default,
-        deserialize_with = "null_default",
+        deserialize_with = "null_default_vec",
         skip_serializing_if = "Vec::is_empty"
     )]
-    pub namespaces: Vec<String>,
+    pub namespaces: Vec<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub namespace_selector: Option<LabelSelector>,
 }
@@ -347,11 +352,11 @@ pub struct WeightedPodAffinityTerm {
 #[serde(rename_all = "camelCase")]
 pub struct TopologySpreadConstraint {
     #[serde(default)]
-    pub topology_key: String,
+    pub topology_key: Str,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub label_selector: Option<LabelSelector>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub when_unsatisfiable: Option<String>,
+    pub when_unsatisfiable: Option<Str>,
 }
 
 // ---------------------------------------------------------------- pods
@@ -371,20 +376,20 @@ pub struct Pod {
 #[serde(rename_all = "camelCase")]
 pub struct PodRuntimeSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub node_name: Option<String>,
+    pub node_name: Option<Str>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct PodStatus {
     #[serde(default)]
-    pub phase: String,
+    pub phase: Str,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub start_time: Option<String>,
+    pub start_time: Option<Str>,
     /// Only `Ready` and `PodScheduled`: the others are never read.
     #[serde(
         default,
@@ -394,13 +399,13 @@ pub struct PodStatus {
     pub conditions: Vec<Condition>,
     #[serde(
         default,
-        deserialize_with = "null_default",
+        deserialize_with = "null_default_vec",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub container_statuses: Vec<ContainerStatus>,
     #[serde(
         default,
-        deserialize_with = "null_default",
+        deserialize_with = "null_default_vec",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub init_container_statuses: Vec<ContainerStatus>,
@@ -410,7 +415,7 @@ pub struct PodStatus {
 #[serde(rename_all = "camelCase")]
 pub struct ContainerStatus {
     #[serde(default)]
-    pub name: String,
+    pub name: Str,
     #[serde(default)]
     pub ready: bool,
     #[serde(default)]
@@ -424,28 +429,28 @@ pub struct ContainerStatus {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct ContainerState {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub waiting: Option<StateWaiting>,
+    pub waiting: Option<Box<StateWaiting>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub terminated: Option<StateTerminated>,
+    pub terminated: Option<Box<StateTerminated>>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct StateWaiting {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<Str>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct StateTerminated {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<Str>,
     #[serde(default)]
     pub exit_code: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub finished_at: Option<String>,
+    pub finished_at: Option<Str>,
 }
 
 // ---------------------------------------------------------------- workloads
@@ -482,7 +487,7 @@ pub struct Workload {
 pub struct WorkloadRaw {
     /// When written after `kind` (before it, the decoder passes it on).
     #[serde(default, rename = "apiVersion")]
-    pub api_version: Option<String>,
+    pub api_version: Option<Str>,
     #[serde(default)]
     pub metadata: ObjectMeta,
     #[serde(default)]
@@ -540,7 +545,7 @@ pub struct WorkloadSpec {
 #[serde(rename_all = "camelCase")]
 pub struct Strategy {
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    pub type_: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rolling_update: Option<RollingUpdate>,
 }
@@ -570,9 +575,9 @@ pub struct WorkloadStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub available_replicas: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub current_revision: Option<String>,
+    pub current_revision: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub update_revision: Option<String>,
+    pub update_revision: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub desired_number_scheduled: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -583,7 +588,7 @@ pub struct WorkloadStatus {
     pub number_unavailable: Option<i64>,
     #[serde(
         default,
-        deserialize_with = "null_default",
+        deserialize_with = "null_default_vec",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub conditions: Vec<Condition>,
@@ -649,7 +654,7 @@ pub struct ReplicaSet {
 
 #[derive(Debug, Clone, Default)]
 pub struct Pdb {
-    pub api_version: String,
+    pub api_version: Str,
     pub metadata: ObjectMeta,
     pub spec: PdbSpec,
     pub status: Option<PdbStatus>,
@@ -659,7 +664,7 @@ pub struct Pdb {
 #[serde(rename_all = "camelCase")]
 pub struct PdbRaw {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub api_version: Option<String>,
+    pub api_version: Option<Str>,
     #[serde(default)]
     pub metadata: ObjectMeta,
     #[serde(default)]
@@ -678,7 +683,7 @@ pub struct PdbSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_unavailable: Option<IntOrPercent>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unhealthy_pod_eviction_policy: Option<String>,
+    pub unhealthy_pod_eviction_policy: Option<Str>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -734,9 +739,9 @@ pub struct HpaSpec {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct CrossVersionRef {
     #[serde(default)]
-    pub kind: String,
+    pub kind: Str,
     #[serde(default)]
-    pub name: String,
+    pub name: Str,
 }
 
 // ---------------------------------------------------------------- network
@@ -755,7 +760,7 @@ pub struct ServiceSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selector: Option<Labels>,
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    pub type_: Option<Str>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -764,7 +769,7 @@ pub struct EndpointSlice {
     pub metadata: ObjectMeta,
     #[serde(
         default,
-        deserialize_with = "null_default",
+        deserialize_with = "null_default_vec",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub endpoints: Vec<SliceEndpoint>,
@@ -789,7 +794,7 @@ pub struct Endpoints {
     pub metadata: ObjectMeta,
     #[serde(
         default,
-        deserialize_with = "null_default",
+        deserialize_with = "null_default_vec",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub subsets: Vec<EndpointSubset>,
@@ -860,11 +865,11 @@ pub struct Event {
     #[serde(default, alias = "regarding")]
     pub involved_object: InvolvedObject,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub reason: Option<String>,
+    pub reason: Option<Str>,
     #[serde(default, alias = "note", skip_serializing_if = "Option::is_none")]
-    pub message: Option<String>,
+    pub message: Option<Str>,
     #[serde(rename = "type", default, skip_serializing_if = "Option::is_none")]
-    pub type_: Option<String>,
+    pub type_: Option<Str>,
     #[serde(
         default,
         alias = "deprecatedCount",
@@ -872,11 +877,11 @@ pub struct Event {
     )]
     pub count: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub first_timestamp: Option<String>,
+    pub first_timestamp: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_timestamp: Option<String>,
+    pub last_timestamp: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub event_time: Option<String>,
+    pub event_time: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub series: Option<EventSeries>,
 }
@@ -887,17 +892,17 @@ pub struct EventSeries {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_observed_time: Option<String>,
+    pub last_observed_time: Option<Str>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct InvolvedObject {
     #[serde(default)]
-    pub kind: String,
+    pub kind: Str,
     #[serde(default)]
-    pub name: String,
+    pub name: Str,
     #[serde(default)]
-    pub namespace: String,
+    pub namespace: Str,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -922,7 +927,7 @@ pub struct NodeSpec {
     pub unschedulable: bool,
     #[serde(
         default,
-        deserialize_with = "null_default",
+        deserialize_with = "null_default_vec",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub taints: Vec<Taint>,
@@ -931,16 +936,16 @@ pub struct NodeSpec {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct Taint {
     #[serde(default)]
-    pub key: String,
+    pub key: Str,
     #[serde(default)]
-    pub effect: String,
+    pub effect: Str,
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 pub struct NodeStatus {
     #[serde(
         default,
-        deserialize_with = "null_default",
+        deserialize_with = "null_default_vec",
         skip_serializing_if = "Vec::is_empty"
     )]
     pub conditions: Vec<Condition>,
@@ -971,9 +976,9 @@ pub struct Infrastructure {
 #[serde(rename_all = "camelCase")]
 pub struct InfrastructureStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub infrastructure_topology: Option<String>,
+    pub infrastructure_topology: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub control_plane_topology: Option<String>,
+    pub control_plane_topology: Option<Str>,
 }
 
 /// One decoded object of a kind vigil reads. Boxed, so that lists of

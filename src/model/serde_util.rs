@@ -9,6 +9,19 @@ use serde::de::{self, Deserializer, IgnoredAny, Visitor};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// [`null_default`] for lists, keeping no spare capacity: a `Vec` grown
+/// item by item holds room for four, and on 150k pods the unused room of
+/// their container statuses alone was 110 MB.
+pub fn null_default_vec<'de, D, T>(d: D) -> Result<Vec<T>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    let mut v = Option::<Vec<T>>::deserialize(d)?.unwrap_or_default();
+    v.shrink_to_fit();
+    Ok(v)
+}
+
 /// Deserializes `null` (or a missing field, with `#[serde(default)]`) as `T::default()`.
 pub fn null_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where

@@ -40,7 +40,7 @@ const FAILING_NODE_TAINTS: &[&str] = &[
 ];
 
 fn describe(t: &Toleration) -> String {
-    let mut s = t.key.clone().unwrap_or_else(|| "<every key>".into());
+    let mut s = t.key.as_deref().unwrap_or("<every key>").to_owned();
     if let Some(e) = &t.effect {
         s.push(':');
         s.push_str(e);

@@ -35,22 +35,22 @@ pub fn pod_finding(
             let w = &c.workloads[wi];
             (
                 w.kind.as_str().to_owned(),
-                w.metadata.name.clone(),
-                Some(pod.metadata.name.clone()),
+                w.metadata.name.to_string(),
+                Some(pod.metadata.name.to_string()),
             )
         }
         None => match pod.metadata.controller() {
             Some(ctrl) => (
-                ctrl.kind.clone(),
-                ctrl.name.clone(),
-                Some(pod.metadata.name.clone()),
+                ctrl.kind.to_string(),
+                ctrl.name.to_string(),
+                Some(pod.metadata.name.to_string()),
             ),
-            None => ("Pod".to_owned(), pod.metadata.name.clone(), None),
+            None => ("Pod".to_owned(), pod.metadata.name.to_string(), None),
         },
     };
     Finding {
         check: info.id,
-        namespace: pod.metadata.namespace.clone(),
+        namespace: pod.metadata.namespace.to_string(),
         kind,
         name,
         pod: pod_name,
