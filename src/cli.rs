@@ -67,6 +67,12 @@ pub enum Command {
     /// Evaluate the checks and write JUnit (the CI job's last step)
     #[command(after_long_help = RUN_AFTER)]
     Run(RunArgs),
+    /// Record what happens during the e2e run, then judge it with the final state
+    #[command(after_long_help = WATCH_AFTER)]
+    Watch(WatchArgs),
+    /// Compare two runs: what newly fails, flakes or got fixed
+    #[command(after_long_help = DIFF_AFTER)]
+    Diff(DiffArgs),
     /// Save what a run would collect from the cluster, for `run --from` later
     #[command(after_long_help = SNAPSHOT_AFTER)]
     Snapshot(SnapshotArgs),
@@ -78,6 +84,73 @@ pub enum Command {
     /// Tools for vigil's own tests and benchmarks
     #[command(subcommand, hide = true)]
     Dev(DevCommand),
+}
+
+const WATCH_AFTER: &str = "\
+Starts before the e2e run and watches pods and nodes (Kubernetes watches with bookmarks,
+resumed after disconnects and 410 Gone without recording anything twice). It records
+intervals: pods not ready, containers in CrashLoopBackOff or failing to pull their image,
+restarts and OOM kills; nodes NotReady, under pressure or cordoned. Only transitions are
+kept, never copies of objects.
+
+It stops on SIGTERM or SIGINT, when --stop-file appears, or after --duration. Then it writes
+the intervals (JSON lines, --intervals-out) and does exactly what `vigil run` does on the
+final state, with the intervals judged by the same checks: a container that crash-looped for
+20 minutes mid-run fails `pods in ns/x should not be crash-looping` even if it recovered,
+saying when and for how long. Thresholds: each check's `during-minutes` in policy.yaml.
+Exceptions apply unchanged. Exit status: as `vigil run`.
+
+CI step (the e2e run in between):
+  vigil watch --stop-file \"$ARTIFACT_DIR/e2e-done\" &
+  ...run the e2e tests...
+  touch \"$ARTIFACT_DIR/e2e-done\"; wait $!
+
+Judge again offline, with exactly the same result:
+  vigil run --from state.json.gz --intervals vigil-intervals.jsonl
+(take the snapshot with --save-snapshot).";
+
+const DIFF_AFTER: &str = "\
+BEFORE and AFTER are each a `vigil run -o json` report, or a JUnit file or directory of
+them. Reports are compared test by test (by name): tests newly failing, newly flaking,
+fixed, appeared and vanished (a rename shows as both), and per test the violations added
+and removed, by object and rule rather than message text (JSON reports only). With JSON
+reports, exception entries that became stale or newly needed are listed too.
+
+Made for a pull request (\"did my change regress HA?\") and for a local kind loop:
+  vigil run -o json > before.json; ...change...; vigil run -o json > after.json
+  vigil diff before.json after.json
+
+Exit status: 0 nothing newly fails, 1 something newly fails, 2 unreadable input.";
+
+#[derive(Debug, Args)]
+pub struct WatchArgs {
+    /// Stop once this file exists (checked five times a second)
+    #[arg(long, value_name = "FILE")]
+    pub stop_file: Option<PathBuf>,
+
+    /// Stop after this many seconds
+    #[arg(long, value_name = "SECONDS")]
+    pub duration: Option<u64>,
+
+    /// Where the intervals go [default: $ARTIFACT_DIR/vigil-intervals.jsonl, else ./vigil-intervals.jsonl]
+    #[arg(long, value_name = "FILE")]
+    pub intervals_out: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier run: a `-o json` report, or a JUnit file or directory
+    #[arg(value_name = "BEFORE")]
+    pub before: PathBuf,
+    /// The later run, in either form
+    #[arg(value_name = "AFTER")]
+    pub after: PathBuf,
+    /// Output format
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Text)]
+    pub output: Format,
 }
 
 #[derive(Debug, Subcommand)]
@@ -353,6 +426,10 @@ pub struct RunArgs {
     /// Also save what was read as a snapshot (for CI artifacts; .gz compresses)
     #[arg(long, value_name = "FILE")]
     pub save_snapshot: Option<PathBuf>,
+
+    /// Also judge what `vigil watch` recorded during the run (its JSON-lines intervals file)
+    #[arg(long, value_name = "FILE")]
+    pub intervals: Option<PathBuf>,
 
     /// Directory of exception files and policy.yaml [default: ./exceptions, if present]
     #[arg(long, value_name = "DIR")]

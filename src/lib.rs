@@ -16,5 +16,6 @@ pub mod model;
 pub mod outcomes;
 pub mod redact;
 pub mod reports;
+pub mod results;
 pub mod safe_read;
 pub mod sources;

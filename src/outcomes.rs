@@ -239,6 +239,7 @@ fn run_checks(ctx: &Context, plan: &[(bool, Option<String>)]) -> Vec<Vec<Finding
         if !exempt && blind.is_none() {
             let mut out = Vec::new();
             check.evaluate(ctx, &mut out);
+            checks::during::judge(check.info(), ctx, &mut out);
             *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = out;
         }
     };

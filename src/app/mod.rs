@@ -4,6 +4,7 @@
 mod exceptions;
 pub mod guard;
 mod run;
+mod watch;
 
 use std::io::Write;
 
@@ -90,7 +91,8 @@ pub(crate) fn judge(loaded: Loaded, exceptions: &Exceptions, how: &Judging) -> J
         .collection
         .map(|c| (c.missing, c.skipped))
         .unwrap_or_default();
-    let cluster = Cluster::from_objects(loaded.objects);
+    let mut cluster = Cluster::from_objects(loaded.objects);
+    cluster.intervals = loaded.intervals;
     let topology = Topology::resolve(how.topology, &cluster);
     let scope = Scope {
         profile: how.profile,
@@ -141,6 +143,8 @@ pub(crate) fn parse_now(s: Option<&str>) -> Result<Option<DateTime<Utc>>, String
 pub fn dispatch(command: Command) -> u8 {
     match command {
         Command::Run(args) => run::run(&args),
+        Command::Watch(args) => watch::watch(args),
+        Command::Diff(args) => crate::results::diff::command(&args),
         Command::Checks(args) => list_checks(&args),
         Command::Exceptions(cmd) => exceptions::dispatch(cmd),
         Command::Snapshot(args) => snapshot(&args),

@@ -296,6 +296,13 @@ fn run_guarded(args: &RunArgs, guard: &Guard, target: Option<&Target>, wall: Dat
         }
     };
 
+    let intervals = match &args.intervals {
+        None => Vec::new(),
+        Some(p) => match crate::model::intervals::read(p) {
+            Ok(i) => i,
+            Err(e) => return guard.abort(&Abort::Usage(format!("--intervals {e}"))),
+        },
+    };
     let mut status = exit::OK;
 
     // Exceptions first: a broken list must not be mistaken for new failures.
@@ -383,7 +390,10 @@ fn run_guarded(args: &RunArgs, guard: &Guard, target: Option<&Target>, wall: Dat
         },
     );
     // Nothing read, nothing judged: an empty state must not yield passes.
-    let loaded = loaded.filter(|l| !l.objects.is_empty());
+    let loaded = loaded.filter(|l| !l.objects.is_empty()).map(|mut l| {
+        l.intervals = intervals;
+        l
+    });
     if let (Some(loaded), Some(exceptions)) = (loaded, &exceptions) {
         let judged = super::judge(
             loaded,

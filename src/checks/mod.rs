@@ -11,6 +11,7 @@ use std::fmt;
 use crate::model::objects::{Workload, WorkloadKind};
 use crate::model::{Cluster, Topology};
 
+pub mod during;
 pub mod ha;
 pub mod health;
 

@@ -16,16 +16,45 @@ pub fn run_with(
     profile: Profile,
     mode: TopologyMode,
 ) -> Vec<Finding> {
-    let c = cluster(yaml);
-    let topology = Topology::resolve(mode, &c);
-    let defaults = |check: &'static str, name: &'static str| {
+    run_cluster(check, &cluster(yaml), profile, mode)
+}
+
+/// Evaluates on a built cluster as a run does: the check on the state, then
+/// the intervals a watch recorded ([`super::during`]).
+pub fn run_check(check: &dyn Check, c: &Cluster) -> Vec<Finding> {
+    let mut out = run_cluster(check, c, Profile::Generic, TopologyMode::Ha);
+    let topology = Topology::resolve(TopologyMode::Ha, c);
+    let defaults = defaults();
+    let ctx = Context {
+        cluster: c,
+        now: now(),
+        topology: &topology,
+        profile: Profile::Generic,
+        thresholds: &defaults,
+    };
+    super::during::judge(check.info(), &ctx, &mut out);
+    out
+}
+
+fn defaults() -> impl Fn(&'static str, &'static str) -> i64 + Sync {
+    |check: &'static str, name: &'static str| {
         super::find(check)
             .and_then(|c| c.info().thresholds.iter().find(|t| t.name == name))
             .map(|t| t.default)
             .expect("threshold exists")
-    };
+    }
+}
+
+fn run_cluster(
+    check: &dyn Check,
+    c: &Cluster,
+    profile: Profile,
+    mode: TopologyMode,
+) -> Vec<Finding> {
+    let topology = Topology::resolve(mode, c);
+    let defaults = defaults();
     let ctx = Context {
-        cluster: &c,
+        cluster: c,
         now: now(),
         topology: &topology,
         profile,

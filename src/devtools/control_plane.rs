@@ -20,6 +20,10 @@ pub struct ControlPlane {
     pub dir: tempfile::TempDir,
     etcd: Option<Child>,
     apiserver: Option<Child>,
+    /// How to start the API server again (`restart_apiserver`).
+    bin_dir: PathBuf,
+    etcd_url: String,
+    api_port: u16,
     pub url: String,
     /// PEM bundle that verifies the API server's serving certificate.
     pub ca_pem: String,
@@ -158,10 +162,36 @@ impl ControlPlane {
             ca_pem: String::new(),
             etcd: Some(etcd),
             apiserver: None,
+            bin_dir: bin_dir.to_owned(),
+            etcd_url,
+            api_port,
             dir,
         };
+        cp.spawn_apiserver()?;
         let d = cp.dir.path().to_owned();
-        let mut apiserver = Command::new(bin_dir.join("kube-apiserver"));
+        let cert = d.join("certs").join("apiserver.crt");
+        wait_for(
+            "kube-apiserver serving certificate",
+            Duration::from_secs(60),
+            || cert.exists(),
+        )?;
+        wait_for("kube-apiserver", Duration::from_secs(90), || cp.ready())?;
+        cp.ca_pem = std::fs::read_to_string(&cert)?;
+        Ok(cp)
+    }
+
+    /// Stops the API server and starts it again on the same port, with the
+    /// same certificates and etcd: watches break and must resume.
+    pub fn restart_apiserver(&mut self) -> std::io::Result<()> {
+        self.stop_apiserver();
+        self.spawn_apiserver()?;
+        wait_for("kube-apiserver", Duration::from_secs(90), || self.ready())
+    }
+
+    fn spawn_apiserver(&mut self) -> std::io::Result<()> {
+        let d = self.dir.path().to_owned();
+        let (etcd_url, api_port) = (&self.etcd_url, self.api_port);
+        let mut apiserver = Command::new(self.bin_dir.join("kube-apiserver"));
         apiserver
             .arg(format!("--etcd-servers={etcd_url}"))
             .arg(format!("--cert-dir={}", d.join("certs").display()))
@@ -191,17 +221,14 @@ impl ControlPlane {
                 d.join("tokens.csv").display()
             ))
             .stdout(Stdio::null())
-            .stderr(std::fs::File::create(d.join("apiserver.log"))?);
-        cp.apiserver = Some(spawn_tied(apiserver)?);
-        let cert = d.join("certs").join("apiserver.crt");
-        wait_for(
-            "kube-apiserver serving certificate",
-            Duration::from_secs(60),
-            || cert.exists(),
-        )?;
-        wait_for("kube-apiserver", Duration::from_secs(90), || cp.ready())?;
-        cp.ca_pem = std::fs::read_to_string(&cert)?;
-        Ok(cp)
+            .stderr(
+                std::fs::OpenOptions::new()
+                    .create(true)
+                    .append(true)
+                    .open(d.join("apiserver.log"))?,
+            );
+        self.apiserver = Some(spawn_tied(apiserver)?);
+        Ok(())
     }
 
     /// `/readyz` answers 200 (TLS not verified here: the CA is not read yet).

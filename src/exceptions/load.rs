@@ -1,9 +1,9 @@
 //! Reading an exceptions directory: component files validated from their
 //! spanned YAML tree, so that every problem in a file is reported at once.
 
-use std::sync::atomic::AtomicBool;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::AtomicBool;
 
 use chrono::NaiveDate;
 use serde_saphyr::{Location, Spanned};

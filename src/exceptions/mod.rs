@@ -32,9 +32,9 @@ pub mod suggest;
 pub mod tree;
 pub mod verify;
 
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use chrono::NaiveDate;
 use regex::Regex;

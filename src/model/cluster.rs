@@ -29,6 +29,8 @@ pub struct Cluster {
     pub infrastructure: Option<Infrastructure>,
     /// Workloads of kinds vigil has no rules for.
     pub unjudged: Vec<Unjudged>,
+    /// What `vigil watch` recorded during the run (empty otherwise).
+    pub intervals: Vec<super::intervals::Interval>,
 
     /// Pods owned (through a ReplicaSet for Deployments) by each workload.
     pub workload_pods: Vec<Vec<usize>>,

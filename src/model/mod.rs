@@ -2,6 +2,7 @@
 //! checks read (ownership, PDB coverage, HPAs), built once per run.
 
 pub mod cluster;
+pub mod intervals;
 pub mod objects;
 pub mod selector;
 pub mod serde_util;

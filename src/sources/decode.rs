@@ -359,7 +359,10 @@ fn decode_kind<'de, A: MapAccess<'de>>(
         "PodDisruptionBudget" => {
             let raw = PdbRaw::deserialize(d)?;
             Object::Pdb(Box::new(Pdb {
-                api_version: raw.api_version.or(api_version.map(Into::into)).unwrap_or_default(),
+                api_version: raw
+                    .api_version
+                    .or(api_version.map(Into::into))
+                    .unwrap_or_default(),
                 metadata: raw.metadata,
                 spec: raw.spec,
                 status: raw.status,

@@ -95,6 +95,8 @@ pub struct Loaded {
     /// How the state was collected, when it comes from a vigil snapshot or a
     /// live cluster.
     pub collection: Option<CollectionInfo>,
+    /// What a `vigil watch` recorded during the run (`run --intervals`).
+    pub intervals: Vec<crate::model::intervals::Interval>,
     /// Inputs that could not be read or decoded. The rest is judged, and
     /// the collection test fails naming each.
     pub problems: Vec<SourceError>,

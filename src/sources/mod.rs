@@ -10,6 +10,7 @@ pub mod decode;
 mod files;
 pub mod live;
 pub mod snapshot;
+pub mod watch;
 mod yaml_fast;
 
 pub use files::{

@@ -214,7 +214,8 @@ impl<'a> P<'a> {
 
     /// The current line (from `pos`) starts a sequence entry: `-` then a space or the end.
     fn at_dash(&self) -> bool {
-        self.peek() == Some(b'-') && matches!(self.b.get(self.pos + 1), None | Some(b' ') | Some(b'\n'))
+        self.peek() == Some(b'-')
+            && matches!(self.b.get(self.pos + 1), None | Some(b' ') | Some(b'\n'))
     }
 
     /// Finishes a line after a value: only spaces and a comment may follow.
@@ -254,8 +255,8 @@ impl<'a> P<'a> {
         self.next_line();
         while let Some(ind) = self.content_indent()? {
             let at = self.pos + ind;
-            let is_dash = self.b[at] == b'-'
-                && matches!(self.b.get(at + 1), None | Some(b' ') | Some(b'\n'));
+            let is_dash =
+                self.b[at] == b'-' && matches!(self.b.get(at + 1), None | Some(b' ') | Some(b'\n'));
             if ind >= min || (Some(ind) == dash && is_dash) {
                 self.next_line();
             } else {
@@ -267,8 +268,14 @@ impl<'a> P<'a> {
 }
 
 fn trim_ascii(b: &[u8]) -> &[u8] {
-    let start = b.iter().position(|c| !c.is_ascii_whitespace()).unwrap_or(b.len());
-    let end = b.iter().rposition(|c| !c.is_ascii_whitespace()).map_or(start, |e| e + 1);
+    let start = b
+        .iter()
+        .position(|c| !c.is_ascii_whitespace())
+        .unwrap_or(b.len());
+    let end = b
+        .iter()
+        .rposition(|c| !c.is_ascii_whitespace())
+        .map_or(start, |e| e + 1);
     &b[start..end]
 }
 
@@ -340,7 +347,8 @@ impl<'a> Node<'_, 'a> {
                 let dash =
                     p.b[at] == b'-' && matches!(p.b.get(at + 1), None | Some(b' ') | Some(b'\n'));
                 let ind_i = ind as isize;
-                if dash && (ind_i > self.parent || (self.ctx == Ctx::Value && ind_i == self.parent)) {
+                if dash && (ind_i > self.parent || (self.ctx == Ctx::Value && ind_i == self.parent))
+                {
                     p.pos = at;
                     return Ok(Shape::Seq(ind));
                 }
@@ -381,7 +389,9 @@ impl<'a> Node<'_, 'a> {
                     Shape::EmptyMap
                 })
             }
-            b'|' | b'>' => Ok(Shape::Scalar(Scalar::Text(self.block_scalar(first == b'>')?))),
+            b'|' | b'>' => Ok(Shape::Scalar(Scalar::Text(
+                self.block_scalar(first == b'>')?,
+            ))),
             b'"' | b'\'' => {
                 let start = p.pos;
                 let text = if first == b'"' {
@@ -403,7 +413,10 @@ impl<'a> Node<'_, 'a> {
             }
             b'&' | b'*' | b'!' | b'%' | b'@' | b'`' | b',' | b']' | b'}' | b'#' => Err(Error),
             b'?' | b':'
-                if matches!(p.b.get(p.pos + 1), None | Some(b' ') | Some(b'\n') | Some(b'\t')) =>
+                if matches!(
+                    p.b.get(p.pos + 1),
+                    None | Some(b' ') | Some(b'\n') | Some(b'\t')
+                ) =>
             {
                 Err(Error)
             }
@@ -537,7 +550,10 @@ impl<'a> Node<'_, 'a> {
             p.next_line();
         }
         // Trailing blank lines are chomped.
-        let content_end = lines.iter().rposition(|l| !l.is_empty()).map_or(0, |i| i + 1);
+        let content_end = lines
+            .iter()
+            .rposition(|l| !l.is_empty())
+            .map_or(0, |i| i + 1);
         let trailing = lines.len() - content_end;
         let body = &lines[..content_end];
         let mut out = String::new();
@@ -771,7 +787,17 @@ fn resolve(s: &str) -> R<Typed> {
     if s.len() <= 5
         && matches!(
             s.to_ascii_lowercase().as_str(),
-            "y" | "n" | "yes" | "no" | "on" | "off" | ".inf" | "-.inf" | "+.inf" | ".nan" | "<<" | "="
+            "y" | "n"
+                | "yes"
+                | "no"
+                | "on"
+                | "off"
+                | ".inf"
+                | "-.inf"
+                | "+.inf"
+                | ".nan"
+                | "<<"
+                | "="
         )
     {
         return Err(Error);
@@ -796,7 +822,9 @@ fn resolve(s: &str) -> R<Typed> {
         }
         return Err(Error);
     }
-    if digits.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'-' | b'+'))
+    if digits
+        .bytes()
+        .all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'-' | b'+'))
         && digits.bytes().any(|c| c.is_ascii_digit())
     {
         return match s.parse::<f64>() {
@@ -808,8 +836,14 @@ fn resolve(s: &str) -> R<Typed> {
     }
     // 0x.., 0o.., 1_000, 1:20 (sexagesimal in 1.1): not ours.
     if digits.starts_with(|c: char| c.is_ascii_digit())
-        && digits.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b':' | b'.'))
-        && (digits.contains('_') || digits.contains(':') || digits.starts_with("0x") || digits.starts_with("0o") || digits.starts_with("0b"))
+        && digits
+            .bytes()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b':' | b'.'))
+        && (digits.contains('_')
+            || digits.contains(':')
+            || digits.starts_with("0x")
+            || digits.starts_with("0o")
+            || digits.starts_with("0b"))
     {
         return Err(Error);
     }
@@ -891,7 +925,9 @@ impl<'de> Deserializer<'de> for &mut Node<'_, 'de> {
     fn deserialize_option<V: Visitor<'de>>(self, v: V) -> R<V::Value> {
         match self.shape()? {
             Shape::Null => v.visit_none(),
-            Shape::Scalar(Scalar::Plain(t)) if matches!(t.as_ref(), "~" | "null" | "Null" | "NULL") => {
+            Shape::Scalar(Scalar::Plain(t))
+                if matches!(t.as_ref(), "~" | "null" | "Null" | "NULL") =>
+            {
                 v.visit_none()
             }
             shape => {
@@ -980,7 +1016,9 @@ impl<'de> MapAccess<'de> for MapA<'_, 'de> {
         let key: Cow<'de, str> = match p.peek() {
             Some(b'"') => double_quoted(p)?,
             Some(b'\'') => single_quoted(p)?,
-            Some(b'?' | b'&' | b'*' | b'!' | b'[' | b'{' | b'|' | b'>' | b'%' | b'@' | b'`' | b'-') => {
+            Some(
+                b'?' | b'&' | b'*' | b'!' | b'[' | b'{' | b'|' | b'>' | b'%' | b'@' | b'`' | b'-',
+            ) => {
                 // `-` starts a plain key only when not followed by a space; keep it simple.
                 if p.peek() == Some(b'-') && !p.at_dash() {
                     plain_key(p)?
@@ -1212,9 +1250,14 @@ mod tests {
         .unwrap();
         let generated = yaml_files(dir.path());
         assert!(generated.len() > 3);
-        assert_eq!(compare(&generated), generated.len(), "every generated file is fast");
+        assert_eq!(
+            compare(&generated),
+            generated.len(),
+            "every generated file is fast"
+        );
 
-        let testdata = yaml_files(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/states"));
+        let testdata =
+            yaml_files(&std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/states"));
         assert!(testdata.len() > 10);
         compare(&testdata);
 

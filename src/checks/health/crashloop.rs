@@ -1,7 +1,7 @@
 //! `health/crashloop`: containers waiting in CrashLoopBackOff.
 
 use super::*;
-use crate::checks::{Check, Context, Lifecycle, Mode, Monitor};
+use crate::checks::{Check, Context, Lifecycle, Mode, Monitor, Threshold};
 
 pub struct CrashLoop;
 
@@ -23,7 +23,11 @@ static INFO: CheckInfo = CheckInfo {
         "Job",
         "Node",
     ],
-    thresholds: &[],
+    thresholds: &[Threshold {
+        name: "during-minutes",
+        default: 0,
+        help: "with vigil watch: minutes a container may crash-loop during the run (0: any)",
+    }],
     cluster_scoped: None,
     needs: &["Pod"],
 };

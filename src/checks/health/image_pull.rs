@@ -1,7 +1,7 @@
 //! `health/image-pull`: containers that cannot get their image.
 
 use super::*;
-use crate::checks::{Check, Context, Lifecycle, Mode, Monitor};
+use crate::checks::{Check, Context, Lifecycle, Mode, Monitor, Threshold};
 
 pub struct ImagePull;
 
@@ -17,7 +17,11 @@ static INFO: CheckInfo = CheckInfo {
     default_lifecycle: Lifecycle::Blocking,
     multi_node: false,
     kinds: &["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "Node"],
-    thresholds: &[],
+    thresholds: &[Threshold {
+        name: "during-minutes",
+        default: 5,
+        help: "with vigil watch: minutes a container may fail to pull its image during the run",
+    }],
     cluster_scoped: None,
     needs: &["Pod"],
 };

@@ -2,7 +2,7 @@
 //! One cluster-scoped test: `[Monitor:infra-health][Jira:"Node"] nodes should be ready`.
 
 use super::*;
-use crate::checks::{Check, Context, Lifecycle, Mode, Monitor};
+use crate::checks::{Check, Context, Lifecycle, Mode, Monitor, Threshold};
 use crate::model::objects::condition;
 use crate::model::time::{age, human};
 
@@ -19,7 +19,11 @@ static INFO: CheckInfo = CheckInfo {
     default_lifecycle: Lifecycle::Blocking,
     multi_node: false,
     kinds: &["Node"],
-    thresholds: &[],
+    thresholds: &[Threshold {
+        name: "during-minutes",
+        default: 5,
+        help: "with vigil watch: minutes a node may be NotReady, under pressure or cordoned during the run",
+    }],
     // A registered OpenShift Jira component (ci-test-mapping ignores tags that are not).
     cluster_scoped: Some("Node / Kubelet"),
     needs: &["Node"],

@@ -32,6 +32,10 @@ static INFO: CheckInfo = CheckInfo {
         name: "minutes",
         default: 5,
         help: "how long a running pod may stay unready",
+    }, Threshold {
+        name: "during-minutes",
+        default: 10,
+        help: "with vigil watch: minutes a running pod may be unready during the run",
     }],
     cluster_scoped: None,
     needs: &["Pod", "ReplicaSet", "Deployment", "StatefulSet", "DaemonSet"],

@@ -1,0 +1,287 @@
+//! What happened during the run: the intervals `vigil watch` recorded,
+//! judged by the check each reason belongs to (a crash loop by
+//! `health/crashloop`, a NotReady node by `health/nodes`...), so they land in
+//! the same tests and meet the same exceptions as what the final state shows.
+//!
+//! A state that is still visible at the end is already a finding of the
+//! check itself; only what the final state no longer shows is added here,
+//! saying when it began and how long it lasted. Thresholds: each check's
+//! `during-minutes` (`health/restarts` counts restarts during the run against
+//! its own `flake-at` / `fail-above`; every OOM kill counts).
+
+use std::collections::BTreeMap;
+
+use super::{CheckInfo, Context, Finding, Severity};
+use crate::model::intervals::{Interval, Reason};
+use crate::model::time::human;
+
+/// Adds the findings of `info`'s check from the recorded intervals. `out`
+/// holds the findings the check made on the final state.
+pub fn judge(info: &CheckInfo, ctx: &Context, out: &mut Vec<Finding>) {
+    let intervals = &ctx.cluster.intervals;
+    if intervals.is_empty() {
+        return;
+    }
+    let mine = intervals.iter().filter(|i| i.reason.check() == info.id);
+    let shown = |i: &Interval, out: &[Finding]| {
+        out.iter().any(|f| {
+            f.namespace == i.namespace
+                && (f.pod.as_deref() == Some(i.name.as_str())
+                    || (f.kind == i.kind && f.name == i.name))
+                && (i.container.is_none() || f.container.is_none() || f.container == i.container)
+        })
+    };
+    let mut added = Vec::new();
+    if info.id == "health/restarts" {
+        let flake_at = (ctx.thresholds)(info.id, "flake-at");
+        let fail_above = (ctx.thresholds)(info.id, "fail-above");
+        let mut per: BTreeMap<(&str, &str, Option<&str>), Vec<&Interval>> = BTreeMap::new();
+        for i in mine.filter(|i| i.reason == Reason::ContainerRestart) {
+            per.entry((&i.namespace, &i.name, i.container.as_deref()))
+                .or_default()
+                .push(i);
+        }
+        for list in per.values() {
+            let first = list[0];
+            if shown(first, out) {
+                continue;
+            }
+            let n = list.len() as i64;
+            if n < flake_at {
+                continue;
+            }
+            let severity = if n > fail_above {
+                Severity::Fail
+            } else {
+                Severity::Flake
+            };
+            added.push(finding(
+                info,
+                ctx,
+                first,
+                format!(
+                    "restarted {n} times during the run, first at {}, last at {}",
+                    clock(first.start),
+                    clock(list[list.len() - 1].start)
+                ),
+                severity,
+            ));
+        }
+    } else {
+        let minutes = (ctx.thresholds)(info.id, "during-minutes");
+        for i in mine {
+            if shown(i, out) || i.reason == Reason::ContainerRestart {
+                continue;
+            }
+            let long_enough = i.reason.is_instant() || i.seconds() >= minutes * 60;
+            if !long_enough
+                || (minutes > 0 && i.reason.is_instant() && i.reason != Reason::OOMKilled)
+            {
+                continue;
+            }
+            added.push(finding(info, ctx, i, describe(i), Severity::Fail));
+        }
+    }
+    out.extend(added);
+}
+
+fn clock(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.format("%H:%M:%SZ").to_string()
+}
+
+fn describe(i: &Interval) -> String {
+    let what = match i.reason {
+        Reason::PodNotReady => "not ready",
+        Reason::CrashLoopBackOff => "in CrashLoopBackOff",
+        Reason::ImagePull => "failing to pull its image",
+        Reason::OOMKilled => "OOM-killed",
+        Reason::ContainerRestart => "restarted",
+        Reason::NodeNotReady => "NotReady",
+        Reason::NodePressure => "under pressure",
+        Reason::NodeCordoned => "cordoned",
+    };
+    let mut s = if i.reason.is_instant() {
+        format!("{what} during the run at {}", clock(i.start))
+    } else {
+        let how_long = human(chrono::Duration::seconds(i.seconds()));
+        if i.ongoing {
+            format!(
+                "{what} during the run for {how_long}, from {} until the watch stopped",
+                clock(i.start)
+            )
+        } else {
+            format!(
+                "{what} during the run for {how_long}, {} to {} (recovered)",
+                clock(i.start),
+                clock(i.end)
+            )
+        }
+    };
+    if let Some(m) = &i.message {
+        s.push_str(&format!(": {}", crate::redact::text(m)));
+    }
+    s
+}
+
+/// A finding about the interval's object: a pod's owner (a ReplicaSet
+/// becomes its Deployment when the state knows it), else the object itself.
+fn finding(
+    info: &CheckInfo,
+    ctx: &Context,
+    i: &Interval,
+    detail: String,
+    severity: Severity,
+) -> Finding {
+    let (kind, name, pod) = match (&i.owner, i.kind.as_str()) {
+        (Some(owner), "Pod") => {
+            let (k, n) = owner.split_once('/').unwrap_or(("Pod", owner));
+            let (k, n) = if k == "ReplicaSet" {
+                deployment_of(ctx, &i.namespace, n).unwrap_or((k.to_owned(), n.to_owned()))
+            } else {
+                (k.to_owned(), n.to_owned())
+            };
+            (k, n, Some(i.name.clone()))
+        }
+        _ => (i.kind.clone(), i.name.clone(), None),
+    };
+    Finding {
+        check: info.id,
+        namespace: i.namespace.clone(),
+        kind,
+        name,
+        pod,
+        container: i.container.clone(),
+        detail,
+        severity,
+    }
+}
+
+fn deployment_of(ctx: &Context, ns: &str, rs: &str) -> Option<(String, String)> {
+    let r = ctx
+        .cluster
+        .replicasets
+        .iter()
+        .find(|r| r.metadata.namespace == ns && r.metadata.name == rs)?;
+    let owner = r.metadata.controller()?;
+    Some((owner.kind.to_string(), owner.name.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::checks::testing::*;
+    use chrono::{DateTime, Utc};
+
+    fn t(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn iv(reason: Reason, name: &str, start: &str, end: &str) -> Interval {
+        Interval {
+            kind: "Pod".into(),
+            namespace: "shop".into(),
+            name: name.into(),
+            owner: Some("StatefulSet/cart".into()),
+            container: Some("cart".into()),
+            reason,
+            start: t(start),
+            end: t(end),
+            ongoing: false,
+            message: None,
+        }
+    }
+
+    #[test]
+    fn a_crash_loop_that_recovered_still_fails_naming_when_and_how_long() {
+        let mut c = cluster(
+            "kind: Pod\nmetadata: {name: cart-0, namespace: shop}\nstatus: {phase: Running}\n",
+        );
+        c.intervals = vec![iv(
+            Reason::CrashLoopBackOff,
+            "cart-0",
+            "2026-11-21T10:02:11Z",
+            "2026-11-21T10:22:40Z",
+        )];
+        let f = run_check(&crate::checks::health::crashloop::CrashLoop, &c);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(
+            (f[0].kind.as_str(), f[0].name.as_str()),
+            ("StatefulSet", "cart")
+        );
+        assert_eq!(f[0].pod.as_deref(), Some("cart-0"));
+        assert!(
+            f[0].detail.contains("10:02:11Z to 10:22:40Z (recovered)"),
+            "{}",
+            f[0].detail
+        );
+        assert!(f[0].detail.contains("20m"), "{}", f[0].detail);
+    }
+
+    #[test]
+    fn short_unready_spells_pass_and_long_ones_fail() {
+        let mut c = cluster(
+            "kind: Pod\nmetadata: {name: web-1, namespace: shop}\nstatus: {phase: Running}\n",
+        );
+        c.intervals = vec![
+            iv(
+                Reason::PodNotReady,
+                "web-1",
+                "2026-11-21T10:00:00Z",
+                "2026-11-21T10:03:00Z",
+            ),
+            iv(
+                Reason::PodNotReady,
+                "web-2",
+                "2026-11-21T10:00:00Z",
+                "2026-11-21T10:30:00Z",
+            ),
+        ];
+        let f = run_check(&crate::checks::health::not_ready::NotReady, &c);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].pod.as_deref(), Some("web-2"));
+    }
+
+    #[test]
+    fn restarts_during_the_run_use_the_restart_thresholds() {
+        let mut c = cluster(
+            "kind: Pod\nmetadata: {name: web-1, namespace: shop}\nstatus: {phase: Running}\n",
+        );
+        c.intervals = (0..3)
+            .map(|k| {
+                let s = format!("2026-11-21T10:0{k}:00Z");
+                iv(Reason::ContainerRestart, "web-1", &s, &s)
+            })
+            .collect();
+        let f = run_check(&crate::checks::health::restarts::Restarts, &c);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].severity, Severity::Flake);
+        assert!(f[0].detail.contains("restarted 3 times during the run"));
+    }
+
+    #[test]
+    fn a_node_that_flapped_fails_the_nodes_test() {
+        let mut c = cluster("kind: Node\nmetadata: {name: worker-1}\nstatus: {conditions: [{type: Ready, status: 'True'}]}\n");
+        let mut i = iv(
+            Reason::NodeNotReady,
+            "worker-1",
+            "2026-11-21T10:00:00Z",
+            "2026-11-21T10:10:00Z",
+        );
+        i.kind = "Node".into();
+        i.namespace = String::new();
+        i.owner = None;
+        i.container = None;
+        c.intervals = vec![i];
+        let f = run_check(&crate::checks::health::nodes::Nodes, &c);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(
+            (f[0].kind.as_str(), f[0].name.as_str()),
+            ("Node", "worker-1")
+        );
+        assert!(
+            f[0].detail.starts_with("NotReady during the run for 10m"),
+            "{}",
+            f[0].detail
+        );
+    }
+}

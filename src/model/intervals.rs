@@ -1,0 +1,154 @@
+//! What happened while `vigil watch` ran: intervals during which an object
+//! was in a bad state (a pod not ready, a container crash-looping, a node
+//! NotReady), recorded from Kubernetes watches and judged at the end beside
+//! the final state.
+//!
+//! The artifact is JSON lines, one interval per line, sorted by start:
+//!
+//! ```json
+//! {"kind":"Pod","namespace":"shop","name":"cart-0","owner":"StatefulSet/cart","container":"cart",
+//!  "reason":"CrashLoopBackOff","start":"2026-11-21T10:02:11Z","end":"2026-11-21T10:22:40Z",
+//!  "ongoing":false,"message":"back-off 5m0s restarting failed container"}
+//! ```
+//!
+//! `kind`, `namespace` (empty for nodes), `name`: the object. `owner`: the
+//! pod's controller as `Kind/name` when it had one. `container`: for
+//! container reasons. `reason`: one of [`Reason`]'s names. `start`, `end`:
+//! RFC 3339, when the watch saw the state begin and end (equal for events
+//! that happen at an instant: an OOM kill, a restart). `ongoing`: the state
+//! had not ended when the watch stopped (`end` is then the stop time).
+//! `message`: what the object said, when it said something.
+
+use std::io::BufRead;
+use std::path::Path;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+/// Why an interval was recorded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum Reason {
+    /// A running pod's Ready condition was False.
+    PodNotReady,
+    /// A container waited in CrashLoopBackOff.
+    CrashLoopBackOff,
+    /// A container waited in ErrImagePull or ImagePullBackOff.
+    ImagePull,
+    /// A container was OOM-killed (an instant).
+    OOMKilled,
+    /// A container restarted (an instant; the message holds the count).
+    ContainerRestart,
+    /// A node's Ready condition was not True.
+    NodeNotReady,
+    /// A node reported MemoryPressure, DiskPressure or PIDPressure.
+    NodePressure,
+    /// A node was cordoned (spec.unschedulable).
+    NodeCordoned,
+}
+
+impl Reason {
+    /// The check that judges intervals of this reason.
+    pub fn check(self) -> &'static str {
+        match self {
+            Reason::PodNotReady => "health/not-ready",
+            Reason::CrashLoopBackOff => "health/crashloop",
+            Reason::ImagePull => "health/image-pull",
+            Reason::OOMKilled => "health/oom",
+            Reason::ContainerRestart => "health/restarts",
+            Reason::NodeNotReady | Reason::NodePressure | Reason::NodeCordoned => "health/nodes",
+        }
+    }
+
+    /// Whether the reason marks an instant rather than a state with a length.
+    pub fn is_instant(self) -> bool {
+        matches!(self, Reason::OOMKilled | Reason::ContainerRestart)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Interval {
+    pub kind: String,
+    #[serde(default)]
+    pub namespace: String,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub owner: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub container: Option<String>,
+    pub reason: Reason,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    #[serde(default)]
+    pub ongoing: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<String>,
+}
+
+impl Interval {
+    pub fn seconds(&self) -> i64 {
+        (self.end - self.start).num_seconds().max(0)
+    }
+}
+
+/// Writes intervals as JSON lines, atomically.
+pub fn write(path: &Path, intervals: &[Interval]) -> std::io::Result<()> {
+    crate::atomic::write(path, crate::atomic::Existing::Replace, |w| {
+        for i in intervals {
+            serde_json::to_writer(&mut *w, i)?;
+            w.write_all(b"\n")?;
+        }
+        Ok(())
+    })
+}
+
+/// Reads a JSON-lines interval file; an error names the line.
+pub fn read(path: &Path) -> Result<Vec<Interval>, String> {
+    let file = crate::safe_read::open_regular(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    let mut out = Vec::new();
+    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| format!("{}:{}: cannot read: {e}", path.display(), n + 1))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let i: Interval = serde_json::from_str(&line).map_err(|e| {
+            format!(
+                "{}:{}: not an interval ({e}); see `vigil watch --help` for the format",
+                path.display(),
+                n + 1
+            )
+        })?;
+        out.push(i);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn round_trips_and_names_the_bad_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("i.jsonl");
+        let t = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        let iv = Interval {
+            kind: "Pod".into(),
+            namespace: "shop".into(),
+            name: "cart-0".into(),
+            owner: Some("StatefulSet/cart".into()),
+            container: Some("cart".into()),
+            reason: Reason::CrashLoopBackOff,
+            start: t("2026-11-21T10:02:11Z"),
+            end: t("2026-11-21T10:22:40Z"),
+            ongoing: false,
+            message: None,
+        };
+        write(&p, std::slice::from_ref(&iv)).unwrap();
+        assert_eq!(read(&p).unwrap(), vec![iv.clone()]);
+        assert_eq!(iv.seconds(), 20 * 60 + 29);
+        std::fs::write(&p, "{\"kind\":\"Pod\"}\n").unwrap();
+        let e = read(&p).unwrap_err();
+        assert!(e.contains("i.jsonl:1: not an interval"), "{e}");
+    }
+}

@@ -1,0 +1,713 @@
+//! Reading results back: the stage after [`crate::reports`]. A run's
+//! results, from its `-o json` report or its JUnit files, become one
+//! [`RunResult`], which `vigil diff` compares and `vigil report` aggregates.
+
+pub mod diff;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+/// How a test ended in one run, as Sippy reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Outcome {
+    Skip,
+    Pass,
+    Flake,
+    Fail,
+}
+
+impl Outcome {
+    pub fn word(self) -> &'static str {
+        match self {
+            Outcome::Skip => "skipped",
+            Outcome::Pass => "passed",
+            Outcome::Flake => "flaked",
+            Outcome::Fail => "failed",
+        }
+    }
+}
+
+/// One violation as a run reported it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Violation {
+    /// `Kind/name`, with ` pod p` and ` container c` when given.
+    pub object: String,
+    /// The check (the rule) that found it.
+    pub rule: String,
+    pub detail: String,
+    /// pass (allowed), flake (ticket) or fail.
+    pub outcome: Outcome,
+    /// The ticket or approval that weighed it, when one did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ticket: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub approved_by: Option<String>,
+    /// The ticket's expiry date, when it has one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub expires: Option<String>,
+    /// No exception covered it.
+    pub new: bool,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct TestRecord {
+    pub name: String,
+    /// `ha-compliance`, `infra-health`, `vigil` (from `[Monitor:...]`).
+    pub monitor: String,
+    /// From `[Jira:"..."]`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub component: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub outcome: Outcome,
+    pub informing: bool,
+    /// Why it was skipped, when it was.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+    pub violations: Vec<Violation>,
+}
+
+/// An exception entry the run found stale (JSON reports only).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct StaleEntry {
+    pub file: String,
+    pub line: u64,
+    pub check: String,
+    pub namespace: Option<String>,
+    pub object: Option<String>,
+    pub ticket: Option<String>,
+}
+
+/// Where a run came from, as its path or report says (never guessed).
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Identity {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub job: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pr: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub build: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub commit: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct RunResult {
+    /// The file or directory read.
+    pub source: PathBuf,
+    /// `json` or `junit`.
+    pub form: &'static str,
+    /// When the run happened: the report's `started_at`, or the JUnit
+    /// suite's `timestamp`.
+    pub time: Option<DateTime<Utc>>,
+    pub identity: Identity,
+    /// By test name.
+    pub tests: BTreeMap<String, TestRecord>,
+    /// `None` when the form does not say (JUnit).
+    pub stale: Option<Vec<StaleEntry>>,
+}
+
+/// Reads one run: a `-o json` report, a JUnit file, or a directory (its
+/// vigil JSON report if it holds one, else all its JUnit files together).
+pub fn load_run(path: &Path) -> Result<RunResult, String> {
+    if path.is_dir() {
+        let (json, xml) = files_in(path)?;
+        if let Some(j) = json.first() {
+            return load_json(j);
+        }
+        if xml.is_empty() {
+            return Err(format!(
+                "{}: holds no vigil JSON report and no JUnit (.xml) file",
+                path.display()
+            ));
+        }
+        return load_junit(path, &xml);
+    }
+    let text = crate::safe_read::read_to_string(path, 1 << 30)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    if text.trim_start().starts_with('<') {
+        load_junit(path, &[path.to_owned()])
+    } else {
+        parse_json(path, &text)
+    }
+}
+
+/// Finds every run under `paths`: each JSON report is a run; JUnit files
+/// are grouped by their directory (the files of one job), unless that
+/// directory also holds a JSON report, which is read instead.
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<RunResult>, String> {
+    let mut runs = Vec::new();
+    for p in paths {
+        if !p.is_dir() {
+            runs.push(load_run(p)?);
+            continue;
+        }
+        let mut stack = vec![p.clone()];
+        let mut seen = std::collections::HashSet::new();
+        while let Some(d) = stack.pop() {
+            let canonical = d.canonicalize().unwrap_or(d.clone());
+            if !seen.insert(canonical) {
+                continue;
+            }
+            let (json, xml) = files_in(&d)?;
+            for j in &json {
+                runs.push(load_json(j)?);
+            }
+            if json.is_empty() && !xml.is_empty() {
+                runs.push(load_junit(&d, &xml)?);
+            }
+            let mut subdirs: Vec<PathBuf> = std::fs::read_dir(&d)
+                .map_err(|e| format!("{}: cannot list: {e}", d.display()))?
+                .filter_map(|e| e.ok())
+                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
+                .map(|e| e.path())
+                .collect();
+            subdirs.sort();
+            stack.extend(subdirs.into_iter().rev());
+        }
+    }
+    if runs.is_empty() {
+        return Err("no vigil JSON report or JUnit file found in the given paths".into());
+    }
+    runs.sort_by(|a, b| (a.time, &a.source).cmp(&(b.time, &b.source)));
+    Ok(runs)
+}
+
+/// The vigil JSON reports and the .xml files directly in `dir`, sorted.
+fn files_in(dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), String> {
+    let mut json = Vec::new();
+    let mut xml = Vec::new();
+    let entries =
+        std::fs::read_dir(dir).map_err(|e| format!("{}: cannot list: {e}", dir.display()))?;
+    for e in entries.filter_map(|e| e.ok()) {
+        let p = e.path();
+        if !e.file_type().is_ok_and(|t| t.is_file()) {
+            continue;
+        }
+        match p.extension().and_then(|e| e.to_str()) {
+            Some("xml") => xml.push(p),
+            Some("json") if is_vigil_report(&p) => json.push(p),
+            _ => {}
+        }
+    }
+    json.sort();
+    xml.sort();
+    Ok((json, xml))
+}
+
+fn is_vigil_report(p: &Path) -> bool {
+    use std::io::Read;
+    let Ok(f) = crate::safe_read::open_regular(p) else {
+        return false;
+    };
+    let mut head = String::new();
+    let _ = f.take(512).read_to_string(&mut head);
+    head.contains("\"schema_version\"") && head.contains("\"vigil_version\"")
+}
+
+fn load_json(path: &Path) -> Result<RunResult, String> {
+    let text = crate::safe_read::read_to_string(path, 1 << 30)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    parse_json(path, &text)
+}
+
+fn parse_json(path: &Path, text: &str) -> Result<RunResult, String> {
+    use serde_json::Value;
+    let v: Value = serde_json::from_str(text).map_err(|e| {
+        format!(
+            "{}:{}:{}: not a vigil JSON report or JUnit file ({e})",
+            path.display(),
+            e.line(),
+            e.column()
+        )
+    })?;
+    let not_ours = || {
+        format!(
+            "{}: not a vigil `-o json` report (no schema_version/tests)",
+            path.display()
+        )
+    };
+    if v.get("schema_version").and_then(Value::as_u64).is_none() {
+        return Err(not_ours());
+    }
+    let tests_v = v
+        .get("tests")
+        .and_then(Value::as_array)
+        .ok_or_else(not_ours)?;
+    let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
+    let outcome = |v: &Value| match v.get("outcome").and_then(Value::as_str) {
+        Some("pass") => Outcome::Pass,
+        Some("flake") => Outcome::Flake,
+        Some("fail") => Outcome::Fail,
+        _ => Outcome::Skip,
+    };
+    let mut tests = BTreeMap::new();
+    for m in v
+        .get("meta")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+    {
+        let name = s(m, "name").unwrap_or_default();
+        tests.insert(
+            name.clone(),
+            TestRecord {
+                monitor: "vigil".into(),
+                component: None,
+                check: None,
+                namespace: None,
+                outcome: outcome(m),
+                informing: false,
+                note: s(m, "details"),
+                violations: Vec::new(),
+                name,
+            },
+        );
+    }
+    for t in tests_v {
+        let name = s(t, "name").unwrap_or_default();
+        let check = s(t, "check");
+        let violations = t
+            .get("findings")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .map(|f| {
+                let d = f.get("disposition");
+                let dtype = d.and_then(|d| s(d, "type")).unwrap_or_default();
+                Violation {
+                    object: object_of(
+                        &s(f, "kind").unwrap_or_default(),
+                        &s(f, "name").unwrap_or_default(),
+                        s(f, "pod").as_deref(),
+                        s(f, "container").as_deref(),
+                    ),
+                    rule: s(f, "check").or(check.clone()).unwrap_or_default(),
+                    detail: s(f, "detail").unwrap_or_default(),
+                    outcome: outcome(f),
+                    ticket: d.and_then(|d| s(d, "jira")),
+                    approved_by: d.and_then(|d| s(d, "approved_by")),
+                    expires: d.and_then(|d| s(d, "expires").or_else(|| s(d, "expired"))),
+                    new: dtype == "new" || dtype == "expired",
+                }
+            })
+            .collect();
+        tests.insert(
+            name.clone(),
+            TestRecord {
+                monitor: s(t, "monitor")
+                    .unwrap_or_else(|| tag(&name, "[Monitor:").unwrap_or_default()),
+                component: s(t, "component"),
+                check,
+                namespace: s(t, "namespace"),
+                outcome: outcome(t),
+                informing: s(t, "lifecycle").as_deref() == Some("informing"),
+                note: s(t, "note"),
+                violations,
+                name,
+            },
+        );
+    }
+    let stale = v
+        .get("stale_exceptions")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .map(|e| StaleEntry {
+                    file: s(e, "file").unwrap_or_default(),
+                    line: e.get("line").and_then(Value::as_u64).unwrap_or(0),
+                    check: s(e, "check").unwrap_or_default(),
+                    namespace: s(e, "namespace"),
+                    object: s(e, "object"),
+                    ticket: s(e, "jira").or_else(|| s(e, "allow")),
+                })
+                .collect()
+        });
+    let time = s(&v, "started_at").and_then(|t| crate::model::time::parse(&t));
+    Ok(RunResult {
+        source: path.to_owned(),
+        form: "json",
+        time,
+        identity: identity_of(path),
+        tests,
+        stale,
+    })
+}
+
+fn object_of(kind: &str, name: &str, pod: Option<&str>, container: Option<&str>) -> String {
+    let mut o = format!("{kind}/{name}");
+    if let Some(p) = pod {
+        o.push_str(&format!(" pod {p}"));
+    }
+    if let Some(c) = container {
+        o.push_str(&format!(" container {c}"));
+    }
+    o
+}
+
+/// `[Monitor:x]` → `x`; `[Jira:"y"]` → `y`.
+pub fn tag(name: &str, open: &str) -> Option<String> {
+    let start = name.find(open)? + open.len();
+    let rest = &name[start..];
+    let end = rest.find(']')?;
+    Some(rest[..end].trim_matches('"').to_owned())
+}
+
+/// Reads JUnit files as Sippy does: every `<testcase>` of every suite, a
+/// name with both a failing and a passing case is a flake, `<skipped>` is no
+/// run. Violations come from the failure text's `FAIL  Kind/name: ...` lines.
+fn load_junit(source: &Path, files: &[PathBuf]) -> Result<RunResult, String> {
+    #[derive(Default)]
+    struct Seen {
+        passed: bool,
+        failed: bool,
+        skipped: bool,
+        informing: bool,
+        body: String,
+        note: Option<String>,
+    }
+    let mut seen: BTreeMap<String, Seen> = BTreeMap::new();
+    let mut time = None;
+    for f in files {
+        let text = crate::safe_read::read_to_string(f, 1 << 30)
+            .map_err(|e| format!("{}: cannot read: {e}", f.display()))?;
+        parse_junit(f, &text, &mut |ev| match ev {
+            Seen_::Case(name, case) => {
+                let s = seen.entry(name).or_default();
+                match case {
+                    Case::Pass => s.passed = true,
+                    Case::Fail(body) => {
+                        s.failed = true;
+                        s.body = body;
+                    }
+                    Case::Skip(m) => {
+                        s.skipped = true;
+                        s.note = m;
+                    }
+                }
+            }
+            Seen_::Informing(name) => seen.entry(name).or_default().informing = true,
+            Seen_::Time(t) => {
+                if time.is_none() {
+                    time = t;
+                }
+            }
+        })?;
+    }
+    let mut tests = BTreeMap::new();
+    for (name, s) in seen {
+        let outcome = match (s.failed, s.passed) {
+            (true, true) => Outcome::Flake,
+            (true, false) => Outcome::Fail,
+            (false, true) => Outcome::Pass,
+            (false, false) => Outcome::Skip,
+        };
+        let _ = s.skipped;
+        let violations = s
+            .body
+            .lines()
+            .filter_map(|l| {
+                let (word, rest) = l.split_once("  ")?;
+                let outcome = match word {
+                    "FAIL" => Outcome::Fail,
+                    "FLAKE" => Outcome::Flake,
+                    "PASS" | "ALLOW" | "ALLOWED" => Outcome::Pass,
+                    _ => return None,
+                };
+                let (object, detail) = rest.split_once(": ")?;
+                Some(Violation {
+                    object: object.to_owned(),
+                    rule: String::new(),
+                    detail: detail.to_owned(),
+                    outcome,
+                    ticket: None,
+                    approved_by: None,
+                    expires: None,
+                    new: outcome == Outcome::Fail,
+                })
+            })
+            .collect();
+        tests.insert(
+            name.clone(),
+            TestRecord {
+                monitor: tag(&name, "[Monitor:").unwrap_or_default(),
+                component: tag(&name, "[Jira:"),
+                check: None,
+                namespace: name
+                    .split(" in ns/")
+                    .nth(1)
+                    .and_then(|r| r.split_whitespace().next())
+                    .map(str::to_owned),
+                outcome,
+                informing: s.informing,
+                note: s.note,
+                violations,
+                name,
+            },
+        );
+    }
+    Ok(RunResult {
+        source: source.to_owned(),
+        form: "junit",
+        time,
+        identity: identity_of(source),
+        tests,
+        stale: None,
+    })
+}
+
+enum Seen_ {
+    Case(String, Case),
+    Informing(String),
+    Time(Option<DateTime<Utc>>),
+}
+
+enum Case {
+    Pass,
+    Fail(String),
+    Skip(Option<String>),
+}
+
+fn parse_junit(path: &Path, text: &str, on: &mut dyn FnMut(Seen_)) -> Result<(), String> {
+    use quick_xml::events::Event;
+    let mut r = quick_xml::Reader::from_str(text);
+    let err = |r: &quick_xml::Reader<&[u8]>, e: &dyn std::fmt::Display| {
+        let (line, col) = line_col(text, r.buffer_position() as usize);
+        format!("{}:{line}:{col}: not valid JUnit XML ({e})", path.display())
+    };
+    let mut current: Option<(String, Option<Case>)> = None;
+    let mut in_failure = false;
+    let mut saw_suite = false;
+    loop {
+        let ev = r.read_event().map_err(|e| err(&r, &e))?;
+        match ev {
+            Event::Start(e) | Event::Empty(e)
+                if e.name().as_ref() == b"testsuite" || e.name().as_ref() == b"testsuites" =>
+            {
+                saw_suite = true;
+                for a in e.attributes().flatten() {
+                    if a.key.as_ref() == b"timestamp" {
+                        let v = a
+                            .normalized_value(quick_xml::XmlVersion::default())
+                            .map_err(|x| err(&r, &x))?;
+                        on(Seen_::Time(
+                            DateTime::parse_from_rfc3339(&v)
+                                .ok()
+                                .map(|t| t.with_timezone(&Utc)),
+                        ));
+                    }
+                }
+            }
+            Event::Start(ref e) | Event::Empty(ref e) if e.name().as_ref() == b"testcase" => {
+                let mut name = String::new();
+                let mut informing = false;
+                for a in e.attributes().flatten() {
+                    let v = a
+                        .normalized_value(quick_xml::XmlVersion::default())
+                        .map_err(|x| err(&r, &x))?;
+                    match a.key.as_ref() {
+                        b"name" => name = v.into_owned(),
+                        b"lifecycle" => informing = v == "informing",
+                        _ => {}
+                    }
+                }
+                if informing {
+                    on(Seen_::Informing(name.clone()));
+                }
+                if matches!(ev, Event::Empty(_)) {
+                    on(Seen_::Case(name, Case::Pass));
+                } else {
+                    current = Some((name, None));
+                }
+            }
+            Event::Start(ref e) | Event::Empty(ref e)
+                if matches!(e.name().as_ref(), b"failure" | b"error" | b"skipped") =>
+            {
+                let is_skip = e.name().as_ref() == b"skipped";
+                let mut message = None;
+                for a in e.attributes().flatten() {
+                    if a.key.as_ref() == b"message" {
+                        message = Some(
+                            a.normalized_value(quick_xml::XmlVersion::default())
+                                .map_err(|x| err(&r, &x))?
+                                .into_owned(),
+                        );
+                    }
+                }
+                if let Some((_, c)) = current.as_mut() {
+                    *c = Some(if is_skip {
+                        Case::Skip(message)
+                    } else {
+                        Case::Fail(String::new())
+                    });
+                    in_failure = !is_skip && matches!(ev, Event::Start(_));
+                }
+            }
+            Event::Text(t) if in_failure => {
+                if let Some((_, Some(Case::Fail(body)))) = current.as_mut() {
+                    body.push_str(&t.decode().map_err(|x| err(&r, &x))?);
+                }
+            }
+            Event::GeneralRef(g) if in_failure => {
+                if let Some((_, Some(Case::Fail(body)))) = current.as_mut() {
+                    let ent = String::from_utf8_lossy(&g).into_owned();
+                    body.push_str(match ent.as_str() {
+                        "lt" => "<",
+                        "gt" => ">",
+                        "amp" => "&",
+                        "quot" => "\"",
+                        "apos" => "'",
+                        _ => "",
+                    });
+                }
+            }
+            Event::End(e) if matches!(e.name().as_ref(), b"failure" | b"error") => {
+                in_failure = false
+            }
+            Event::End(e) if e.name().as_ref() == b"testcase" => {
+                if let Some((name, c)) = current.take() {
+                    on(Seen_::Case(name, c.unwrap_or(Case::Pass)));
+                }
+            }
+            Event::Eof => break,
+            _ => {}
+        }
+    }
+    if !saw_suite {
+        return Err(format!(
+            "{}: no <testsuite> in it: not JUnit",
+            path.display()
+        ));
+    }
+    Ok(())
+}
+
+fn line_col(text: &str, pos: usize) -> (usize, usize) {
+    let before = &text[..pos.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let col = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    (line, col)
+}
+
+/// What a CI artifact path says about its run: Prow's
+/// `pr-logs/pull/<org_repo>/<pr>/<job>/<build>/` and `logs/<job>/<build>/`,
+/// a `<sha>` segment of 40 hex digits, `pr-<n>` segments.
+pub fn identity_of(path: &Path) -> Identity {
+    let parts: Vec<String> = path
+        .components()
+        .map(|c| c.as_os_str().to_string_lossy().into_owned())
+        .collect();
+    let mut id = Identity::default();
+    let numeric = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    for (i, p) in parts.iter().enumerate() {
+        let next = |k: usize| parts.get(i + k).cloned();
+        if p == "pull" {
+            if let (Some(pr), Some(job), Some(build)) = (next(2), next(3), next(4)) {
+                if numeric(&pr) {
+                    id.pr = Some(pr);
+                    id.job = Some(job);
+                    id.build = numeric(&build).then_some(build);
+                }
+            }
+        } else if p == "logs" && id.job.is_none() {
+            if let (Some(job), Some(build)) = (next(1), next(2)) {
+                if numeric(&build) {
+                    id.job = Some(job);
+                    id.build = Some(build);
+                }
+            }
+        } else if p.len() == 40 && p.bytes().all(|b| b.is_ascii_hexdigit()) {
+            id.commit = Some(p.clone());
+        } else if let Some(n) = p.strip_prefix("pr-").filter(|n| numeric(n)) {
+            id.pr.get_or_insert(n.to_owned());
+        }
+    }
+    id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const JUNIT: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<testsuites name="vigil"><testsuite name="vigil" tests="4" timestamp="2026-11-21T12:00:00+00:00">
+<testcase name="[Monitor:ha-compliance][Jira:&quot;Shop&quot;] workloads in ns/shop should have at least two replicas">
+<failure message="1 violation">FAIL  Deployment/cart: spec.replicas=1, want &gt;= 2
+</failure></testcase>
+<testcase name="[Monitor:ha-compliance][Jira:&quot;Shop&quot;] workloads in ns/shop should have at least two replicas"/>
+<testcase name="[Monitor:infra-health] pods in ns/shop should not be crash-looping"><failure message="x">FAIL  StatefulSet/db pod db-0 container db: CrashLoopBackOff</failure></testcase>
+<testcase name="[Monitor:infra-health] pods in ns/web should not be crash-looping" lifecycle="informing"/>
+<testcase name="[Monitor:ha-compliance] nodes in ns/web should spread"><skipped message="single node"/></testcase>
+</testsuite></testsuites>"#;
+
+    #[test]
+    fn junit_reads_as_sippy_reads_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("junit_vigil.xml");
+        std::fs::write(&p, JUNIT).unwrap();
+        let r = load_run(dir.path()).unwrap();
+        assert_eq!(r.form, "junit");
+        assert_eq!(r.time.unwrap().to_rfc3339(), "2026-11-21T12:00:00+00:00");
+        let get = |n: &str| r.tests.values().find(|t| t.name.contains(n)).unwrap();
+        let replicas = get("two replicas");
+        assert_eq!(replicas.outcome, Outcome::Flake);
+        assert_eq!(replicas.component.as_deref(), Some("Shop"));
+        assert_eq!(replicas.namespace.as_deref(), Some("shop"));
+        assert_eq!(replicas.violations[0].object, "Deployment/cart");
+        assert_eq!(replicas.violations[0].detail, "spec.replicas=1, want >= 2");
+        let crash = get("ns/shop should not be crash");
+        assert_eq!(crash.outcome, Outcome::Fail);
+        assert_eq!(
+            crash.violations[0].object,
+            "StatefulSet/db pod db-0 container db"
+        );
+        assert!(get("ns/web should not").informing);
+        let skipped = get("should spread");
+        assert_eq!(
+            (skipped.outcome, skipped.note.as_deref()),
+            (Outcome::Skip, Some("single node"))
+        );
+    }
+
+    #[test]
+    fn broken_inputs_are_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("x.xml");
+        std::fs::write(&p, "<testsuite><testcase name='a'></testsuite>").unwrap();
+        let e = load_run(&p).unwrap_err();
+        assert!(e.contains("x.xml:1:"), "{e}");
+        let j = dir.path().join("r.json");
+        std::fs::write(&j, "{\"hello\": 1}").unwrap();
+        assert!(load_run(&j)
+            .unwrap_err()
+            .contains("not a vigil `-o json` report"));
+        let empty = tempfile::tempdir().unwrap();
+        assert!(load_run(empty.path())
+            .unwrap_err()
+            .contains("holds no vigil JSON report"));
+    }
+
+    #[test]
+    fn identity_comes_from_prow_paths() {
+        let id = identity_of(Path::new(
+            "gcs/origin-ci-test/pr-logs/pull/openshift_console/14210/pull-ci-e2e-aws/1850000000000000001/artifacts/junit",
+        ));
+        assert_eq!(id.pr.as_deref(), Some("14210"));
+        assert_eq!(id.job.as_deref(), Some("pull-ci-e2e-aws"));
+        assert_eq!(id.build.as_deref(), Some("1850000000000000001"));
+        let id = identity_of(Path::new(
+            "logs/periodic-vigil-ci-cluster/1850000000000000002/junit",
+        ));
+        assert_eq!(id.job.as_deref(), Some("periodic-vigil-ci-cluster"));
+        assert_eq!(
+            identity_of(Path::new("runs/today/junit")),
+            Identity::default()
+        );
+    }
+}

@@ -1,0 +1,280 @@
+//! `vigil watch` against a real kube-apiserver: objects change while it
+//! runs, the API server restarts mid-watch, and the intervals and the JUnit
+//! say what happened; `run --from SNAPSHOT --intervals` judges it again
+//! with exactly the same result.
+
+mod common;
+
+use common::*;
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use k8s_openapi::api::core::v1::{Namespace, Node, Pod};
+use kube::api::{Patch, PatchParams, PostParams};
+use kube::Api;
+use serde_json::json;
+
+fn client(kubeconfig: &Path) -> (tokio::runtime::Runtime, kube::Client) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let client = rt.block_on(async {
+        let kc = kube::config::Kubeconfig::read_from(kubeconfig).unwrap();
+        let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+            .await
+            .unwrap();
+        kube::Client::try_from(cfg).unwrap()
+    });
+    (rt, client)
+}
+
+fn pod_status(ready: bool, restarts: i32, waiting: Option<&str>) -> serde_json::Value {
+    let state = match waiting {
+        Some(r) => {
+            json!({"waiting": {"reason": r, "message": "back-off 10s restarting failed container"}})
+        }
+        None => json!({"running": {"startedAt": "2026-11-21T10:00:00Z"}}),
+    };
+    let s = if ready { "True" } else { "False" };
+    json!({"status": {
+        "phase": "Running",
+        "conditions": [{"type": "Ready", "status": s}],
+        "containerStatuses": [{"name": "web", "ready": ready, "restartCount": restarts,
+                               "image": "registry.example/web:1", "imageID": "", "state": state}]
+    }})
+}
+
+fn node_status(ready: bool) -> serde_json::Value {
+    let s = if ready { "True" } else { "Unknown" };
+    json!({"status": {"conditions": [{"type": "Ready", "status": s, "reason": if ready {"KubeletReady"} else {"NodeStatusUnknown"}}]}})
+}
+
+/// Waits for a line on the child's stderr containing `what`.
+fn wait_line(lines: &mpsc::Receiver<String>, what: &str) -> String {
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(l) if l.contains(what) => return l,
+            Ok(_) => continue,
+            Err(_) => panic!("vigil watch never said {what:?}"),
+        }
+    }
+}
+
+#[test]
+fn watch_records_what_recovered_survives_an_api_server_restart_and_replays_exactly() {
+    let mut cp = start();
+    let admin = cp.admin_kubeconfig().unwrap();
+    let (rt, c) = client(&admin);
+    let ps = PatchParams::default();
+    rt.block_on(async {
+        Api::<Namespace>::all(c.clone())
+            .create(&PostParams::default(), &serde_json::from_value(json!({"metadata": {"name": "shop"}})).unwrap())
+            .await
+            .unwrap();
+        let nodes = Api::<Node>::all(c.clone());
+        nodes
+            .create(&PostParams::default(), &serde_json::from_value(json!({"metadata": {"name": "worker-1"}})).unwrap())
+            .await
+            .unwrap();
+        nodes
+            .patch_status("worker-1", &ps, &Patch::Merge(node_status(true)))
+            .await
+            .unwrap();
+        let pods = Api::<Pod>::namespaced(c.clone(), "shop");
+        pods.create(
+            &PostParams::default(),
+            &serde_json::from_value(json!({
+                "metadata": {"name": "web-1", "namespace": "shop"},
+                "spec": {"nodeName": "worker-1", "containers": [{"name": "web", "image": "registry.example/web:1"}]}
+            }))
+            .unwrap(),
+        )
+        .await
+        .unwrap();
+        pods.patch_status("web-1", &ps, &Patch::Merge(pod_status(true, 0, None)))
+            .await
+            .unwrap();
+    });
+
+    let work = tempfile::tempdir().unwrap();
+    let stop = work.path().join("e2e-done");
+    let intervals = work.path().join("intervals.jsonl");
+    let snapshot = work.path().join("state.json");
+    let junit = work.path().join("junit");
+    let no_exceptions = work.path().join("exceptions");
+    std::fs::create_dir(&no_exceptions).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["watch", "--kubeconfig"])
+        .arg(&admin)
+        .arg("--stop-file")
+        .arg(&stop)
+        .arg("--intervals-out")
+        .arg(&intervals)
+        .arg("--save-snapshot")
+        .arg(&snapshot)
+        .arg("--junit-dir")
+        .arg(&junit)
+        .arg("--exceptions")
+        .arg(&no_exceptions)
+        .args(["--namespace", "shop", "-o", "json"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let (tx, lines) = mpsc::channel();
+    let child_err = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for l in BufReader::new(child_err).lines().map_while(Result::ok) {
+            let _ = tx.send(l);
+        }
+    });
+    wait_line(&lines, "watching pods and nodes");
+    std::thread::sleep(Duration::from_secs(2));
+
+    rt.block_on(async {
+        let pods = Api::<Pod>::namespaced(c.clone(), "shop");
+        pods.patch_status(
+            "web-1",
+            &ps,
+            &Patch::Merge(pod_status(false, 1, Some("CrashLoopBackOff"))),
+        )
+        .await
+        .unwrap();
+        Api::<Node>::all(c.clone())
+            .patch_status("worker-1", &ps, &Patch::Merge(node_status(false)))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+        pods.patch_status("web-1", &ps, &Patch::Merge(pod_status(true, 2, None)))
+            .await
+            .unwrap();
+    });
+    // The API server goes away with the node still NotReady, and comes back.
+    cp.restart_apiserver().unwrap();
+    wait_line(&lines, "watch broke");
+    let (rt, c) = client(&admin);
+    rt.block_on(async {
+        // Give the watcher time to re-list before the node recovers.
+        tokio::time::sleep(Duration::from_secs(3)).await;
+        Api::<Node>::all(c.clone())
+            .patch_status("worker-1", &ps, &Patch::Merge(node_status(true)))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    });
+    std::fs::write(&stop, "").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "the crash loop during the run fails it; stdout: {}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+
+    let recorded: Vec<serde_json::Value> = std::fs::read_to_string(&intervals)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let of = |reason: &str| {
+        recorded
+            .iter()
+            .filter(|i| i["reason"] == reason)
+            .collect::<Vec<_>>()
+    };
+    // One of each: the re-list after the restart counted nothing twice.
+    assert_eq!(of("PodNotReady").len(), 1, "{recorded:#?}");
+    assert_eq!(of("CrashLoopBackOff").len(), 1, "{recorded:#?}");
+    assert_eq!(of("ContainerRestart").len(), 2, "{recorded:#?}");
+    let node = of("NodeNotReady");
+    assert_eq!(node.len(), 1, "{recorded:#?}");
+    assert_eq!(
+        node[0]["ongoing"], false,
+        "the node recovered after the restart: {node:?}"
+    );
+    let crash = of("CrashLoopBackOff")[0];
+    assert_eq!(
+        (crash["name"].as_str(), crash["container"].as_str()),
+        (Some("web-1"), Some("web"))
+    );
+    assert!(crash["start"].as_str() < crash["end"].as_str());
+
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let test = |needle: &str| {
+        report["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"].as_str().unwrap().contains(needle))
+            .unwrap_or_else(|| panic!("no test {needle}"))
+            .clone()
+    };
+    let crashloop = test("pods in ns/shop should not be crash-looping");
+    assert_eq!(crashloop["outcome"], "fail");
+    let detail = crashloop["findings"][0]["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with("in CrashLoopBackOff during the run for"),
+        "{detail}"
+    );
+    assert!(detail.contains("(recovered)"), "{detail}");
+    // Seconds of NotReady are under the 5 and 10 minute thresholds.
+    assert_eq!(test("nodes should be ready")["outcome"], "pass");
+    assert_eq!(test("pods in ns/shop should be ready")["outcome"], "pass");
+    let xml = std::fs::read_to_string(junit_file(&junit)).unwrap();
+    assert!(xml.contains("in CrashLoopBackOff during the run"));
+
+    // Judged again offline: the same tests, the same outcomes, the same findings.
+    let again = vigil(&[
+        "run",
+        "--from",
+        snapshot.to_str().unwrap(),
+        "--intervals",
+        intervals.to_str().unwrap(),
+        "--exceptions",
+        no_exceptions.to_str().unwrap(),
+        "--namespace",
+        "shop",
+        "--no-junit",
+        "-o",
+        "json",
+    ]);
+    assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
+    let replay: serde_json::Value = serde_json::from_str(&stdout(&again)).unwrap();
+    assert_eq!(replay["tests"], report["tests"]);
+}
+
+#[test]
+fn a_broken_intervals_file_is_a_usage_error_naming_the_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let bad = dir.path().join("i.jsonl");
+    std::fs::write(
+        &bad,
+        "{\"kind\":\"Pod\",\"name\":\"x\",\"reason\":\"Nope\"}\n",
+    )
+    .unwrap();
+    let junit = dir.path().join("junit");
+    let o = vigil(&[
+        "run",
+        "--from",
+        "testdata/states/ha-cluster",
+        "--intervals",
+        bad.to_str().unwrap(),
+        "--junit-dir",
+        junit.to_str().unwrap(),
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        stderr(&o).contains("i.jsonl:1: not an interval"),
+        "{}",
+        stderr(&o)
+    );
+    // Still a result: the JUnit says so.
+    let xml = std::fs::read_to_string(junit_file(&junit)).unwrap();
+    assert!(xml.contains("i.jsonl:1: not an interval"));
+}
