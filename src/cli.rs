@@ -73,6 +73,9 @@ pub enum Command {
     /// Compare two runs: what newly fails, flakes or got fixed
     #[command(after_long_help = DIFF_AFTER)]
     Diff(DiffArgs),
+    /// The HA overview across components, trends over runs, and the flake budget
+    #[command(after_long_help = REPORT_AFTER)]
+    Report(ReportArgs),
     /// Save what a run would collect from the cluster, for `run --from` later
     #[command(after_long_help = SNAPSHOT_AFTER)]
     Snapshot(SnapshotArgs),
@@ -138,6 +141,65 @@ pub struct WatchArgs {
 
     #[command(flatten)]
     pub run: RunArgs,
+}
+
+const REPORT_AFTER: &str = "\
+RUN is a `vigil run -o json` report, a JUnit file, or a directory (a folder of downloaded CI
+artifacts): every JSON report in it is a run, and the JUnit files of each directory without one
+are one run. Each run's time comes from the report or the JUnit suite's timestamp; its job, PR
+and build from a Prow-shaped path (pr-logs/pull/<repo>/<pr>/<job>/<build>/, logs/<job>/<build>/).
+
+One run: a matrix of components by checks, worst first, each cell opening its violations with
+object, rule, ticket or approval; expiring tickets, stale exceptions, tests not evaluated.
+Many runs: per test and component the pass/flake/fail counts and rates, a trend per component,
+first and last failure, tests gone missing; the flake budget (share of runs with a flake against
+--flake-target) with the tests and components spending it; exceptions stale in the last
+--stale-runs runs, safe to remove.
+
+Output (-o): text (a summary), json (the aggregates, docs/report-json.md), or a FILE.html: one
+self-contained page (no network access, printable) plus the text summary.
+  vigil report artifacts/ -o report.html
+  vigil report runs/*.json -o json > report.json";
+
+/// What `vigil report` writes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReportOutput {
+    Text,
+    Json,
+    /// A page at this path.
+    Html(PathBuf),
+}
+
+fn report_output(s: &str) -> Result<ReportOutput, String> {
+    match s {
+        "text" => Ok(ReportOutput::Text),
+        "json" => Ok(ReportOutput::Json),
+        p if p.ends_with(".html") || p.ends_with(".htm") => {
+            Ok(ReportOutput::Html(PathBuf::from(p)))
+        }
+        _ => Err(format!(
+            "{s:?}: want text, json, or a file name ending in .html"
+        )),
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Runs: JSON reports, JUnit files, or directories of them
+    #[arg(value_name = "RUN", required = true)]
+    pub runs: Vec<PathBuf>,
+    /// text, json, or FILE.html
+    #[arg(short = 'o', long = "output", value_name = "FORMAT|FILE.html", default_value = "text", value_parser = report_output)]
+    pub output: ReportOutput,
+    /// Percent of runs that may have a flake (the flakiness SLA)
+    #[arg(long, value_name = "PERCENT", default_value_t = 1.0)]
+    pub flake_target: f64,
+    /// An exception stale in this many latest runs is listed as safe to remove
+    #[arg(long, value_name = "N", default_value_t = 5)]
+    pub stale_runs: usize,
+    /// Jira base URL: ticket keys become links (https://issues.example.com)
+    #[arg(long, value_name = "URL")]
+    pub jira_url: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -145,6 +145,7 @@ pub fn dispatch(command: Command) -> u8 {
         Command::Run(args) => run::run(&args),
         Command::Watch(args) => watch::watch(args),
         Command::Diff(args) => crate::results::diff::command(&args),
+        Command::Report(args) => crate::results::report::command(&args),
         Command::Checks(args) => list_checks(&args),
         Command::Exceptions(cmd) => exceptions::dispatch(cmd),
         Command::Snapshot(args) => snapshot(&args),

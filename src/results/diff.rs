@@ -293,6 +293,7 @@ mod tests {
                 })
                 .collect(),
             stale: Some(vec![]),
+            junit_file: None,
         }
     }
 

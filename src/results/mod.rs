@@ -2,7 +2,10 @@
 //! results, from its `-o json` report or its JUnit files, become one
 //! [`RunResult`], which `vigil diff` compares and `vigil report` aggregates.
 
+pub mod aggregate;
 pub mod diff;
+pub mod html;
+pub mod report;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -111,6 +114,9 @@ pub struct RunResult {
     pub tests: BTreeMap<String, TestRecord>,
     /// `None` when the form does not say (JUnit).
     pub stale: Option<Vec<StaleEntry>>,
+    /// The JUnit file a JSON report says its run wrote (the same run, not another).
+    #[serde(skip)]
+    pub junit_file: Option<PathBuf>,
 }
 
 /// Reads one run: a `-o json` report, a JUnit file, or a directory (its
@@ -143,6 +149,9 @@ pub fn load_run(path: &Path) -> Result<RunResult, String> {
 /// directory also holds a JSON report, which is read instead.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<RunResult>, String> {
     let mut runs = Vec::new();
+    // JUnit groups, read once every JSON report is known: a JUnit file a
+    // report says its run wrote is that run, not another one.
+    let mut groups: Vec<(PathBuf, Vec<PathBuf>)> = Vec::new();
     for p in paths {
         if !p.is_dir() {
             runs.push(load_run(p)?);
@@ -160,7 +169,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<RunResult>, String> {
                 runs.push(load_json(j)?);
             }
             if json.is_empty() && !xml.is_empty() {
-                runs.push(load_junit(&d, &xml)?);
+                groups.push((d.clone(), xml));
             }
             let mut subdirs: Vec<PathBuf> = std::fs::read_dir(&d)
                 .map_err(|e| format!("{}: cannot list: {e}", d.display()))?
@@ -170,6 +179,17 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<RunResult>, String> {
                 .collect();
             subdirs.sort();
             stack.extend(subdirs.into_iter().rev());
+        }
+    }
+    let claimed: std::collections::HashSet<PathBuf> =
+        runs.iter().filter_map(|r| r.junit_file.clone()).collect();
+    for (dir, xml) in groups {
+        let rest: Vec<PathBuf> = xml
+            .into_iter()
+            .filter(|x| !claimed.contains(&x.canonicalize().unwrap_or(x.clone())))
+            .collect();
+        if !rest.is_empty() {
+            runs.push(load_junit(&dir, &rest)?);
         }
     }
     if runs.is_empty() {
@@ -337,6 +357,10 @@ fn parse_json(path: &Path, text: &str) -> Result<RunResult, String> {
         identity: identity_of(path),
         tests,
         stale,
+        junit_file: s(&v, "junit").map(|j| {
+            let j = PathBuf::from(j);
+            j.canonicalize().unwrap_or(j)
+        }),
     })
 }
 
@@ -459,6 +483,7 @@ fn load_junit(source: &Path, files: &[PathBuf]) -> Result<RunResult, String> {
         identity: identity_of(source),
         tests,
         stale: None,
+        junit_file: None,
     })
 }
 
