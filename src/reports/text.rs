@@ -7,7 +7,157 @@ use std::io::{self, Write};
 use anstyle::{AnsiColor, Style};
 
 use super::{disposition_note, plural, RunReport};
-use crate::outcomes::Outcome;
+use crate::checks::Monitor;
+use crate::outcomes::{Outcome, TestResult};
+
+/// The order of the summary: what is broken now first.
+const SECTIONS: [(Outcome, Monitor, &str); 4] = [
+    (
+        Outcome::Fail,
+        Monitor::InfraHealth,
+        "Broken now: infra-health failures",
+    ),
+    (Outcome::Fail, Monitor::HaCompliance, "HA policy failures"),
+    (
+        Outcome::Flake,
+        Monitor::InfraHealth,
+        "Infra-health flakes (known, ticketed)",
+    ),
+    (
+        Outcome::Flake,
+        Monitor::HaCompliance,
+        "HA policy flakes (known, ticketed)",
+    ),
+];
+
+/// `a, b, c and 5 others`.
+fn name_some(items: &[String], n: usize) -> String {
+    let shown: Vec<&str> = items.iter().take(n).map(String::as_str).collect();
+    match items.len().saturating_sub(n) {
+        0 => shown.join(", "),
+        k => format!(
+            "{} and {} other{}",
+            shown.join(", "),
+            k,
+            if k == 1 { "" } else { "s" }
+        ),
+    }
+}
+
+/// `ha/probes 20, ha/replicas 17`, most first.
+fn counted(items: &[String]) -> String {
+    let mut m: std::collections::BTreeMap<&str, usize> = Default::default();
+    for i in items {
+        *m.entry(i).or_default() += 1;
+    }
+    let mut v: Vec<_> = m.into_iter().collect();
+    v.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(b.0)));
+    v.iter()
+        .map(|(k, n)| format!("{k} {n}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Failures and flakes per monitor and per component, worst first: the
+/// last lines of the summary and the system-out of `run should complete`,
+/// so the owner is visible without scrolling.
+pub fn tallies(run: &RunReport) -> Vec<String> {
+    let Some(ev) = &run.evaluation else {
+        return Vec::new();
+    };
+    let mut monitors: std::collections::BTreeMap<&str, (usize, usize)> = Default::default();
+    let mut components: std::collections::BTreeMap<String, (usize, usize)> = Default::default();
+    for t in &ev.tests {
+        let slot = match t.outcome {
+            Outcome::Fail => 0,
+            Outcome::Flake => 1,
+            _ => continue,
+        };
+        let m = monitors.entry(t.monitor.as_str()).or_default();
+        let c = components
+            .entry(
+                t.component
+                    .clone()
+                    .unwrap_or_else(|| "(no component)".into()),
+            )
+            .or_default();
+        if slot == 0 {
+            m.0 += 1;
+            c.0 += 1;
+        } else {
+            m.1 += 1;
+            c.1 += 1;
+        }
+    }
+    let line = |v: Vec<(String, (usize, usize))>| {
+        let mut v = v;
+        v.sort_by(|a, b| (b.1).cmp(&a.1).then(a.0.cmp(&b.0)));
+        v.iter()
+            .map(|(k, (f, fl))| format!("{k} {f} failed, {fl} flaked"))
+            .collect::<Vec<_>>()
+    };
+    let mut out = Vec::new();
+    if monitors.is_empty() {
+        return out;
+    }
+    out.push(format!(
+        "by monitor: {}",
+        line(
+            monitors
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v))
+                .collect()
+        )
+        .join("; ")
+    ));
+    let comps = line(components.into_iter().collect());
+    let shown = comps.len().min(8);
+    let mut c = format!("by component: {}", comps[..shown].join("; "));
+    if comps.len() > shown {
+        c.push_str(&format!(
+            "; ... {} more",
+            plural(comps.len() - shown, "component")
+        ));
+    }
+    out.push(c);
+    out
+}
+
+/// The summary's ordering in plain text, for the JUnit system-out of
+/// `[Monitor:vigil] run should complete`: the CI page shows it.
+pub fn digest(run: &RunReport) -> Option<String> {
+    let ev = run.evaluation.as_ref()?;
+    let mut lines = Vec::new();
+    for (wanted, monitor, heading) in SECTIONS {
+        let all: Vec<&TestResult> = ev
+            .tests
+            .iter()
+            .filter(|t| t.outcome == wanted && t.monitor == monitor)
+            .collect();
+        if all.is_empty() {
+            continue;
+        }
+        lines.push(format!("== {heading} ({}) ==", all.len()));
+        for t in all.iter().take(40) {
+            let n = t
+                .findings
+                .iter()
+                .filter(|j| j.outcome != Outcome::Pass)
+                .count();
+            lines.push(format!("{} ({})", t.name, plural(n, "violation")));
+        }
+        if all.len() > 40 {
+            let rest: Vec<String> = all[40..].iter().map(|t| t.check.to_owned()).collect();
+            lines.push(format!(
+                "... {} more: {}",
+                plural(all.len() - 40, "test"),
+                counted(&rest)
+            ));
+        }
+    }
+    lines.extend(tallies(run));
+    (!lines.is_empty()).then(|| lines.join("\n"))
+}
 
 /// Findings shown per test before "and N more".
 const SHOWN: usize = 8;
@@ -88,26 +238,19 @@ pub fn write(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {
     }
 
     if let Some(ev) = &run.evaluation {
-        for wanted in [Outcome::Fail, Outcome::Flake] {
-            let matching = ev.tests.iter().filter(|t| t.outcome == wanted).count();
-            if matching > TESTS_SHOWN {
-                let what = if wanted == Outcome::Fail {
-                    "failing"
-                } else {
-                    "flaking"
-                };
-                writeln!(
-                    out,
-                    "\n{DIM}... {} more {what} tests not listed here (the JUnit and -o json have them all){DIM:#}",
-                    matching - TESTS_SHOWN
-                )?;
-            }
-            for t in ev
+        // Broken now (infra-health) before long-standing policy (ha-compliance),
+        // failures before flakes.
+        for (wanted, monitor, heading) in SECTIONS {
+            let all: Vec<&TestResult> = ev
                 .tests
                 .iter()
-                .filter(|t| t.outcome == wanted)
-                .take(TESTS_SHOWN)
-            {
+                .filter(|t| t.outcome == wanted && t.monitor == monitor)
+                .collect();
+            if all.is_empty() {
+                continue;
+            }
+            writeln!(out, "\n{BOLD}== {heading} ({}) =={BOLD:#}", all.len())?;
+            for t in all.iter().take(TESTS_SHOWN) {
                 let (style, label) = tag(t.outcome);
                 let informing = if t.informing() { " (informing)" } else { "" };
                 writeln!(
@@ -141,12 +284,27 @@ pub fn write(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {
                     }
                 }
                 if shown.len() > SHOWN {
+                    let rest: Vec<String> =
+                        shown[SHOWN..].iter().map(|j| j.finding.object()).collect();
                     writeln!(
                         out,
-                        "      {DIM}... and {} more (see the JUnit or -o json){DIM:#}",
-                        shown.len() - SHOWN
+                        "      {DIM}... and {} more: {} (the JUnit and -o json have them all){DIM:#}",
+                        shown.len() - SHOWN,
+                        printable(&name_some(&rest, 4))
                     )?;
                 }
+            }
+            if all.len() > TESTS_SHOWN {
+                let rest: Vec<String> = all[TESTS_SHOWN..]
+                    .iter()
+                    .map(|t| t.check.to_owned())
+                    .collect();
+                writeln!(
+                    out,
+                    "\n{DIM}... {} more not listed here: {} (the JUnit and -o json have them all){DIM:#}",
+                    plural(all.len() - TESTS_SHOWN, "test"),
+                    counted(&rest)
+                )?;
             }
         }
         let allowed = ev
@@ -244,6 +402,9 @@ pub fn write(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {
     });
     let namespaces = run.evaluation.as_ref().map_or(0, |e| e.namespaces);
     writeln!(out)?;
+    for l in tallies(run) {
+        writeln!(out, "{}", printable(&l))?;
+    }
     // The verdict is the exit status's: informing failures do not decide it.
     let (style, verdict) = tag(run.worst_blocking());
     writeln!(

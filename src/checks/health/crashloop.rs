@@ -48,7 +48,7 @@ impl Check for CrashLoop {
                 container_label(init),
                 cs.restart_count
             );
-            if let Some(t) = last_termination(cs) {
+            if let Some(t) = last_termination(cs, ctx.now) {
                 detail.push_str(&format!("; last terminated: {t}"));
             }
             out.push(container_finding(
@@ -88,7 +88,7 @@ status:
             lines(&run(&CrashLoop, yaml)),
             [
                 "Pod/broker-0 container migrate: init container CrashLoopBackOff, restartCount=3",
-                "Pod/broker-0 container broker: container CrashLoopBackOff, restartCount=108; last terminated: Error, exit code 1, at 2026-11-21T11:58:00Z",
+                "Pod/broker-0 container broker: container CrashLoopBackOff, restartCount=108; last terminated: Error, exit code 1, at 2026-11-21T11:58:00Z (2m ago)",
             ]
         );
     }

@@ -118,7 +118,11 @@ pub fn container_label(init: bool) -> &'static str {
 }
 
 /// The last termination as text: `Error, exit code 1, at 2021-08-03T09:40:00Z`.
-pub fn last_termination(cs: &ContainerStatus) -> Option<String> {
+/// The last termination, with its age against the state's `now` ("54m ago").
+pub fn last_termination(
+    cs: &ContainerStatus,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<String> {
     let t = cs
         .last_state
         .terminated
@@ -131,6 +135,9 @@ pub fn last_termination(cs: &ContainerStatus) -> Option<String> {
     );
     if let Some(at) = &t.finished_at {
         s.push_str(&format!(", at {at}"));
+        if let Some(a) = crate::model::time::age(Some(at), now) {
+            s.push_str(&format!(" ({} ago)", crate::model::time::human(a)));
+        }
     }
     Some(s)
 }

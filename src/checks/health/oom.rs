@@ -38,7 +38,7 @@ impl Check for Oom {
             let detail = format!(
                 "{} last terminated: {}; restartCount={}",
                 container_label(init),
-                last_termination(cs).unwrap_or_default(),
+                last_termination(cs, ctx.now).unwrap_or_default(),
                 cs.restart_count
             );
             out.push(container_finding(

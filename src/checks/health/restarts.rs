@@ -58,7 +58,7 @@ impl Check for Restarts {
                 continue;
             };
             let mut detail = format!("{} restartCount={n}", container_label(init));
-            match last_termination(cs) {
+            match last_termination(cs, ctx.now) {
                 Some(t) => detail.push_str(&format!("; last terminated: {t}")),
                 None => detail.push_str("; last termination unknown"),
             }
