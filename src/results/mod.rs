@@ -144,7 +144,8 @@ pub fn load_run(path: &Path) -> Result<RunResult, String> {
     }
 }
 
-/// Finds every run under `paths`: each JSON report is a run; JUnit files
+/// Finds every run under `paths` (violations are kept for the latest run
+/// only, the one a report shows them for): each JSON report is a run; JUnit files
 /// are grouped by their directory (the files of one job), unless that
 /// directory also holds a JSON report, which is read instead.
 pub fn discover(paths: &[PathBuf]) -> Result<Vec<RunResult>, String> {
@@ -152,6 +153,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<RunResult>, String> {
     // JUnit groups, read once every JSON report is known: a JUnit file a
     // report says its run wrote is that run, not another one.
     let mut groups: Vec<(PathBuf, Vec<PathBuf>)> = Vec::new();
+    let mut json_files: Vec<PathBuf> = Vec::new();
     for p in paths {
         if !p.is_dir() {
             runs.push(load_run(p)?);
@@ -165,12 +167,10 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<RunResult>, String> {
                 continue;
             }
             let (json, xml) = files_in(&d)?;
-            for j in &json {
-                runs.push(load_json(j)?);
-            }
             if json.is_empty() && !xml.is_empty() {
                 groups.push((d.clone(), xml));
             }
+            json_files.extend(json);
             let mut subdirs: Vec<PathBuf> = std::fs::read_dir(&d)
                 .map_err(|e| format!("{}: cannot list: {e}", d.display()))?
                 .filter_map(|e| e.ok())
@@ -181,22 +181,76 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<RunResult>, String> {
             stack.extend(subdirs.into_iter().rev());
         }
     }
+    // Only the latest run's violations are shown; older runs keep their
+    // outcomes. Dropping the rest as they are read bounds memory on a
+    // thousand runs.
+    let latest: std::sync::Mutex<Option<(Option<DateTime<Utc>>, PathBuf)>> = Default::default();
+    let slim = |mut r: RunResult| {
+        let key = (r.time, r.source.clone());
+        let mut l = latest.lock().unwrap_or_else(|e| e.into_inner());
+        if l.as_ref().is_some_and(|m| &key < m) {
+            for t in r.tests.values_mut() {
+                t.violations = Vec::new();
+                t.note = None;
+            }
+        } else {
+            *l = Some(key);
+        }
+        r
+    };
+    for r in parallel(&json_files, |j| load_json(j).map(slim)) {
+        runs.push(r?);
+    }
     let claimed: std::collections::HashSet<PathBuf> =
         runs.iter().filter_map(|r| r.junit_file.clone()).collect();
-    for (dir, xml) in groups {
-        let rest: Vec<PathBuf> = xml
-            .into_iter()
-            .filter(|x| !claimed.contains(&x.canonicalize().unwrap_or(x.clone())))
-            .collect();
-        if !rest.is_empty() {
-            runs.push(load_junit(&dir, &rest)?);
-        }
+    let groups: Vec<(PathBuf, Vec<PathBuf>)> = groups
+        .into_iter()
+        .map(|(dir, xml)| {
+            let rest = xml
+                .into_iter()
+                .filter(|x| !claimed.contains(&x.canonicalize().unwrap_or(x.clone())))
+                .collect::<Vec<_>>();
+            (dir, rest)
+        })
+        .filter(|(_, rest)| !rest.is_empty())
+        .collect();
+    for r in parallel(&groups, |(dir, xml)| load_junit(dir, xml).map(slim)) {
+        runs.push(r?);
     }
     if runs.is_empty() {
         return Err("no vigil JSON report or JUnit file found in the given paths".into());
     }
     runs.sort_by(|a, b| (a.time, &a.source).cmp(&(b.time, &b.source)));
     Ok(runs)
+}
+
+/// `f` over `items` on all cores, results in the items' order.
+fn parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let next = AtomicUsize::new(0);
+    let slots: Vec<std::sync::Mutex<Option<R>>> =
+        items.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(items.len().max(1));
+    std::thread::scope(|s| {
+        for _ in 0..workers {
+            s.spawn(|| loop {
+                let i = next.fetch_add(1, Ordering::Relaxed);
+                let Some(item) = items.get(i) else { break };
+                let r = f(item);
+                *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+            });
+        }
+    });
+    slots
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .expect("every item is done")
+        })
+        .collect()
 }
 
 /// The vigil JSON reports and the .xml files directly in `dir`, sorted.
@@ -207,7 +261,8 @@ fn files_in(dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), String> {
         std::fs::read_dir(dir).map_err(|e| format!("{}: cannot list: {e}", dir.display()))?;
     for e in entries.filter_map(|e| e.ok()) {
         let p = e.path();
-        if !e.file_type().is_ok_and(|t| t.is_file()) {
+        // Regular files, also through symlinks (artifact trees use them).
+        if !std::fs::metadata(&p).is_ok_and(|m| m.is_file()) {
             continue;
         }
         match p.extension().and_then(|e| e.to_str()) {
@@ -237,9 +292,81 @@ fn load_json(path: &Path) -> Result<RunResult, String> {
     parse_json(path, &text)
 }
 
+mod report_json {
+    //! The parts of a `vigil run -o json` report that are read back.
+    use serde::Deserialize;
+
+    #[derive(Deserialize)]
+    pub struct Report {
+        pub schema_version: Option<u64>,
+        pub started_at: Option<String>,
+        #[serde(default)]
+        pub meta: Vec<Meta>,
+        pub tests: Option<Vec<Test>>,
+        pub stale_exceptions: Option<Vec<Stale>>,
+        pub junit: Option<String>,
+    }
+    #[derive(Deserialize)]
+    pub struct Meta {
+        #[serde(default)]
+        pub name: String,
+        pub outcome: Option<String>,
+        pub details: Option<String>,
+    }
+    #[derive(Deserialize)]
+    pub struct Test {
+        #[serde(default)]
+        pub name: String,
+        pub monitor: Option<String>,
+        pub check: Option<String>,
+        pub namespace: Option<String>,
+        pub component: Option<String>,
+        pub lifecycle: Option<String>,
+        pub outcome: Option<String>,
+        pub note: Option<String>,
+        #[serde(default)]
+        pub findings: Vec<Finding>,
+    }
+    #[derive(Deserialize)]
+    pub struct Finding {
+        pub check: Option<String>,
+        #[serde(default)]
+        pub kind: String,
+        #[serde(default)]
+        pub name: String,
+        pub pod: Option<String>,
+        pub container: Option<String>,
+        #[serde(default)]
+        pub detail: String,
+        pub outcome: Option<String>,
+        pub disposition: Option<Disposition>,
+    }
+    #[derive(Deserialize)]
+    pub struct Disposition {
+        #[serde(rename = "type", default)]
+        pub type_: String,
+        pub jira: Option<String>,
+        pub approved_by: Option<String>,
+        pub expires: Option<String>,
+        pub expired: Option<String>,
+    }
+    #[derive(Deserialize)]
+    pub struct Stale {
+        #[serde(default)]
+        pub file: String,
+        #[serde(default)]
+        pub line: u64,
+        #[serde(default)]
+        pub check: String,
+        pub namespace: Option<String>,
+        pub object: Option<String>,
+        pub jira: Option<String>,
+        pub allow: Option<String>,
+    }
+}
+
 fn parse_json(path: &Path, text: &str) -> Result<RunResult, String> {
-    use serde_json::Value;
-    let v: Value = serde_json::from_str(text).map_err(|e| {
+    let v: report_json::Report = serde_json::from_str(text).map_err(|e| {
         format!(
             "{}:{}:{}: not a vigil JSON report or JUnit file ({e})",
             path.display(),
@@ -253,103 +380,85 @@ fn parse_json(path: &Path, text: &str) -> Result<RunResult, String> {
             path.display()
         )
     };
-    if v.get("schema_version").and_then(Value::as_u64).is_none() {
+    if v.schema_version.is_none() {
         return Err(not_ours());
     }
-    let tests_v = v
-        .get("tests")
-        .and_then(Value::as_array)
-        .ok_or_else(not_ours)?;
-    let s = |v: &Value, k: &str| v.get(k).and_then(Value::as_str).map(str::to_owned);
-    let outcome = |v: &Value| match v.get("outcome").and_then(Value::as_str) {
+    let tests_v = v.tests.ok_or_else(not_ours)?;
+    let outcome = |o: &Option<String>| match o.as_deref() {
         Some("pass") => Outcome::Pass,
         Some("flake") => Outcome::Flake,
         Some("fail") => Outcome::Fail,
         _ => Outcome::Skip,
     };
     let mut tests = BTreeMap::new();
-    for m in v
-        .get("meta")
-        .and_then(Value::as_array)
-        .into_iter()
-        .flatten()
-    {
-        let name = s(m, "name").unwrap_or_default();
+    for m in v.meta {
         tests.insert(
-            name.clone(),
+            m.name.clone(),
             TestRecord {
                 monitor: "vigil".into(),
                 component: None,
                 check: None,
                 namespace: None,
-                outcome: outcome(m),
+                outcome: outcome(&m.outcome),
                 informing: false,
-                note: s(m, "details"),
+                note: m.details,
                 violations: Vec::new(),
-                name,
+                name: m.name,
             },
         );
     }
     for t in tests_v {
-        let name = s(t, "name").unwrap_or_default();
-        let check = s(t, "check");
+        let check = t.check;
         let violations = t
-            .get("findings")
-            .and_then(Value::as_array)
+            .findings
             .into_iter()
-            .flatten()
             .map(|f| {
-                let d = f.get("disposition");
-                let dtype = d.and_then(|d| s(d, "type")).unwrap_or_default();
+                let d = f.disposition;
+                let dtype = d.as_ref().map(|d| d.type_.as_str()).unwrap_or("");
+                let new = dtype == "new" || dtype == "expired";
                 Violation {
-                    object: object_of(
-                        &s(f, "kind").unwrap_or_default(),
-                        &s(f, "name").unwrap_or_default(),
-                        s(f, "pod").as_deref(),
-                        s(f, "container").as_deref(),
-                    ),
-                    rule: s(f, "check").or(check.clone()).unwrap_or_default(),
-                    detail: s(f, "detail").unwrap_or_default(),
-                    outcome: outcome(f),
-                    ticket: d.and_then(|d| s(d, "jira")),
-                    approved_by: d.and_then(|d| s(d, "approved_by")),
-                    expires: d.and_then(|d| s(d, "expires").or_else(|| s(d, "expired"))),
-                    new: dtype == "new" || dtype == "expired",
+                    object: object_of(&f.kind, &f.name, f.pod.as_deref(), f.container.as_deref()),
+                    rule: f.check.or(check.clone()).unwrap_or_default(),
+                    detail: f.detail,
+                    outcome: outcome(&f.outcome),
+                    new,
+                    ticket: d.as_ref().and_then(|d| d.jira.clone()),
+                    approved_by: d.as_ref().and_then(|d| d.approved_by.clone()),
+                    expires: d.and_then(|d| d.expires.or(d.expired)),
                 }
             })
             .collect();
+        let name = t.name;
         tests.insert(
             name.clone(),
             TestRecord {
-                monitor: s(t, "monitor")
+                monitor: t
+                    .monitor
                     .unwrap_or_else(|| tag(&name, "[Monitor:").unwrap_or_default()),
-                component: s(t, "component"),
+                component: t.component,
                 check,
-                namespace: s(t, "namespace"),
-                outcome: outcome(t),
-                informing: s(t, "lifecycle").as_deref() == Some("informing"),
-                note: s(t, "note"),
+                namespace: t.namespace,
+                outcome: outcome(&t.outcome),
+                informing: t.lifecycle.as_deref() == Some("informing"),
+                note: t.note,
                 violations,
                 name,
             },
         );
     }
-    let stale = v
-        .get("stale_exceptions")
-        .and_then(Value::as_array)
-        .map(|a| {
-            a.iter()
-                .map(|e| StaleEntry {
-                    file: s(e, "file").unwrap_or_default(),
-                    line: e.get("line").and_then(Value::as_u64).unwrap_or(0),
-                    check: s(e, "check").unwrap_or_default(),
-                    namespace: s(e, "namespace"),
-                    object: s(e, "object"),
-                    ticket: s(e, "jira").or_else(|| s(e, "allow")),
-                })
-                .collect()
-        });
-    let time = s(&v, "started_at").and_then(|t| crate::model::time::parse(&t));
+    let stale = v.stale_exceptions.map(|a| {
+        a.into_iter()
+            .map(|e| StaleEntry {
+                file: e.file,
+                line: e.line,
+                check: e.check,
+                namespace: e.namespace,
+                object: e.object,
+                ticket: e.jira.or(e.allow),
+            })
+            .collect()
+    });
+    let time = v.started_at.as_deref().and_then(crate::model::time::parse);
     Ok(RunResult {
         source: path.to_owned(),
         form: "json",
@@ -357,7 +466,7 @@ fn parse_json(path: &Path, text: &str) -> Result<RunResult, String> {
         identity: identity_of(path),
         tests,
         stale,
-        junit_file: s(&v, "junit").map(|j| {
+        junit_file: v.junit.map(|j| {
             let j = PathBuf::from(j);
             j.canonicalize().unwrap_or(j)
         }),
