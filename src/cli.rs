@@ -313,6 +313,8 @@ pub enum LintFormat {
     Json,
     /// GitHub Actions workflow annotations (::error file=...)
     Github,
+    /// SARIF 2.1.0, for GitHub code scanning (upload-sarif)
+    Sarif,
 }
 
 #[derive(Debug, Args)]

@@ -697,3 +697,56 @@ fn verify_keeps_the_entry_of_a_fixed_ticket_whose_violation_is_still_there() {
         stdout(&out)
     );
 }
+
+#[test]
+fn lint_speaks_sarif_quotes_yaml_syntax_errors_and_rejects_impossible_thresholds() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("shop.yaml"),
+        "component: Shop\nnamespaces: [shop\nexceptions:\n  - check: ha/replicas\n",
+    )
+    .unwrap();
+    std::fs::write(
+        dir.path().join("policy.yaml"),
+        "checks:\n  health/restarts:\n    thresholds: {flake-at: 5, fail-above: 2}\n",
+    )
+    .unwrap();
+    let d = dir.path().to_str().unwrap();
+    let text = vigil(&["exceptions", "lint", d]);
+    assert_eq!(text.status.code(), Some(1));
+    let out = stdout(&text);
+    // The syntax error quotes the line before (the unclosed `[`) and points.
+    assert!(
+        out.contains("| namespaces: [shop\n   | exceptions:\n   |           ^"),
+        "{out}"
+    );
+    assert!(out.contains("help: a YAML syntax error"), "{out}");
+    assert!(out.contains("fail-above 2 is below flake-at 5"), "{out}");
+
+    let o = vigil(&["exceptions", "lint", d, "--format", "sarif"]);
+    assert_eq!(o.status.code(), Some(1));
+    let log: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(log["version"], "2.1.0");
+    let results = log["runs"][0]["results"].as_array().unwrap();
+    assert_eq!(results.len(), 2, "{log:#}");
+    let shop = results
+        .iter()
+        .find(|r| {
+            r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap()
+                .ends_with("shop.yaml")
+        })
+        .unwrap();
+    assert_eq!(shop["level"], "error");
+    assert_eq!(
+        shop["locations"][0]["physicalLocation"]["region"]["startLine"],
+        3
+    );
+    let rules = log["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap();
+    assert!(results
+        .iter()
+        .all(|r| rules.iter().any(|x| x["id"] == r["ruleId"])));
+}

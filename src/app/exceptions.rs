@@ -82,6 +82,11 @@ fn run_lint(args: &LintArgs) -> u8 {
             .expect("serializes")
         ),
         LintFormat::Github => write_github(&mut out, &diags),
+        LintFormat::Sarif => writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&sarif(&diags)).expect("serializes")
+        ),
     };
     if errors > 0 || (args.deny_warnings && warnings > 0) {
         exit::FAILED
@@ -124,6 +129,63 @@ fn write_lint_text(
             if warnings == 1 { "" } else { "s" }
         )
     }
+}
+
+/// The diagnostics as a SARIF 2.1.0 log: one rule per diagnostic code
+/// (`lint` for those without one), paths relative to the working directory
+/// as code scanning wants them.
+fn sarif(diags: &[Diagnostic]) -> serde_json::Value {
+    use serde_json::json;
+    let rule = |d: &Diagnostic| d.code.unwrap_or("lint");
+    let mut rules: Vec<&str> = diags.iter().map(rule).collect();
+    rules.sort_unstable();
+    rules.dedup();
+    let cwd = std::env::current_dir().unwrap_or_default();
+    let results: Vec<serde_json::Value> = diags
+        .iter()
+        .map(|d| {
+            let uri = d.path.strip_prefix(&cwd).unwrap_or(&d.path);
+            let mut text = d.message.clone();
+            if let Some(h) = &d.hint {
+                text.push_str(&format!("\nhelp: {h}"));
+            }
+            let mut region = serde_json::Map::new();
+            region.insert("startLine".into(), json!(d.line.unwrap_or(1).max(1)));
+            if let Some(c) = d.column.filter(|c| *c > 0) {
+                region.insert("startColumn".into(), json!(c));
+            }
+            if let Some(s) = &d.snippet {
+                region.insert(
+                    "snippet".into(),
+                    json!({"text": s.replace("\n   | ", "\n")}),
+                );
+            }
+            json!({
+                "ruleId": rule(d),
+                "level": if d.level == Level::Error { "error" } else { "warning" },
+                "message": {"text": text},
+                "locations": [{"physicalLocation": {
+                    "artifactLocation": {"uri": uri.to_string_lossy().replace('\\', "/")},
+                    "region": region,
+                }}],
+            })
+        })
+        .collect();
+    json!({
+        "version": "2.1.0",
+        "$schema": "https://json.schemastore.org/sarif-2.1.0.json",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "vigil",
+                "version": env!("CARGO_PKG_VERSION"),
+                "rules": rules.iter().map(|r| json!({
+                    "id": r,
+                    "shortDescription": {"text": format!("vigil exceptions lint: {r}")},
+                })).collect::<Vec<_>>(),
+            }},
+            "results": results,
+        }],
+    })
 }
 
 /// GitHub workflow command escaping: data and property values.

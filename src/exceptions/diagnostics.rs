@@ -112,14 +112,66 @@ impl fmt::Display for Diagnostic {
     }
 }
 
-/// Turns a serde-saphyr error into a diagnostic at its position.
-pub fn from_yaml_error(path: &Path, e: &serde_saphyr::Error) -> Diagnostic {
+/// Turns a serde-saphyr error into a diagnostic at its position, quoting
+/// the line (and the one before, where an unclosed bracket or quote usually
+/// is) with a hint for YAML syntax errors.
+pub fn from_yaml_error(path: &Path, text: &str, e: &serde_saphyr::Error) -> Diagnostic {
     let msg = crate::sources::yaml_message(e);
     let mut d = Diagnostic::error(path, e.location(), msg.clone());
     if let Some(hint) = unknown_field_hint(&msg) {
         d.hint = Some(hint);
     }
+    let Some(line) = d.line.filter(|l| *l > 0) else {
+        return d;
+    };
+    let lines: Vec<&str> = text.lines().collect();
+    let at = (line as usize).saturating_sub(1);
+    if let Some(l) = lines.get(at) {
+        let before = at
+            .checked_sub(1)
+            .and_then(|i| lines.get(i))
+            .filter(|b| !b.trim().is_empty())
+            .map(|b| format!("{}\n   | ", clip(b, 120)))
+            .unwrap_or_default();
+        let caret = d
+            .column
+            .map(|c| {
+                format!(
+                    "\n   | {}^",
+                    " ".repeat((c as usize).saturating_sub(1).min(120))
+                )
+            })
+            .unwrap_or_default();
+        d.snippet = Some(format!("{before}{}{caret}", clip(l, 120)));
+    }
+    if d.hint.is_none() && is_syntax(&msg) {
+        d.hint = Some(
+            "a YAML syntax error: the cause is often just before this place (an unclosed `[`, `{` or quote, \
+             a missing space after `:` or `-`, a tab in the indentation); `vigil exceptions lint` reads \
+             every file, so fix this one and run it again"
+                .into(),
+        );
+    }
     d
+}
+
+/// Whether a parser message is about YAML syntax rather than content.
+fn is_syntax(msg: &str) -> bool {
+    [
+        "indicator",
+        "did not find expected",
+        "while parsing",
+        "while scanning",
+        "mapping values are not allowed",
+        "unexpected end",
+        "invalid",
+        "tab",
+        "found character",
+    ]
+    .iter()
+    .any(|k| msg.contains(k))
+        && !msg.contains("unknown field")
+        && !msg.contains("invalid type")
 }
 
 /// For serde's "unknown field `x`, expected one of `a`, `b`", suggests the

@@ -117,7 +117,7 @@ impl Exceptions {
                 return;
             }
             Err(e) => {
-                diags.push(from_yaml_error(path, &e));
+                diags.push(from_yaml_error(path, &text, &e));
                 return;
             }
         };

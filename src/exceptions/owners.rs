@@ -63,7 +63,7 @@ impl Owners {
             Ok(Some(d)) => d,
             Ok(None) => return owners,
             Err(e) => {
-                diags.push(from_yaml_error(path, &e));
+                diags.push(from_yaml_error(path, text, &e));
                 return owners;
             }
         };

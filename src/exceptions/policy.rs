@@ -78,7 +78,7 @@ pub fn load(path: &Path, diags: &mut Vec<Diagnostic>) -> Policy {
         Ok(Some(d)) => d,
         Ok(None) => return policy,
         Err(e) => {
-            diags.push(from_yaml_error(path, &e));
+            diags.push(from_yaml_error(path, &text, &e));
             return policy;
         }
     };
@@ -204,6 +204,35 @@ pub fn load(path: &Path, diags: &mut Vec<Diagnostic>) -> Policy {
                 )),
             }
         }
+        // A failure must never come before a flake: `fail-above` below the
+        // flake threshold would fail counts that do not even flake.
+        let value = |name: &str| {
+            info.thresholds.iter().find(|t| t.name == name).map(|t| {
+                *policy
+                    .thresholds
+                    .get(&(info.id, t.name))
+                    .unwrap_or(&t.default)
+            })
+        };
+        let flake = value("flake-at")
+            .map(|v| (v, "flake-at"))
+            .or(value("flake-above").map(|v| (v, "flake-above")));
+        if let (Some((flake, flake_name)), Some(fail)) = (flake, value("fail-above")) {
+            if fail < flake {
+                let place = tf
+                    .get("fail-above")
+                    .or(tf.get(flake_name))
+                    .map(|v| v.referenced);
+                diags.push(
+                    Diagnostic::error(
+                        path,
+                        place,
+                        format!("impossible thresholds for {}: fail-above {fail} is below {flake_name} {flake}", info.id),
+                    )
+                    .hint(format!("a count fails only above fail-above and flakes from {flake_name}: set fail-above to {flake} or more")),
+                );
+            }
+        }
     }
     policy
 }
@@ -301,6 +330,31 @@ mod tests {
         let (_, d) = load_str("checks:\n  ha/probes:\n    mode: sometimes\n");
         assert_eq!(d.len(), 1);
         assert_eq!(d[0].line, Some(3), "{}", d[0]);
+    }
+
+    #[test]
+    fn impossible_thresholds_are_errors() {
+        let (_, d) =
+            load_str("checks:\n  health/restarts:\n    thresholds: {flake-at: 5, fail-above: 2}\n");
+        assert_eq!(d.len(), 1, "{d:?}");
+        assert!(
+            d[0].message.contains("fail-above 2 is below flake-at 5"),
+            "{}",
+            d[0].message
+        );
+        assert_eq!(d[0].line, Some(3));
+        // Against a default: flake-above 10 (default fail-above is lower? say so too).
+        let (_, d) = load_str(
+            "checks:\n  health/events:\n    thresholds: {fail-above: 1, flake-above: 3}\n",
+        );
+        assert!(
+            d.iter()
+                .any(|d| d.message.contains("fail-above 1 is below flake-above 3")),
+            "{d:?}"
+        );
+        let (_, d) =
+            load_str("checks:\n  health/restarts:\n    thresholds: {flake-at: 2, fail-above: 2}\n");
+        assert!(d.is_empty(), "{d:?}");
     }
 
     #[test]
