@@ -62,6 +62,9 @@ pub fn write(
         _ => Path::new("."),
     };
     let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("vigil");
+    // Like --junit-dir, every output's directory is made when missing
+    // (`$ARTIFACTS/...` in CI often does not exist yet).
+    std::fs::create_dir_all(dir)?;
     clean_stale(dir);
     let mut tmp = tempfile::Builder::new()
         .prefix(&format!(".{name}."))

@@ -84,10 +84,24 @@ pub enum Command {
     /// Check, bootstrap and verify exception files (for pull requests and presubmits)
     #[command(subcommand)]
     Exceptions(ExceptionsCommand),
+    /// Print a shell completion script (bash, zsh, fish, elvish, powershell)
+    #[command(after_long_help = COMPLETIONS_AFTER)]
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), generated from these help texts
+    Man,
     /// Tools for vigil's own tests and benchmarks
     #[command(subcommand, hide = true)]
     Dev(DevCommand),
 }
+
+const COMPLETIONS_AFTER: &str = "\
+  vigil completions bash > ~/.local/share/bash-completion/completions/vigil
+  vigil completions zsh > \"${fpath[1]}/_vigil\"
+  vigil completions fish > ~/.config/fish/completions/vigil.fish
+  vigil man > ~/.local/share/man/man1/vigil.1";
 
 const WATCH_AFTER: &str = "\
 Starts before the e2e run and watches pods and nodes (Kubernetes watches with bookmarks,
@@ -210,7 +224,7 @@ pub struct DiffArgs {
     /// The later run, in either form
     #[arg(value_name = "AFTER")]
     pub after: PathBuf,
-    /// Output format
+    /// text: what changed, worst first; json: the same lists for tools
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Text)]
     pub output: Format,
 }
@@ -323,7 +337,7 @@ pub struct LintArgs {
     #[arg(value_name = "DIR", default_value = "exceptions")]
     pub dir: PathBuf,
 
-    /// Output format
+    /// text: rustc-style messages; json: one document; github: workflow annotations; sarif: for code scanning
     #[arg(long, value_enum, default_value_t = LintFormat::Text)]
     pub format: LintFormat,
 
@@ -393,7 +407,7 @@ pub struct VerifyArgs {
     #[arg(long, value_name = "NAME", default_value = "JIRA_TOKEN")]
     pub token_env: String,
 
-    /// Output format
+    /// text: tickets by problem, with the names to paste and the patches; json: the same for tools
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Text)]
     pub output: Format,
 
@@ -419,9 +433,9 @@ pub struct VerifyArgs {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum Format {
-    /// A summary for people: failures and flakes with their violations
+    /// For people
     Text,
-    /// One JSON document (schema: docs/json-output.md)
+    /// For tools: one JSON document
     Json,
 }
 
@@ -471,8 +485,22 @@ impl ClusterArgs {
 #[derive(Debug, Args)]
 pub struct SnapshotArgs {
     /// Where to write the snapshot (.gz compresses)
-    #[arg(short = 'o', long = "output", value_name = "FILE")]
-    pub output: PathBuf,
+    #[arg(
+        long = "to",
+        value_name = "FILE",
+        required_unless_present = "output_file"
+    )]
+    pub to: Option<PathBuf>,
+
+    /// The old spelling of --to (-o is the output format everywhere else); accepted with a warning
+    #[arg(
+        short = 'o',
+        long = "output",
+        value_name = "FILE",
+        hide = true,
+        conflicts_with = "to"
+    )]
+    pub output_file: Option<PathBuf>,
 
     #[command(flatten)]
     pub cluster: ClusterArgs,
@@ -523,7 +551,7 @@ pub struct RunArgs {
     #[arg(long, value_enum)]
     pub profile: Option<Profile>,
 
-    /// Output format on stdout
+    /// text: the summary of failures and flakes, worst first; json: every test and finding (docs/json-output.md)
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Text)]
     pub output: Format,
 
@@ -546,7 +574,7 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct ChecksArgs {
-    /// Output format
+    /// text: a table of every check's id, default mode and rule; json: the same with thresholds
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Text)]
     pub output: Format,
 }

@@ -6,7 +6,26 @@ use clap::Parser as _;
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> std::process::ExitCode {
-    let cli = match vigil::cli::Cli::try_parse() {
+    // Installed as `kubectl-vigil`, kubectl runs it for `kubectl vigil ...`:
+    // the help then shows that spelling.
+    let as_plugin = std::env::args_os()
+        .next()
+        .and_then(|a| {
+            std::path::Path::new(&a)
+                .file_name()
+                .map(|n| n.to_string_lossy().starts_with("kubectl-vigil"))
+        })
+        .unwrap_or(false);
+    let parsed = if as_plugin {
+        use clap::{CommandFactory, FromArgMatches};
+        vigil::cli::Cli::command()
+            .bin_name("kubectl vigil")
+            .try_get_matches()
+            .and_then(|m| vigil::cli::Cli::from_arg_matches(&m))
+    } else {
+        vigil::cli::Cli::try_parse()
+    };
+    let cli = match parsed {
         Ok(cli) => cli,
         Err(e) => {
             use clap::error::ErrorKind;

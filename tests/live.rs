@@ -155,6 +155,12 @@ fn kinds_the_server_does_not_serve_are_skipped() {
         snap.to_str().unwrap(),
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    // The old spelling still works, and says what replaced it.
+    assert!(
+        stderr(&out).contains("is now `--to FILE`"),
+        "{}",
+        stderr(&out)
+    );
     assert!(stdout(&out).contains("Infrastructure: not served by this cluster, skipped"));
     let json: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(&snap).unwrap()).unwrap();
@@ -178,7 +184,7 @@ fn pagination_reads_every_page() {
             s.admin.to_str().unwrap(),
             "--page-size",
             page,
-            "-o",
+            "--to",
             f.to_str().unwrap(),
         ]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));

@@ -150,6 +150,22 @@ pub fn dispatch(command: Command) -> u8 {
         Command::Exceptions(cmd) => exceptions::dispatch(cmd),
         Command::Snapshot(args) => snapshot(&args),
         Command::Dev(cmd) => dev(cmd),
+        Command::Completions { shell } => {
+            let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
+            clap_complete::generate(shell, &mut cmd, "vigil", &mut std::io::stdout());
+            exit::OK
+        }
+        Command::Man => {
+            let cmd = <crate::cli::Cli as clap::CommandFactory>::command();
+            match clap_mangen::Man::new(cmd).render(&mut std::io::stdout()) {
+                Ok(()) => exit::OK,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => exit::OK,
+                Err(e) => {
+                    eprintln!("error: cannot write the man page: {e}");
+                    exit::CONFIG
+                }
+            }
+        }
     }
 }
 
@@ -243,6 +259,16 @@ fn dev(cmd: crate::cli::DevCommand) -> u8 {
 }
 
 fn snapshot(args: &crate::cli::SnapshotArgs) -> u8 {
+    let path = match (&args.to, &args.output_file) {
+        (Some(p), _) => p.clone(),
+        (None, Some(p)) => {
+            eprintln!(
+                "warning: `vigil snapshot -o FILE` is now `--to FILE` (-o means the output format in every other command); -o FILE still works for now"
+            );
+            p.clone()
+        }
+        (None, None) => unreachable!("clap requires --to"),
+    };
     let c = match crate::sources::live::collect(&args.cluster.live_options()) {
         Ok(c) => c,
         Err(e) => {
@@ -250,13 +276,13 @@ fn snapshot(args: &crate::cli::SnapshotArgs) -> u8 {
             return exit::UNREACHABLE;
         }
     };
-    if let Err(e) = crate::sources::snapshot::write(&args.output, &c.objects, &c.info) {
-        eprintln!("error: cannot write {}: {e}", args.output.display());
+    if let Err(e) = crate::sources::snapshot::write(&path, &c.objects, &c.info) {
+        eprintln!("error: cannot write {}: {e}", path.display());
         return exit::CONFIG;
     }
     println!(
         "{}: {} objects from {} ({}) at {}",
-        args.output.display(),
+        path.display(),
         c.objects.len(),
         c.server_url,
         c.info.server.as_deref().unwrap_or("unknown version"),
