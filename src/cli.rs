@@ -92,7 +92,8 @@ pub enum Command {
     },
     /// Print the man page (roff), generated from these help texts
     Man,
-    /// Tools for vigil's own tests and benchmarks
+    /// Tools for vigil's own tests and benchmarks (built with --features devtools)
+    #[cfg(feature = "devtools")]
     #[command(subcommand, hide = true)]
     Dev(DevCommand),
 }
@@ -229,6 +230,7 @@ pub struct DiffArgs {
     pub output: Format,
 }
 
+#[cfg(feature = "devtools")]
 #[derive(Debug, Subcommand)]
 pub enum DevCommand {
     /// Start etcd + kube-apiserver on loopback and print an admin kubeconfig path; stops on Ctrl-C or stdin EOF

@@ -10,6 +10,7 @@ pub mod app;
 pub mod atomic;
 pub mod checks;
 pub mod cli;
+#[cfg(feature = "devtools")]
 pub mod devtools;
 pub mod exceptions;
 pub mod model;

@@ -149,6 +149,7 @@ pub fn dispatch(command: Command) -> u8 {
         Command::Checks(args) => list_checks(&args),
         Command::Exceptions(cmd) => exceptions::dispatch(cmd),
         Command::Snapshot(args) => snapshot(&args),
+        #[cfg(feature = "devtools")]
         Command::Dev(cmd) => dev(cmd),
         Command::Completions { shell } => {
             let mut cmd = <crate::cli::Cli as clap::CommandFactory>::command();
@@ -169,6 +170,7 @@ pub fn dispatch(command: Command) -> u8 {
     }
 }
 
+#[cfg(feature = "devtools")]
 fn dev(cmd: crate::cli::DevCommand) -> u8 {
     use crate::devtools::{control_plane::ControlPlane, load};
     match cmd {
