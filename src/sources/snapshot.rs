@@ -151,9 +151,12 @@ pub fn write(path: &Path, objects: &[Object], info: &CollectionInfo) -> std::io:
     let doc = Document { info, objects };
     crate::atomic::write(path, crate::atomic::Existing::Replace, |w| {
         if path.extension().is_some_and(|e| e == "gz") {
-            let mut gz = flate2::write::GzEncoder::new(w, flate2::Compression::default());
-            serde_json::to_writer(&mut gz, &doc)?;
-            gz.finish().map(drop)
+            // serde_json writes token by token; deflate wants large blocks
+            // (unbuffered, 150k pods took 38 s to compress; buffered, seconds).
+            let gz = flate2::write::GzEncoder::new(w, flate2::Compression::default());
+            let mut buf = std::io::BufWriter::with_capacity(1 << 20, gz);
+            serde_json::to_writer(&mut buf, &doc)?;
+            buf.into_inner().map_err(|e| e.into_error())?.finish().map(drop)
         } else {
             serde_json::to_writer(w, &doc).map_err(std::io::Error::from)
         }
