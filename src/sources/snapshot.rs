@@ -156,7 +156,10 @@ pub fn write(path: &Path, objects: &[Object], info: &CollectionInfo) -> std::io:
             let gz = flate2::write::GzEncoder::new(w, flate2::Compression::default());
             let mut buf = std::io::BufWriter::with_capacity(1 << 20, gz);
             serde_json::to_writer(&mut buf, &doc)?;
-            buf.into_inner().map_err(|e| e.into_error())?.finish().map(drop)
+            buf.into_inner()
+                .map_err(|e| e.into_error())?
+                .finish()
+                .map(drop)
         } else {
             serde_json::to_writer(w, &doc).map_err(std::io::Error::from)
         }
