@@ -36,6 +36,16 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// As a verb in the past: `passed`, `flaked`, `failed`, `skipped`.
+    pub fn word(self) -> &'static str {
+        match self {
+            Outcome::Skip => "skipped",
+            Outcome::Pass => "passed",
+            Outcome::Flake => "flaked",
+            Outcome::Fail => "failed",
+        }
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Outcome::Skip => "skip",

@@ -5,10 +5,8 @@
 mod common;
 
 use common::*;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::mpsc;
 use std::time::Duration;
 
 fn bin_dir() -> PathBuf {
@@ -87,13 +85,7 @@ fn openshift_step_and_observer_write_junit_where_sippy_reads_it() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let (tx, rx) = mpsc::channel();
-    let err = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for l in BufReader::new(err).lines().map_while(Result::ok) {
-            let _ = tx.send(l);
-        }
-    });
+    let rx = lines_of(child.stderr.take().unwrap());
     std::thread::sleep(Duration::from_secs(2));
     std::fs::copy(&admin, shared.join("kubeconfig")).unwrap();
     loop {

@@ -6,7 +6,6 @@
 mod common;
 
 use common::*;
-use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::sync::mpsc;
@@ -127,13 +126,7 @@ fn watch_records_what_recovered_survives_an_api_server_restart_and_replays_exact
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let (tx, lines) = mpsc::channel();
-    let child_err = child.stderr.take().unwrap();
-    std::thread::spawn(move || {
-        for l in BufReader::new(child_err).lines().map_while(Result::ok) {
-            let _ = tx.send(l);
-        }
-    });
+    let lines = lines_of(child.stderr.take().unwrap());
     wait_line(&lines, "watching pods and nodes");
     std::thread::sleep(Duration::from_secs(2));
 

@@ -30,6 +30,14 @@ const SECTIONS: [(Outcome, Monitor, &str); 4] = [
     ),
 ];
 
+/// One section's tests, in evaluation order.
+fn section(tests: &[TestResult], wanted: Outcome, monitor: Monitor) -> Vec<&TestResult> {
+    tests
+        .iter()
+        .filter(|t| t.outcome == wanted && t.monitor == monitor)
+        .collect()
+}
+
 /// `a, b, c and 5 others`.
 fn name_some(items: &[String], n: usize) -> String {
     let shown: Vec<&str> = items.iter().take(n).map(String::as_str).collect();
@@ -129,11 +137,7 @@ pub fn digest(run: &RunReport) -> Option<String> {
     let ev = run.evaluation.as_ref()?;
     let mut lines = Vec::new();
     for (wanted, monitor, heading) in SECTIONS {
-        let all: Vec<&TestResult> = ev
-            .tests
-            .iter()
-            .filter(|t| t.outcome == wanted && t.monitor == monitor)
-            .collect();
+        let all = section(&ev.tests, wanted, monitor);
         if all.is_empty() {
             continue;
         }
@@ -241,11 +245,7 @@ pub fn write(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {
         // Broken now (infra-health) before long-standing policy (ha-compliance),
         // failures before flakes.
         for (wanted, monitor, heading) in SECTIONS {
-            let all: Vec<&TestResult> = ev
-                .tests
-                .iter()
-                .filter(|t| t.outcome == wanted && t.monitor == monitor)
-                .collect();
+            let all = section(&ev.tests, wanted, monitor);
             if all.is_empty() {
                 continue;
             }

@@ -13,26 +13,8 @@ use std::path::{Path, PathBuf};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-/// How a test ended in one run, as Sippy reads it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Outcome {
-    Skip,
-    Pass,
-    Flake,
-    Fail,
-}
-
-impl Outcome {
-    pub fn word(self) -> &'static str {
-        match self {
-            Outcome::Skip => "skipped",
-            Outcome::Pass => "passed",
-            Outcome::Flake => "flaked",
-            Outcome::Fail => "failed",
-        }
-    }
-}
+/// How a test ended in one run, as Sippy reads it: the outcome `run` writes.
+pub use crate::outcomes::Outcome;
 
 /// One violation as a run reported it.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize)]

@@ -279,3 +279,19 @@ pub fn load_into(cp: &ControlPlane, paths: &[PathBuf]) {
     let report = load::load_into(&opts, objects, 8).expect("the control plane answers");
     assert!(report.failed.is_empty(), "{:?}", report.failed);
 }
+
+/// The lines a child writes to a stream, as they come (for waiting on a
+/// line such as "watching pods and nodes").
+pub fn lines_of(stream: impl std::io::Read + Send + 'static) -> std::sync::mpsc::Receiver<String> {
+    use std::io::BufRead;
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for l in std::io::BufReader::new(stream)
+            .lines()
+            .map_while(Result::ok)
+        {
+            let _ = tx.send(l);
+        }
+    });
+    rx
+}
