@@ -9,8 +9,9 @@
 //! `during-minutes` (`health/restarts` counts restarts during the run against
 //! its own `flake-at` / `fail-above`; every OOM kill counts).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 
+use super::health::{pod_finding, PodOwners};
 use super::{CheckInfo, Context, Finding, Severity};
 use crate::model::intervals::{Interval, Reason};
 use crate::model::time::human;
@@ -19,18 +20,19 @@ use crate::model::time::human;
 /// holds the findings the check made on the final state.
 pub fn judge(info: &CheckInfo, ctx: &Context, out: &mut Vec<Finding>) {
     let intervals = &ctx.cluster.intervals;
-    if intervals.is_empty() {
+    if !intervals.iter().any(|i| i.reason.check() == info.id) {
         return;
     }
-    let mine = intervals.iter().filter(|i| i.reason.check() == info.id);
-    let shown = |i: &Interval, out: &[Finding]| {
-        out.iter().any(|f| {
-            f.namespace == i.namespace
-                && (f.pod.as_deref() == Some(i.name.as_str())
-                    || (f.kind == i.kind && f.name == i.name))
-                && (i.container.is_none() || f.container.is_none() || f.container == i.container)
-        })
-    };
+    let owners = PodOwners::new(ctx.cluster);
+    // What the final state already shows, by (namespace, pod or object name):
+    // those states are the check's own findings.
+    let shown: HashSet<(&str, &str)> = out
+        .iter()
+        .map(|f| (f.namespace.as_str(), f.pod.as_deref().unwrap_or(&f.name)))
+        .collect();
+    let mine = intervals.iter().filter(|i| {
+        i.reason.check() == info.id && !shown.contains(&(i.namespace.as_str(), i.name.as_str()))
+    });
     let mut added = Vec::new();
     if info.id == "health/restarts" {
         let flake_at = (ctx.thresholds)(info.id, "flake-at");
@@ -42,10 +44,6 @@ pub fn judge(info: &CheckInfo, ctx: &Context, out: &mut Vec<Finding>) {
                 .push(i);
         }
         for list in per.values() {
-            let first = list[0];
-            if shown(first, out) {
-                continue;
-            }
             let n = list.len() as i64;
             if n < flake_at {
                 continue;
@@ -55,31 +53,26 @@ pub fn judge(info: &CheckInfo, ctx: &Context, out: &mut Vec<Finding>) {
             } else {
                 Severity::Flake
             };
-            added.push(finding(
-                info,
-                ctx,
-                first,
-                format!(
-                    "restarted {n} times during the run, first at {}, last at {}",
-                    clock(first.start),
-                    clock(list[list.len() - 1].start)
-                ),
-                severity,
-            ));
+            let (first, last) = (list[0], list[list.len() - 1]);
+            let detail = format!(
+                "restarted {n} times during the run, first at {}, last at {}",
+                clock(first.start),
+                clock(last.start)
+            );
+            added.push(finding(info, &owners, first, detail, severity));
         }
     } else {
         let minutes = (ctx.thresholds)(info.id, "during-minutes");
         for i in mine {
-            if shown(i, out) || i.reason == Reason::ContainerRestart {
-                continue;
+            // Every OOM kill counts; states count from `during-minutes` on.
+            let counts = match i.reason {
+                Reason::OOMKilled => true,
+                Reason::ContainerRestart => false,
+                _ => i.seconds() >= minutes * 60,
+            };
+            if counts {
+                added.push(finding(info, &owners, i, describe(i), Severity::Fail));
             }
-            let long_enough = i.reason.is_instant() || i.seconds() >= minutes * 60;
-            if !long_enough
-                || (minutes > 0 && i.reason.is_instant() && i.reason != Reason::OOMKilled)
-            {
-                continue;
-            }
-            added.push(finding(info, ctx, i, describe(i), Severity::Fail));
         }
     }
     out.extend(added);
@@ -123,47 +116,48 @@ fn describe(i: &Interval) -> String {
     s
 }
 
-/// A finding about the interval's object: a pod's owner (a ReplicaSet
-/// becomes its Deployment when the state knows it), else the object itself.
+/// A finding about the interval's object, named as the checks name it on
+/// the final state: a pod that still exists through [`pod_finding`]; a gone
+/// one through the owner it recorded (a ReplicaSet becomes its Deployment
+/// when the state knows it), else through its name ([`PodOwners`]).
 fn finding(
     info: &CheckInfo,
-    ctx: &Context,
+    owners: &PodOwners,
     i: &Interval,
     detail: String,
     severity: Severity,
 ) -> Finding {
-    let (kind, name, pod) = match (&i.owner, i.kind.as_str()) {
-        (Some(owner), "Pod") => {
-            let (k, n) = owner.split_once('/').unwrap_or(("Pod", owner));
-            let (k, n) = if k == "ReplicaSet" {
-                deployment_of(ctx, &i.namespace, n).unwrap_or((k.to_owned(), n.to_owned()))
-            } else {
-                (k.to_owned(), n.to_owned())
-            };
-            (k, n, Some(i.name.clone()))
+    if i.kind != "Pod" {
+        return Finding::object_level(info.id, &i.namespace, &i.kind, &i.name, detail, severity);
+    }
+    let container = i.container.as_deref();
+    if let Some(pi) = owners.pod(&i.namespace, &i.name) {
+        return pod_finding(info, owners.cluster(), pi, container, detail, severity);
+    }
+    let recorded = i.owner.as_deref().and_then(|o| o.split_once('/'));
+    let workload = match recorded {
+        Some(("ReplicaSet", rs)) => owners.of_replicaset(&i.namespace, rs),
+        _ => None,
+    }
+    .or_else(|| owners.of_deleted_pod(&i.namespace, &i.name));
+    let (kind, name) = match (workload, recorded) {
+        (Some(wi), _) => {
+            let w = &owners.cluster().workloads[wi];
+            (w.kind.as_str().to_owned(), w.metadata.name.to_string())
         }
-        _ => (i.kind.clone(), i.name.clone(), None),
+        (None, Some((k, n))) => (k.to_owned(), n.to_owned()),
+        (None, None) => ("Pod".to_owned(), i.name.clone()),
     };
     Finding {
         check: info.id,
         namespace: i.namespace.clone(),
         kind,
         name,
-        pod,
+        pod: Some(i.name.clone()),
         container: i.container.clone(),
         detail,
         severity,
     }
-}
-
-fn deployment_of(ctx: &Context, ns: &str, rs: &str) -> Option<(String, String)> {
-    let r = ctx
-        .cluster
-        .replicasets
-        .iter()
-        .find(|r| r.metadata.namespace == ns && r.metadata.name == rs)?;
-    let owner = r.metadata.controller()?;
-    Some((owner.kind.to_string(), owner.name.to_string()))
 }
 
 #[cfg(test)]
@@ -194,16 +188,32 @@ mod tests {
     #[test]
     fn a_crash_loop_that_recovered_still_fails_naming_when_and_how_long() {
         let mut c = cluster(
-            "kind: Pod\nmetadata: {name: cart-0, namespace: shop}\nstatus: {phase: Running}\n",
+            "---\nkind: StatefulSet\nmetadata: {name: cart, namespace: shop, uid: s1}\nspec: {replicas: 2}\n\
+             ---\nkind: Pod\nmetadata: {name: cart-0, namespace: shop, ownerReferences: [{kind: StatefulSet, name: cart, uid: s1, controller: true}]}\n\
+             status: {phase: Running}\n",
         );
-        c.intervals = vec![iv(
-            Reason::CrashLoopBackOff,
-            "cart-0",
-            "2026-11-21T10:02:11Z",
-            "2026-11-21T10:22:40Z",
-        )];
-        let f = run_check(&crate::checks::health::crashloop::CrashLoop, &c);
-        assert_eq!(f.len(), 1, "{f:?}");
+        c.intervals = vec![
+            iv(
+                Reason::CrashLoopBackOff,
+                "cart-0",
+                "2026-11-21T10:02:11Z",
+                "2026-11-21T10:22:40Z",
+            ),
+            // cart-1 is gone by the end: named through its recorded owner.
+            iv(
+                Reason::CrashLoopBackOff,
+                "cart-1",
+                "2026-11-21T11:00:00Z",
+                "2026-11-21T11:01:00Z",
+            ),
+        ];
+        let mut f = run_check(&crate::checks::health::crashloop::CrashLoop, &c);
+        assert_eq!(f.len(), 2, "{f:?}");
+        let gone = f.pop().unwrap();
+        assert_eq!(
+            (gone.kind.as_str(), gone.name.as_str(), gone.pod.as_deref()),
+            ("StatefulSet", "cart", Some("cart-1"))
+        );
         assert_eq!(
             (f[0].kind.as_str(), f[0].name.as_str()),
             ("StatefulSet", "cart")

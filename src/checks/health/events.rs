@@ -48,12 +48,6 @@ impl Check for Events {
     fn evaluate(&self, ctx: &Context, out: &mut Vec<Finding>) {
         let c = ctx.cluster;
         // Events about a pod are reported on its owner, like every pod finding.
-        let pods: HashMap<(&str, &str), usize> = c
-            .pods
-            .iter()
-            .enumerate()
-            .map(|(i, p)| ((p.metadata.namespace.as_str(), p.metadata.name.as_str()), i))
-            .collect();
         let owners = PodOwners::new(c);
         let flake_above = (ctx.thresholds)(INFO.id, "flake-above");
         let fail_above = (ctx.thresholds)(INFO.id, "fail-above");
@@ -121,7 +115,7 @@ impl Check for Events {
                 .unwrap_or_default();
             let detail = format!("Warning {reason} x{count}{seen}: {}", clip(message, 200));
             if kind == "Pod" {
-                if let Some(&pi) = pods.get(&(ns, name)) {
+                if let Some(pi) = owners.pod(ns, name) {
                     out.push(pod_finding(&INFO, c, pi, None, detail, severity));
                     continue;
                 }
@@ -141,72 +135,6 @@ impl Check for Events {
                 INFO.id, ns, kind, name, detail, severity,
             ));
         }
-    }
-}
-
-/// Finds the workload a pod belonged to from the pod's name alone, for
-/// events about pods that no longer exist: `<deployment>-<hash>-<suffix>`
-/// (through its ReplicaSet when that was read), `<statefulset>-<ordinal>`,
-/// `<daemonset>-<suffix>`. Only workloads in the state are named.
-struct PodOwners<'a> {
-    c: &'a crate::model::Cluster,
-    workloads: HashMap<(&'a str, &'a str), usize>,
-    /// ReplicaSet (namespace, name) -> its Deployment's name.
-    replicasets: HashMap<(&'a str, &'a str), &'a str>,
-}
-
-impl<'a> PodOwners<'a> {
-    fn new(c: &'a crate::model::Cluster) -> Self {
-        PodOwners {
-            c,
-            workloads: c
-                .workloads
-                .iter()
-                .enumerate()
-                .map(|(i, w)| ((w.metadata.namespace.as_str(), w.metadata.name.as_str()), i))
-                .collect(),
-            replicasets: c
-                .replicasets
-                .iter()
-                .filter_map(|r| {
-                    let owner = r.metadata.controller().filter(|o| o.kind == "Deployment")?;
-                    Some((
-                        (r.metadata.namespace.as_str(), r.metadata.name.as_str()),
-                        owner.name.as_str(),
-                    ))
-                })
-                .collect(),
-        }
-    }
-
-    fn of_deleted_pod(&self, ns: &str, pod: &str) -> Option<usize> {
-        use crate::model::objects::WorkloadKind;
-        let kind_of = |name: &str, kinds: &[WorkloadKind]| {
-            self.workloads
-                .get(&(ns, name))
-                .copied()
-                .filter(|&wi| kinds.contains(&self.c.workloads[wi].kind))
-        };
-        let (stem, last) = pod.rsplit_once('-')?;
-        // <statefulset>-<ordinal>
-        if last.bytes().all(|b| b.is_ascii_digit()) {
-            if let Some(wi) = kind_of(stem, &[WorkloadKind::StatefulSet]) {
-                return Some(wi);
-            }
-        }
-        // <replicaset>-<suffix>, the ReplicaSet being <deployment>-<hash>
-        if let Some(deploy) = self.replicasets.get(&(ns, stem)) {
-            if let Some(wi) = kind_of(deploy, &[WorkloadKind::Deployment]) {
-                return Some(wi);
-            }
-        }
-        if let Some((deploy, _hash)) = stem.rsplit_once('-') {
-            if let Some(wi) = kind_of(deploy, &[WorkloadKind::Deployment]) {
-                return Some(wi);
-            }
-        }
-        // <daemonset>-<suffix>
-        kind_of(stem, &[WorkloadKind::DaemonSet])
     }
 }
 

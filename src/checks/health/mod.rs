@@ -8,6 +8,7 @@
 use crate::checks::{CheckInfo, Finding, Severity};
 use crate::model::objects::{ContainerStatus, Pod};
 use crate::model::Cluster;
+use std::collections::HashMap;
 
 pub mod crashloop;
 pub mod endpoints;
@@ -150,4 +151,95 @@ pub fn clip(s: &str, max: usize) -> String {
     }
     let cut: String = s.chars().take(max).collect();
     format!("{cut}…")
+}
+
+/// Pods by name, and the workload a pod belonged to from the pod's name
+/// alone, for events and watch intervals about pods that no longer exist: `<deployment>-<hash>-<suffix>`
+/// (through its ReplicaSet when that was read), `<statefulset>-<ordinal>`,
+/// `<daemonset>-<suffix>`. Only workloads in the state are named.
+pub struct PodOwners<'a> {
+    c: &'a crate::model::Cluster,
+    /// Pods in the state by (namespace, name).
+    pods: HashMap<(&'a str, &'a str), usize>,
+    workloads: HashMap<(&'a str, &'a str), usize>,
+    /// ReplicaSet (namespace, name) -> its Deployment's name.
+    replicasets: HashMap<(&'a str, &'a str), &'a str>,
+}
+
+impl<'a> PodOwners<'a> {
+    pub fn new(c: &'a crate::model::Cluster) -> Self {
+        PodOwners {
+            c,
+            pods: c
+                .pods
+                .iter()
+                .enumerate()
+                .map(|(i, p)| ((p.metadata.namespace.as_str(), p.metadata.name.as_str()), i))
+                .collect(),
+            workloads: c
+                .workloads
+                .iter()
+                .enumerate()
+                .map(|(i, w)| ((w.metadata.namespace.as_str(), w.metadata.name.as_str()), i))
+                .collect(),
+            replicasets: c
+                .replicasets
+                .iter()
+                .filter_map(|r| {
+                    let owner = r.metadata.controller().filter(|o| o.kind == "Deployment")?;
+                    Some((
+                        (r.metadata.namespace.as_str(), r.metadata.name.as_str()),
+                        owner.name.as_str(),
+                    ))
+                })
+                .collect(),
+        }
+    }
+
+    pub fn cluster(&self) -> &'a Cluster {
+        self.c
+    }
+
+    /// The pod with this name in the state.
+    pub fn pod(&self, ns: &str, name: &str) -> Option<usize> {
+        self.pods.get(&(ns, name)).copied()
+    }
+
+    /// The Deployment owning a ReplicaSet, when both were read.
+    pub fn of_replicaset(&self, ns: &str, rs: &str) -> Option<usize> {
+        let deploy = self.replicasets.get(&(ns, rs))?;
+        self.workloads.get(&(ns, *deploy)).copied().filter(|&wi| {
+            self.c.workloads[wi].kind == crate::model::objects::WorkloadKind::Deployment
+        })
+    }
+
+    pub fn of_deleted_pod(&self, ns: &str, pod: &str) -> Option<usize> {
+        use crate::model::objects::WorkloadKind;
+        let kind_of = |name: &str, kinds: &[WorkloadKind]| {
+            self.workloads
+                .get(&(ns, name))
+                .copied()
+                .filter(|&wi| kinds.contains(&self.c.workloads[wi].kind))
+        };
+        let (stem, last) = pod.rsplit_once('-')?;
+        // <statefulset>-<ordinal>
+        if last.bytes().all(|b| b.is_ascii_digit()) {
+            if let Some(wi) = kind_of(stem, &[WorkloadKind::StatefulSet]) {
+                return Some(wi);
+            }
+        }
+        // <replicaset>-<suffix>, the ReplicaSet being <deployment>-<hash>
+        if let Some(deploy) = self.replicasets.get(&(ns, stem)) {
+            if let Some(wi) = kind_of(deploy, &[WorkloadKind::Deployment]) {
+                return Some(wi);
+            }
+        }
+        if let Some((deploy, _hash)) = stem.rsplit_once('-') {
+            if let Some(wi) = kind_of(deploy, &[WorkloadKind::Deployment]) {
+                return Some(wi);
+            }
+        }
+        // <daemonset>-<suffix>
+        kind_of(stem, &[WorkloadKind::DaemonSet])
+    }
 }
