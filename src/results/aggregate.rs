@@ -220,36 +220,46 @@ pub fn aggregate(runs: &[RunResult], opts: &Options) -> Aggregate {
         .collect();
 
     // Per test, over all runs.
-    let mut per_test: BTreeMap<&str, (Counts, Option<usize>, Option<usize>, usize, &TestRecord)> =
-        BTreeMap::new();
+    struct Seen<'r> {
+        counts: Counts,
+        first_failed: Option<usize>,
+        last_failed: Option<usize>,
+        last_seen: usize,
+        latest: &'r TestRecord,
+    }
+    let mut per_test: BTreeMap<&str, Seen> = BTreeMap::new();
     for (ri, r) in runs.iter().enumerate() {
         for t in r.tests.values() {
-            let e = per_test
-                .entry(&t.name)
-                .or_insert((Counts::default(), None, None, ri, t));
-            e.0.add(t.outcome);
+            let e = per_test.entry(&t.name).or_insert(Seen {
+                counts: Counts::default(),
+                first_failed: None,
+                last_failed: None,
+                last_seen: ri,
+                latest: t,
+            });
+            e.counts.add(t.outcome);
             if t.outcome == Outcome::Fail {
-                e.1.get_or_insert(ri);
-                e.2 = Some(ri);
+                e.first_failed.get_or_insert(ri);
+                e.last_failed = Some(ri);
             }
-            e.3 = ri;
-            e.4 = t;
+            e.last_seen = ri;
+            e.latest = t;
         }
     }
     let latest = runs.len().saturating_sub(1);
     let mut tests: Vec<TestSummary> = per_test
         .iter()
-        .map(|(name, (c, first, last, seen, t))| TestSummary {
+        .map(|(name, s)| TestSummary {
             name: name.to_string(),
-            component: component(t),
-            monitor: t.monitor.clone(),
-            counts: *c,
-            fail_rate: c.rate(c.fail),
-            flake_rate: c.rate(c.flake),
-            first_failed: *first,
-            last_failed: *last,
-            missing: *seen != latest,
-            last_seen: Some(*seen),
+            component: component(s.latest),
+            monitor: s.latest.monitor.clone(),
+            counts: s.counts,
+            fail_rate: s.counts.rate(s.counts.fail),
+            flake_rate: s.counts.rate(s.counts.flake),
+            first_failed: s.first_failed,
+            last_failed: s.last_failed,
+            missing: s.last_seen != latest,
+            last_seen: Some(s.last_seen),
         })
         .collect();
     tests.sort_by(|a, b| {

@@ -122,11 +122,6 @@ fn sparkline(trend: &[Option<f64>]) -> String {
 }
 
 fn cell_html(out: &mut String, id: &str, c: &Cell, jira: Option<&str>) {
-    let n = c
-        .violations
-        .iter()
-        .filter(|v| v.outcome != Outcome::Pass)
-        .count();
     let count = if c.violations.is_empty() {
         String::new()
     } else {
@@ -144,7 +139,6 @@ fn cell_html(out: &mut String, id: &str, c: &Cell, jira: Option<&str>) {
         badge(c.outcome),
         count
     );
-    let _ = n;
     if !c.violations.is_empty() {
         out.push_str("<ul class=\"v\">");
         for v in &c.violations {
@@ -500,6 +494,6 @@ pub fn render(a: &Aggregate, jira: Option<&str>) -> String {
         let _ = write!(o, "<tr><td class=\"num\">{}</td><td>{}</td><td>{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td><td class=\"num\">{}</td></tr>", i + 1, r.time.map(|t| t.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "–".into()), esc(&r.source), r.counts.pass, r.counts.flake, r.counts.fail);
     }
     o.push_str("</tbody></table>");
-    let _ = write!(o, "<p><small>Written by vigil {}. This page makes no network request.</small></p></main></body></html>\n", env!("CARGO_PKG_VERSION"));
+    let _ = write!(o, "<p><small>Written by vigil {}. This page makes no network request.</small></p></main></body></html>", env!("CARGO_PKG_VERSION"));
     o
 }

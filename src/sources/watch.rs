@@ -46,9 +46,15 @@ pub struct Recorder {
     done: Vec<Interval>,
     /// Objects seen during a re-list, per kind.
     relisting: HashMap<&'static str, HashSet<ObjKey>>,
-    /// Watch restarts per kind (re-lists after the first list).
+    stats: Stats,
+}
+
+/// What a watch saw, for its last line.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct Stats {
+    /// Re-lists after the first list (disconnects, 410 Gone).
     pub relists: usize,
-    /// Events applied.
+    /// Object states applied.
     pub events: u64,
 }
 
@@ -199,7 +205,7 @@ impl Recorder {
         if self.relisting.insert(kind, HashSet::new()).is_none()
             && self.objects.keys().any(|k| k.0 == kind)
         {
-            self.relists += 1;
+            self.stats.relists += 1;
         }
     }
 
@@ -232,7 +238,7 @@ impl Recorder {
     }
 
     fn apply(&mut self, key: ObjKey, states: States, now: DateTime<Utc>) {
-        self.events += 1;
+        self.stats.events += 1;
         let Some(t) = self.objects.get_mut(&key) else {
             return;
         };
@@ -269,6 +275,10 @@ impl Recorder {
         if t.open.is_empty() && t.restarts.is_empty() && key.0 == "Node" {
             self.objects.remove(&key);
         }
+    }
+
+    pub fn stats(&self) -> Stats {
+        self.stats
     }
 
     /// How many states are open now (for progress lines).
@@ -366,7 +376,7 @@ pub fn watch(
     opts: &super::live::LiveOptions,
     stop: &Stop,
     stopped: &(dyn Fn() -> bool + Sync),
-) -> Result<(Vec<Interval>, Recorder), super::live::Unreachable> {
+) -> Result<(Vec<Interval>, Stats), super::live::Unreachable> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -381,7 +391,7 @@ async fn watch_async(
     opts: &super::live::LiveOptions,
     stop: &Stop,
     stopped: &(dyn Fn() -> bool + Sync),
-) -> Result<(Vec<Interval>, Recorder), super::live::Unreachable> {
+) -> Result<(Vec<Interval>, Stats), super::live::Unreachable> {
     use futures::StreamExt;
     use kube::runtime::watcher::{self, Event};
     use kube::runtime::WatchStreamExt;
@@ -455,11 +465,7 @@ async fn watch_async(
             }
         }
     }
-    let stats = Recorder {
-        relists: rec.relists,
-        events: rec.events,
-        ..Default::default()
-    };
+    let stats = rec.stats();
     Ok((rec.finish(Utc::now()), stats))
 }
 
@@ -529,7 +535,7 @@ mod tests {
         r.listed("Pod", "shop", "web-1");
         r.pod(&ready("False", 0, None), t(10));
         r.relist_done("Pod", t(10));
-        assert_eq!(r.relists, 1);
+        assert_eq!(r.stats().relists, 1);
         // Deleted while the watch was down: missing from the next list.
         r.relist_started("Pod");
         r.relist_done("Pod", t(20));
