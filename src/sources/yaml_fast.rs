@@ -212,10 +212,15 @@ impl<'a> P<'a> {
         }
     }
 
-    /// The current line (from `pos`) starts a sequence entry: `-` then a space or the end.
+    /// A sequence entry starts at byte `at`: `-` then a space or the end of the line.
+    fn dash_at(&self, at: usize) -> bool {
+        self.b.get(at) == Some(&b'-')
+            && matches!(self.b.get(at + 1), None | Some(b' ') | Some(b'\n'))
+    }
+
+    /// [`dash_at`](Self::dash_at) the current position.
     fn at_dash(&self) -> bool {
-        self.peek() == Some(b'-')
-            && matches!(self.b.get(self.pos + 1), None | Some(b' ') | Some(b'\n'))
+        self.dash_at(self.pos)
     }
 
     /// Finishes a line after a value: only spaces and a comment may follow.
@@ -255,8 +260,7 @@ impl<'a> P<'a> {
         self.next_line();
         while let Some(ind) = self.content_indent()? {
             let at = self.pos + ind;
-            let is_dash =
-                self.b[at] == b'-' && matches!(self.b.get(at + 1), None | Some(b' ') | Some(b'\n'));
+            let is_dash = self.dash_at(at);
             if ind >= min || (Some(ind) == dash && is_dash) {
                 self.next_line();
             } else {
@@ -344,8 +348,7 @@ impl<'a> Node<'_, 'a> {
                     return Ok(Shape::Null);
                 };
                 let at = p.pos + ind;
-                let dash =
-                    p.b[at] == b'-' && matches!(p.b.get(at + 1), None | Some(b' ') | Some(b'\n'));
+                let dash = p.dash_at(at);
                 let ind_i = ind as isize;
                 if dash && (ind_i > self.parent || (self.ctx == Ctx::Value && ind_i == self.parent))
                 {
@@ -1082,8 +1085,7 @@ impl<'de> SeqAccess<'de> for SeqA<'_, 'de> {
             match p.content_indent()? {
                 Some(ind) if ind == self.indent => {
                     let at = p.pos + ind;
-                    let dash = p.b[at] == b'-'
-                        && matches!(p.b.get(at + 1), None | Some(b' ') | Some(b'\n'));
+                    let dash = p.dash_at(at);
                     if !dash {
                         if self.compact {
                             return Ok(None);
