@@ -468,6 +468,22 @@ pub struct ClusterArgs {
     #[arg(long, value_name = "MIB", default_value_t = 256,
           value_parser = clap::value_parser!(u64).range(1..=65_536))]
     pub max_page_mib: u64,
+
+    /// How the API server encodes list responses: `protobuf` for the
+    /// built-in kinds (3x cheaper for the server to write and for vigil to
+    /// read) and JSON for the rest, or `json` for everything (say, behind a
+    /// proxy that cannot pass protobuf)
+    #[arg(long, value_name = "FORMAT", value_enum, default_value_t = ApiFormat::Protobuf)]
+    pub api_format: ApiFormat,
+}
+
+/// The encoding asked of the API server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ApiFormat {
+    /// Protobuf where the server has it, JSON elsewhere
+    Protobuf,
+    /// JSON only
+    Json,
 }
 
 impl ClusterArgs {
@@ -480,6 +496,7 @@ impl ClusterArgs {
             attempts: 4,
             progress: crate::sources::live::progress_wanted(),
             max_page_bytes: self.max_page_mib.clamp(1, 65_536) << 20,
+            protobuf: self.api_format == ApiFormat::Protobuf,
         }
     }
 }

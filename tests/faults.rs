@@ -187,6 +187,17 @@ fn a_reset_mid_body_is_retried_and_nothing_is_lost() {
 }
 
 #[test]
+fn json_where_protobuf_was_asked_for_is_read_as_json() {
+    let p = proxy();
+    p.on("/api/*", Fault::JsonOnly);
+    p.on("/apis/*", Fault::JsonOnly);
+    let r = run_through(&p, &[]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert_eq!(meta(&r, "cluster state should be collected").0, "pass");
+    assert_eq!(&sippy_outcomes(&r.suite), baseline());
+}
+
+#[test]
 fn a_truncated_body_is_never_taken_for_the_whole_list() {
     let p = proxy();
     p.on("/api/v1/nodes", Fault::Truncate);
@@ -196,6 +207,13 @@ fn a_truncated_body_is_never_taken_for_the_whole_list() {
     let (_, why) = meta(&r, "cluster state should be collected");
     assert!(
         why.contains("could not list Node: the response could not be decoded"),
+        "{why}"
+    );
+    // Cut in the middle of a protobuf body (the proxy passes vigil's Accept
+    // on): the envelope's length prefix gives the cut away, as the JSON
+    // brackets do.
+    assert!(
+        why.contains("(application/vnd.kubernetes.protobuf, "),
         "{why}"
     );
     assert_eq!(outcome_of(&r, "nodes should be ready"), "skip");

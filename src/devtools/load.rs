@@ -22,6 +22,13 @@ const KINDS: &[(&str, &str, bool, &str, bool)] = &[
     ("Service", "services", true, "v1", false),
     ("Endpoints", "endpoints", true, "v1", false),
     ("Event", "events", true, "v1", false),
+    (
+        "ReplicationController",
+        "replicationcontrollers",
+        true,
+        "v1",
+        true,
+    ),
     ("Deployment", "deployments", true, "apps/v1", true),
     ("ReplicaSet", "replicasets", true, "apps/v1", true),
     ("StatefulSet", "statefulsets", true, "apps/v1", true),

@@ -4,7 +4,9 @@
 //! (`policy/v1` or, on older clusters, `policy/v1beta1`...); only a kind
 //! discovery does not list is "not served" and skipped. Every kind is then
 //! listed concurrently and page by page (`limit` + `continue`), each page
-//! decoded straight into the slim model. One retry policy covers every
+//! decoded straight into the slim model: the built-in kinds are asked for as
+//! protobuf (see [`super::protobuf`]), the others as JSON, and each response
+//! is decoded as its content type says. One retry policy covers every
 //! request (kube's own is off): 429, 5xx, timeouts, broken connections and
 //! cut bodies are retried with backoff within a bounded total time,
 //! honouring `Retry-After`, and the message says what the server answered.
@@ -26,6 +28,7 @@ use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 use kube::{Client, Config};
 
 use super::decode::parse_page;
+use super::protobuf;
 use super::snapshot::{CollectionInfo, MissingKind, FORMAT_VERSION};
 use crate::model::objects::Object;
 
@@ -154,6 +157,8 @@ pub struct LiveOptions {
     pub progress: bool,
     /// The largest response body read (a list page).
     pub max_page_bytes: u64,
+    /// Ask for protobuf where the API server has it (the built-in kinds).
+    pub protobuf: bool,
 }
 
 /// 256 MiB: a page of 500 pods is about 5 MB.
@@ -169,6 +174,7 @@ impl Default for LiveOptions {
             attempts: 4,
             progress: false,
             max_page_bytes: DEFAULT_MAX_PAGE_BYTES,
+            protobuf: true,
         }
     }
 }
@@ -192,6 +198,8 @@ pub struct Collected {
     pub info: CollectionInfo,
     /// The API server URL, for messages (credentials removed).
     pub server_url: String,
+    /// How the server encoded each kind listed (both when pages differed).
+    pub encodings: BTreeMap<&'static str, Vec<Encoding>>,
 }
 
 /// The cluster could not be read at all.
@@ -475,8 +483,8 @@ pub fn is_loopback(host: &str) -> bool {
 async fn collect_async(opts: &LiveOptions) -> Result<Collected, Unreachable> {
     let conn = connect_full(opts).await?;
     let url = conn.url.clone();
-    let version = match fetch(&conn, "/version", opts, |b| {
-        serde_json::from_slice::<k8s_openapi::apimachinery::pkg::version::Info>(b)
+    let version = match fetch(&conn, "/version", opts, JSON, |r| {
+        serde_json::from_slice::<k8s_openapi::apimachinery::pkg::version::Info>(&r.body)
             .map_err(|e| format!("not a version document: {e}"))
     })
     .await
@@ -525,9 +533,13 @@ async fn collect_async(opts: &LiveOptions) -> Result<Collected, Unreachable> {
     let mut objects = Vec::new();
     let mut missing = Vec::new();
     let mut skipped = Vec::new();
+    let mut encodings = BTreeMap::new();
     for (kind, result) in results {
         match result {
-            Ok(objs) => objects.extend(objs),
+            Ok(listing) => {
+                objects.extend(listing.objects);
+                encodings.insert(kind, listing.encodings.into_iter().collect());
+            }
             Err(KindError::NotServed) => skipped.push(kind.to_owned()),
             Err(KindError::Unauthorized(m)) => return Err(Unreachable::Config(m)),
             Err(KindError::Failed(error)) => missing.push(MissingKind {
@@ -546,6 +558,7 @@ async fn collect_async(opts: &LiveOptions) -> Result<Collected, Unreachable> {
             skipped,
         },
         server_url: url,
+        encodings,
     })
 }
 
@@ -564,8 +577,8 @@ async fn discover(
     opts: &LiveOptions,
 ) -> Result<BTreeMap<&'static str, Served>, Unreachable> {
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::{APIGroupList, APIResourceList};
-    let groups = match fetch(conn, "/apis", opts, |b| {
-        serde_json::from_slice::<APIGroupList>(b).map_err(|e| e.to_string())
+    let groups = match fetch(conn, "/apis", opts, JSON, |r| {
+        serde_json::from_slice::<APIGroupList>(&r.body).map_err(|e| e.to_string())
     })
     .await
     {
@@ -592,8 +605,8 @@ async fn discover(
         } else {
             format!("/api/{gv}")
         };
-        let r = fetch(conn, &path, opts, |b| {
-            serde_json::from_slice::<APIResourceList>(b).map_err(|e| e.to_string())
+        let r = fetch(conn, &path, opts, JSON, |r| {
+            serde_json::from_slice::<APIResourceList>(&r.body).map_err(|e| e.to_string())
         })
         .await;
         (gv.clone(), r)
@@ -695,7 +708,8 @@ async fn fetch<T>(
     conn: &Connection,
     path: &str,
     opts: &LiveOptions,
-    decode: impl Fn(&[u8]) -> Result<T, String>,
+    accept: &str,
+    decode: impl Fn(&Reply) -> Result<T, String>,
 ) -> Result<T, Failure> {
     let started = Instant::now();
     let attempts = opts.attempts.max(1);
@@ -703,17 +717,23 @@ async fn fetch<T>(
     let mut tries = 0;
     for attempt in 0..attempts {
         tries = attempt + 1;
-        let outcome = match tokio::time::timeout(opts.timeout, get(conn, path, opts)).await {
+        let outcome = match tokio::time::timeout(opts.timeout, get(conn, path, accept, opts)).await
+        {
             Err(_) => Try::Retry {
                 what: format!("no answer within {}s", opts.timeout.as_secs()),
                 after: None,
             },
-            Ok(Ok(body)) => match decode(&body) {
+            Ok(Ok(reply)) => match decode(&reply) {
                 Ok(v) => return Ok(v),
                 Err(e) => Try::Retry {
                     what: format!(
-                        "the response could not be decoded ({} bytes): {e}",
-                        body.len()
+                        "the response could not be decoded ({}, {} bytes): {e}",
+                        if reply.content_type.is_empty() {
+                            "no content type"
+                        } else {
+                            &reply.content_type
+                        },
+                        reply.body.len()
                     ),
                     after: None,
                 },
@@ -753,10 +773,25 @@ async fn fetch<T>(
     )))
 }
 
+/// A successful response.
+struct Reply {
+    body: Bytes,
+    /// The `Content-Type` the server sent (empty if none).
+    content_type: String,
+}
+
+const JSON: &str = "application/json";
+const PROTOBUF_OR_JSON: &str = "application/vnd.kubernetes.protobuf, application/json;q=0.9";
+
 /// One GET: the body, or what to do about its failure.
-async fn get(conn: &Connection, path: &str, opts: &LiveOptions) -> Result<Bytes, Try> {
+async fn get(
+    conn: &Connection,
+    path: &str,
+    accept: &str,
+    opts: &LiveOptions,
+) -> Result<Reply, Try> {
     let request = http::Request::get(path)
-        .header(http::header::ACCEPT, "application/json")
+        .header(http::header::ACCEPT, accept)
         .body(kube::client::Body::empty())
         .map_err(|e| Try::Stop(Failure::GaveUp(format!("bad request {path}: {e}"))))?;
     let response = conn.client.send(request).await.map_err(|e| match e {
@@ -779,6 +814,12 @@ async fn get(conn: &Connection, path: &str, opts: &LiveOptions) -> Result<Bytes,
         }
     })?;
     let status = response.status();
+    let content_type = response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_owned();
     let retry_after = response
         .headers()
         .get(http::header::RETRY_AFTER)
@@ -798,7 +839,7 @@ async fn get(conn: &Connection, path: &str, opts: &LiveOptions) -> Result<Bytes,
             },
         })?;
     if status.is_success() {
-        return Ok(body);
+        return Ok(Reply { body, content_type });
     }
     let answer = status_text(status, &body);
     Err(match status.as_u16() {
@@ -872,6 +913,19 @@ fn describe(e: &dyn std::error::Error) -> String {
     msg
 }
 
+/// How a response was encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Encoding {
+    Protobuf,
+    Json,
+}
+
+/// One kind's objects, and how the server sent them.
+struct Listing {
+    objects: Vec<Object>,
+    encodings: std::collections::BTreeSet<Encoding>,
+}
+
 /// Consecutive empty pages with a continue token before a listing is
 /// judged stuck.
 const MAX_EMPTY_PAGES: usize = 50;
@@ -883,10 +937,17 @@ async fn list_kind(
     discovered: bool,
     opts: &LiveOptions,
     progress: &Progress,
-) -> Result<Vec<Object>, KindError> {
+) -> Result<Listing, KindError> {
     let kind = listed.kind;
     let gv = listed.group_version(version);
     let base = listed.path(version);
+    // Protobuf where the server has it, JSON otherwise; the response's
+    // content type says which came back.
+    let accept = if opts.protobuf && protobuf::served_as_protobuf(kind, listed.group) {
+        PROTOBUF_OR_JSON
+    } else {
+        JSON
+    };
     let mut restarts = 0;
     'listing: loop {
         let mut objects = Vec::new();
@@ -894,20 +955,28 @@ async fn list_kind(
         let mut seen_tokens: HashSet<String> = HashSet::new();
         let mut empty_pages = 0;
         let mut pages = 0usize;
+        let mut encodings = std::collections::BTreeSet::new();
         loop {
             let mut path = format!("{base}?limit={}", opts.page_size);
             if let Some(t) = &token {
                 path.push_str("&continue=");
                 path.push_str(&percent_encode(t));
             }
-            let page = fetch(conn, &path, opts, |b| {
-                let text = std::str::from_utf8(b).map_err(|e| format!("not UTF-8: {e}"))?;
-                parse_page(kind, Some(&gv), text).map_err(|e| e.to_string())
+            let page = fetch(conn, &path, opts, accept, |r| {
+                if protobuf::is_protobuf(&r.content_type) {
+                    return protobuf::parse_page(kind, &gv, r.body.clone())
+                        .map(|p| (p, Encoding::Protobuf));
+                }
+                let text = std::str::from_utf8(&r.body).map_err(|e| format!("not UTF-8: {e}"))?;
+                parse_page(kind, Some(&gv), text)
+                    .map(|p| (p, Encoding::Json))
+                    .map_err(|e| e.to_string())
             })
             .await;
             match page {
-                Ok(p) => {
+                Ok((p, encoding)) => {
                     pages += 1;
+                    encodings.insert(encoding);
                     progress.add(kind, p.objects.len());
                     empty_pages = if p.objects.is_empty() {
                         empty_pages + 1
@@ -918,7 +987,7 @@ async fn list_kind(
                     match p.continue_token {
                         None => {
                             progress.done(kind);
-                            return Ok(objects);
+                            return Ok(Listing { objects, encodings });
                         }
                         Some(t) if !seen_tokens.insert(t.clone()) => {
                             progress.done(kind);

@@ -9,6 +9,7 @@
 pub mod decode;
 mod files;
 pub mod live;
+mod protobuf;
 pub mod snapshot;
 pub mod watch;
 mod yaml_fast;

@@ -1,7 +1,10 @@
 //! A fault-injecting HTTP proxy on loopback, in front of the real
 //! kube-apiserver of the test control plane. vigil talks plain HTTP to it
 //! (allowed for loopback); it forwards over TLS with the admin token, or
-//! answers with the fault a rule says, and counts requests per path.
+//! answers with the fault a rule says, and counts requests per path. It
+//! passes the client's `Accept` on and the server's `Content-Type` back, so
+//! faults hit protobuf bodies as vigil receives them; rewriting rules
+//! (`Edit`) ask for JSON, which vigil must take as well.
 
 use std::collections::HashMap;
 use std::io::{Read, Write};
@@ -32,6 +35,9 @@ pub enum Fault {
     Edit(Arc<dyn Fn(&str) -> String + Send + Sync>),
     /// Answer 200 with this body.
     Body(String),
+    /// Forward asking for JSON whatever the client accepts (a proxy that
+    /// cannot pass protobuf).
+    JsonOnly,
 }
 
 struct Rule {
@@ -171,6 +177,14 @@ fn serve(s: &Shared, mut conn: TcpStream) {
         return;
     };
     let target = head.split_whitespace().nth(1).unwrap_or("/").to_owned();
+    let accept = head
+        .lines()
+        .find_map(|l| {
+            let (name, value) = l.split_once(':')?;
+            name.eq_ignore_ascii_case("accept")
+                .then(|| value.trim().to_owned())
+        })
+        .unwrap_or_else(|| JSON.to_owned());
     let path = target.split('?').next().unwrap_or("").to_owned();
     *s.counts.lock().unwrap().entry(path.clone()).or_default() += 1;
     let fault = {
@@ -195,76 +209,100 @@ fn serve(s: &Shared, mut conn: TcpStream) {
     let query = target.strip_prefix(&path).unwrap_or("").to_owned();
     match fault {
         Fault::Forward => {
-            let (code, body) = forward(s, &target);
-            respond(&mut conn, code, body.as_bytes(), None);
+            let (code, ct, body) = forward(s, &target, &accept);
+            respond(&mut conn, code, &ct, &body, None);
         }
         Fault::ForwardAs(other) => {
-            let (code, body) = forward(s, &format!("{other}{query}"));
-            respond(&mut conn, code, body.as_bytes(), None);
+            let (code, ct, body) = forward(s, &format!("{other}{query}"), &accept);
+            respond(&mut conn, code, &ct, &body, None);
         }
         Fault::Edit(f) => {
-            let (code, body) = forward(s, &target);
-            respond(&mut conn, code, f(&body).as_bytes(), None);
+            let (code, ct, body) = forward(s, &target, JSON);
+            let edited = f(&String::from_utf8_lossy(&body));
+            respond(&mut conn, code, &ct, edited.as_bytes(), None);
         }
-        Fault::Body(body) => respond(&mut conn, 200, body.as_bytes(), None),
+        Fault::Body(body) => respond(&mut conn, 200, JSON, body.as_bytes(), None),
+        Fault::JsonOnly => {
+            let (code, ct, body) = forward(s, &target, JSON);
+            respond(&mut conn, code, &ct, &body, None);
+        }
         Fault::Status(code, retry_after) => {
             let body = format!(
                 r#"{{"kind":"Status","apiVersion":"v1","status":"Failure","message":"injected by the test proxy","code":{code}}}"#
             );
-            respond(&mut conn, code, body.as_bytes(), retry_after);
+            respond(&mut conn, code, JSON, body.as_bytes(), retry_after);
         }
         Fault::Stall(d) => {
             std::thread::sleep(d);
         }
         Fault::ResetMidBody => {
-            let (code, body) = forward(s, &target);
+            let (code, ct, body) = forward(s, &target, &accept);
             let head = format!(
-                "HTTP/1.1 {code} OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                "HTTP/1.1 {code} OK\r\nContent-Type: {ct}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
                 body.len()
             );
             let _ = conn.write_all(head.as_bytes());
-            let _ = conn.write_all(&body.as_bytes()[..body.len() / 2]);
+            let _ = conn.write_all(&body[..body.len() / 2]);
             let _ = conn.flush();
             // SO_LINGER 0: close with a reset, as a crashing peer would.
             let sock = socket2::SockRef::from(&conn);
             let _ = sock.set_linger(Some(Duration::ZERO));
         }
         Fault::Truncate => {
-            let (code, body) = forward(s, &target);
-            respond(&mut conn, code, &body.as_bytes()[..body.len() / 2], None);
+            let (code, ct, body) = forward(s, &target, &accept);
+            respond(&mut conn, code, &ct, &body[..body.len() / 2], None);
         }
         Fault::RepeatContinue => {
             let body = r#"{"kind":"PodList","apiVersion":"v1","metadata":{"continue":"the-same-token"},"items":[{"metadata":{"name":"p","namespace":"catalog","uid":"u1"},"spec":{"containers":[{"name":"c","image":"i"}]},"status":{"phase":"Running"}}]}"#;
-            respond(&mut conn, 200, body.as_bytes(), None);
+            respond(&mut conn, 200, JSON, body.as_bytes(), None);
         }
     }
 }
 
-fn forward(s: &Shared, target: &str) -> (u16, String) {
+const JSON: &str = "application/json";
+
+/// The upstream's status, content type and body.
+fn forward(s: &Shared, target: &str, accept: &str) -> (u16, String, Vec<u8>) {
     match s
         .agent
         .get(format!("{}{target}", s.upstream))
         .header("Authorization", format!("Bearer {}", s.token))
-        .header("Accept", "application/json")
+        .header("Accept", accept)
         .call()
     {
         Ok(mut r) => {
             let code = r.status().as_u16();
+            let ct = r
+                .headers()
+                .get("content-type")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or(JSON)
+                .to_owned();
             let body = r
                 .body_mut()
                 .with_config()
                 .limit(1 << 30)
-                .read_to_string()
+                .read_to_vec()
                 .unwrap_or_default();
-            (code, body)
+            (code, ct, body)
         }
-        Err(e) => (502, format!("{{\"message\":\"proxy: {e}\"}}")),
+        Err(e) => (
+            502,
+            JSON.to_owned(),
+            format!("{{\"message\":\"proxy: {e}\"}}").into_bytes(),
+        ),
     }
 }
 
-fn respond(conn: &mut TcpStream, code: u16, body: &[u8], retry_after: Option<u64>) {
+fn respond(
+    conn: &mut TcpStream,
+    code: u16,
+    content_type: &str,
+    body: &[u8],
+    retry_after: Option<u64>,
+) {
     let mut head = format!(
-        "HTTP/1.1 {code} X\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
+        "HTTP/1.1 {code} X\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\nConnection: close\r\n",
         body.len()
     );
     if let Some(r) = retry_after {
