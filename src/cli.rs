@@ -250,8 +250,11 @@ pub enum DevCommand {
         #[arg(short = 'o', long = "output", value_name = "DIR")]
         output: PathBuf,
         /// One YAML document per object instead of JSON Lists
-        #[arg(long)]
+        #[arg(long, conflicts_with = "must_gather")]
         yaml: bool,
+        /// An OpenShift must-gather tree (YAML Lists per namespace and kind)
+        #[arg(long)]
+        must_gather: bool,
     },
     /// Create every object of a state (files, must-gather) in a cluster, statuses included
     Load {

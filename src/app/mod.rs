@@ -198,9 +198,14 @@ fn dev(cmd: crate::cli::DevCommand) -> u8 {
             seed,
             output,
             yaml,
+            must_gather,
         } => {
             use crate::devtools::generate::{generate, Format};
-            let format = if yaml { Format::Yaml } else { Format::Json };
+            let format = match (yaml, must_gather) {
+                (_, true) => Format::MustGather,
+                (true, _) => Format::Yaml,
+                _ => Format::Json,
+            };
             match generate(&output, pods, seed, format) {
                 Ok(c) => {
                     println!(

@@ -7,6 +7,7 @@
 //! unhealthy), PDBs, HPAs, Services, EndpointSlices and Events, in the
 //! shapes `kubectl get -o json` prints. The same seed gives the same bytes.
 
+use std::collections::BTreeMap;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
@@ -519,10 +520,81 @@ pub enum Format {
     Json,
     /// One document per object, as manifests are kept: what every peer tool reads.
     Yaml,
+    /// An OpenShift must-gather tree: `namespaces/<ns>/<group>/<plural>.yaml`
+    /// (YAML Lists, sorted keys, as `oc adm inspect` writes them), one file per
+    /// node under `cluster-scoped-resources/core/nodes/`.
+    MustGather,
+}
+
+/// Where a must-gather keeps a namespaced kind: group directory, file.
+fn must_gather_file(kind: &str) -> (&'static str, &'static str) {
+    match kind {
+        "Pod" => ("core", "pods.yaml"),
+        "Service" => ("core", "services.yaml"),
+        "Endpoints" => ("core", "endpoints.yaml"),
+        "Event" => ("core", "events.yaml"),
+        "Deployment" => ("apps", "deployments.yaml"),
+        "ReplicaSet" => ("apps", "replicasets.yaml"),
+        "StatefulSet" => ("apps", "statefulsets.yaml"),
+        "DaemonSet" => ("apps", "daemonsets.yaml"),
+        "PodDisruptionBudget" => ("policy", "poddisruptionbudgets.yaml"),
+        "HorizontalPodAutoscaler" => ("autoscaling", "horizontalpodautoscalers.yaml"),
+        "EndpointSlice" => ("discovery.k8s.io", "endpointslices.yaml"),
+        other => panic!("the generator made a {other}, which has no must-gather file"),
+    }
+}
+
+fn write_yaml(path: &Path, doc: &Value) -> std::io::Result<()> {
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent)?;
+    }
+    let mut w = BufWriter::new(std::fs::File::create(path)?);
+    w.write_all(b"---\n")?;
+    let text = serde_saphyr::to_string(doc).map_err(std::io::Error::other)?;
+    w.write_all(text.as_bytes())?;
+    w.flush()
+}
+
+/// A namespace's objects (or, for `cluster`, the nodes and namespaces) as a
+/// must-gather holds them.
+fn write_must_gather(root: &Path, stem: &str, items: &[Value]) -> std::io::Result<()> {
+    let mut files: BTreeMap<(&str, &str, String), Vec<&Value>> = BTreeMap::new();
+    for item in items {
+        let kind = item["kind"].as_str().unwrap_or("");
+        let name = item["metadata"]["name"].as_str().unwrap_or("").to_owned();
+        match kind {
+            "Node" => write_yaml(
+                &root.join(format!("cluster-scoped-resources/core/nodes/{name}.yaml")),
+                item,
+            )?,
+            "Namespace" => write_yaml(&root.join(format!("namespaces/{name}/{name}.yaml")), item)?,
+            _ => {
+                let (group, file) = must_gather_file(kind);
+                files
+                    .entry((group, file, stem.to_owned()))
+                    .or_default()
+                    .push(item);
+            }
+        }
+    }
+    for ((group, file, ns), items) in files {
+        let list = json!({"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": "1"}});
+        write_yaml(&root.join(format!("namespaces/{ns}/{group}/{file}")), &list)?;
+    }
+    Ok(())
 }
 
 fn write_list(dir: &Path, stem: &str, items: &[Value], format: Format) -> std::io::Result<()> {
     match format {
+        // `dir` is the root or its `ns/`; the tree has its own layout.
+        Format::MustGather => {
+            let root = if dir.ends_with("ns") {
+                dir.parent().unwrap_or(dir)
+            } else {
+                dir
+            };
+            write_must_gather(root, stem, items)
+        }
         Format::Json => {
             let mut w = BufWriter::new(std::fs::File::create(dir.join(format!("{stem}.json")))?);
             let list = json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": items});
@@ -548,7 +620,9 @@ pub fn generate(dir: &Path, pods: usize, seed: u64, format: Format) -> std::io::
         nodes: Vec::new(),
         counts: Counts::default(),
     };
-    std::fs::create_dir_all(dir.join("ns"))?;
+    if format != Format::MustGather {
+        std::fs::create_dir_all(dir.join("ns"))?;
+    }
     let workers = (pods / PODS_PER_NODE).max(3);
     let mut cluster = Vec::new();
     for i in 0..3 {
@@ -639,6 +713,37 @@ pub fn generate(dir: &Path, pods: usize, seed: u64, format: Format) -> std::io::
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The must-gather tree holds the same objects as the JSON Lists, and
+    /// vigil reads it as a must-gather (only the files it knows).
+    #[test]
+    fn the_must_gather_form_holds_the_same_cluster() {
+        let json_dir = tempfile::tempdir().unwrap();
+        let mg_dir = tempfile::tempdir().unwrap();
+        generate(json_dir.path(), 600, 3, Format::Json).unwrap();
+        let counts = generate(mg_dir.path(), 600, 3, Format::MustGather).unwrap();
+        assert!(mg_dir
+            .path()
+            .join("namespaces/team-0000/core/pods.yaml")
+            .is_file());
+        assert!(mg_dir
+            .path()
+            .join("cluster-scoped-resources/core/nodes")
+            .is_dir());
+        let objects = |dir: &Path| {
+            let loaded = crate::sources::load_paths(&[dir.to_owned()]).unwrap();
+            let mut v: Vec<String> = loaded
+                .objects
+                .iter()
+                .map(|o| format!("{} {}", o.kind(), serde_json::to_string(o).unwrap()))
+                .collect();
+            v.sort();
+            v
+        };
+        let (from_json, from_mg) = (objects(json_dir.path()), objects(mg_dir.path()));
+        assert_eq!(from_mg.len(), counts.objects);
+        assert!(from_json == from_mg, "the two forms differ");
+    }
 
     #[test]
     fn deterministic_and_readable() {
