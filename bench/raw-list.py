@@ -106,7 +106,8 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--kubeconfig", required=True)
     ap.add_argument("--protobuf", action="store_true")
-    ap.add_argument("--page-size", type=int, default=500)
+    ap.add_argument("--page-size", type=int, default=500, help="0: unpaged")
+    ap.add_argument("--resource-version", default="", help="0: any version (the watch cache)")
     args = ap.parse_args()
     kc = yaml.safe_load(open(args.kubeconfig))
     cluster = kc["clusters"][0]["cluster"]
@@ -127,7 +128,9 @@ def main():
         token_ = ""
         try:
             while True:
-                q = f"?limit={args.page_size}" + (f"&continue={urllib.parse.quote(token_)}" if token_ else "")
+                q = f"?limit={args.page_size}" if args.page_size else "?"
+                q += f"&continue={urllib.parse.quote(token_)}" if token_ else ""
+                q += f"&resourceVersion={args.resource_version}" if args.resource_version else ""
                 conn.request("GET", path + q, headers={"Authorization": f"Bearer {token}", "Accept": accept})
                 r = conn.getresponse()
                 body = r.read()

@@ -461,13 +461,15 @@ pub struct ClusterArgs {
           value_parser = clap::value_parser!(u64).range(1..=3600))]
     pub request_timeout: u64,
 
-    /// Objects per list request
-    #[arg(long, value_name = "N", default_value_t = 500, hide = true,
+    /// Objects per list request. Fewer, larger pages cost the API server
+    /// less (it counts what remains at every page); a page over
+    /// --max-page-mib is asked for again in smaller pages
+    #[arg(long, value_name = "N", default_value_t = 5000,
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub page_size: u32,
 
     /// The largest API response vigil reads, in MiB; a larger list page is
-    /// refused rather than exhausting memory (lower --page-size)
+    /// asked for again in smaller pages rather than held in memory
     #[arg(long, value_name = "MIB", default_value_t = 256,
           value_parser = clap::value_parser!(u64).range(1..=65_536))]
     pub max_page_mib: u64,

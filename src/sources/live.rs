@@ -161,7 +161,7 @@ pub struct LiveOptions {
     pub protobuf: bool,
 }
 
-/// 256 MiB: a page of 500 pods is about 5 MB.
+/// 256 MiB: a page of 5000 pods is about 40 MB as protobuf, 60 MB as JSON.
 pub const DEFAULT_MAX_PAGE_BYTES: u64 = 256 << 20;
 
 impl Default for LiveOptions {
@@ -169,7 +169,7 @@ impl Default for LiveOptions {
         LiveOptions {
             kubeconfig: None,
             context: None,
-            page_size: 500,
+            page_size: 5000,
             timeout: Duration::from_secs(30),
             attempts: 4,
             progress: false,
@@ -242,8 +242,7 @@ enum KindError {
 
 /// Collects the state of the cluster `opts` points at.
 pub fn collect(opts: &LiveOptions) -> Result<Collected, Unreachable> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
+    let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Unreachable::Down(format!("cannot start the async runtime: {e}")))?;
@@ -679,12 +678,17 @@ enum Failure {
     Status(u16, String),
     /// Retries used up, or a limit passed.
     GaveUp(String),
+    /// The body was larger than `--max-page-mib`.
+    TooLarge(String),
 }
 
 impl Failure {
     fn message(&self) -> String {
         match self {
-            Failure::Unauthorized(m) | Failure::Credentials(m) | Failure::GaveUp(m) => m.clone(),
+            Failure::Unauthorized(m)
+            | Failure::Credentials(m)
+            | Failure::GaveUp(m)
+            | Failure::TooLarge(m) => m.clone(),
             Failure::Status(_, m) => m.clone(),
         }
     }
@@ -829,8 +833,8 @@ async fn get(
     let body = read_body(response.into_body(), opts.max_page_bytes)
         .await
         .map_err(|e| match e {
-            BodyError::TooLarge => Try::Stop(Failure::GaveUp(format!(
-                "the response to GET {path} is larger than the {} MiB limit; lower --page-size or raise --max-page-mib",
+            BodyError::TooLarge => Try::Stop(Failure::TooLarge(format!(
+                "the response to GET {path} is larger than the {} MiB limit",
                 opts.max_page_bytes >> 20
             ))),
             BodyError::Broken(what) => Try::Retry {
@@ -861,17 +865,29 @@ enum BodyError {
 }
 
 async fn read_body(mut body: kube::client::Body, max: u64) -> Result<Bytes, BodyError> {
-    let mut buf = bytes::BytesMut::new();
+    // The chunks as they come, joined once at the end into a buffer of the
+    // exact size: growing one buffer by doubling costs a copy and fresh
+    // (zeroed) pages at every step, a fifth of a 50k-pod run's time.
+    let mut chunks: Vec<Bytes> = Vec::new();
+    let mut len = 0u64;
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| BodyError::Broken(describe(&e)))?;
         if let Ok(data) = frame.into_data() {
-            if (buf.len() + data.len()) as u64 > max {
+            len += data.len() as u64;
+            if len > max {
                 return Err(BodyError::TooLarge);
             }
-            buf.extend_from_slice(&data);
+            chunks.push(data);
         }
     }
-    Ok(buf.freeze())
+    if chunks.len() == 1 {
+        return Ok(chunks.pop().unwrap_or_default());
+    }
+    let mut buf = Vec::with_capacity(len as usize);
+    for c in &chunks {
+        buf.extend_from_slice(c);
+    }
+    Ok(buf.into())
 }
 
 /// `HTTP 503 Service Unavailable: <the Status message>`.
@@ -883,7 +899,9 @@ fn status_text(status: http::StatusCode, body: &[u8]) -> String {
     }
     let message = serde_json::from_slice::<Status>(body)
         .map(|s| s.message)
-        .unwrap_or_else(|_| {
+        .ok()
+        .or_else(|| protobuf::status_message(body))
+        .unwrap_or_else(|| {
             String::from_utf8_lossy(&body[..body.len().min(200)])
                 .lines()
                 .next()
@@ -956,8 +974,9 @@ async fn list_kind(
         let mut empty_pages = 0;
         let mut pages = 0usize;
         let mut encodings = std::collections::BTreeSet::new();
+        let mut limit = opts.page_size.max(1);
         loop {
-            let mut path = format!("{base}?limit={}", opts.page_size);
+            let mut path = format!("{base}?limit={limit}");
             if let Some(t) = &token {
                 path.push_str("&continue=");
                 path.push_str(&percent_encode(t));
@@ -1003,6 +1022,18 @@ async fn list_kind(
                         }
                         Some(t) => token = Some(t),
                     }
+                }
+                Err(Failure::TooLarge(_)) if limit > 1 => {
+                    // Large objects (nodes with hundreds of images): ask
+                    // for the same page again, in smaller pages.
+                    limit = (limit / 8).max(1);
+                    continue;
+                }
+                Err(Failure::TooLarge(m)) => {
+                    progress.done(kind);
+                    return Err(KindError::Failed(format!(
+                        "{m}, even at one object per page (or the server ignores `limit`); raise --max-page-mib"
+                    )));
                 }
                 Err(Failure::Status(410, _)) if restarts < 3 => {
                     // The continue token expired: list again from the start.

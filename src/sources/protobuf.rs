@@ -72,6 +72,22 @@ pub fn is_protobuf(content_type: &str) -> bool {
         .is_some_and(|t| t.trim().eq_ignore_ascii_case(MEDIA_TYPE))
 }
 
+/// The `message` of a `Status` (an error answer) sent as protobuf: asked
+/// for protobuf, the API server sends its errors that way too.
+pub fn status_message(body: &[u8]) -> Option<String> {
+    #[derive(Clone, PartialEq, Message)]
+    struct Status {
+        #[prost(string, optional, tag = "3")]
+        message: Option<String>,
+    }
+    let envelope = Unknown::decode(body.strip_prefix(MAGIC)?).ok()?;
+    let kind = envelope.type_meta.as_ref()?.kind.as_deref()?;
+    if kind != "Status" {
+        return None;
+    }
+    Status::decode(envelope.raw?).ok()?.message
+}
+
 /// Decodes one page of `GET <collection>?limit=N` sent as protobuf.
 /// `api_version` is the listed group/version (a PDB's semantics depend on it).
 pub fn parse_page(kind: &'static str, api_version: &str, body: Bytes) -> Result<ListPage, String> {
@@ -1570,6 +1586,34 @@ mod tests {
         );
         let cut = full.slice(..full.len() - 5);
         assert!(parse_page("Pod", "v1", cut).is_err());
+    }
+
+    #[test]
+    fn error_statuses_say_their_message() {
+        #[derive(Clone, PartialEq, Message)]
+        struct Status {
+            #[prost(string, optional, tag = "2")]
+            status: Option<String>,
+            #[prost(string, optional, tag = "3")]
+            message: Option<String>,
+            #[prost(int32, optional, tag = "6")]
+            code: Option<i32>,
+        }
+        let body = envelope(
+            "Status",
+            Status {
+                status: Some("Failure".into()),
+                message: Some("pods is forbidden: User \"x\" cannot list".into()),
+                code: Some(403),
+            },
+        );
+        assert_eq!(
+            status_message(&body).as_deref(),
+            Some("pods is forbidden: User \"x\" cannot list")
+        );
+        let list = envelope("PodList", PodList::default());
+        assert_eq!(status_message(&list), None);
+        assert_eq!(status_message(b"{\"message\":\"json\"}"), None);
     }
 
     #[test]
