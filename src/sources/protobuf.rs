@@ -22,6 +22,7 @@
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
+use chrono::SecondsFormat;
 use prost::Message;
 
 use super::decode::ListPage;
@@ -45,23 +46,91 @@ pub fn served_as_protobuf(kind: &str, group: &str) -> bool {
 }
 
 fn decodes(kind: &str) -> bool {
-    matches!(
-        kind,
-        "Namespace"
-            | "Node"
-            | "Pod"
-            | "Service"
-            | "Endpoints"
-            | "Event"
-            | "Deployment"
-            | "ReplicaSet"
-            | "StatefulSet"
-            | "DaemonSet"
-            | "PodDisruptionBudget"
-            | "HorizontalPodAutoscaler"
-            | "EndpointSlice"
-            | "ReplicationController"
-    )
+    DECODERS.iter().any(|(k, _)| *k == kind)
+}
+
+/// Decodes a list's bytes (`raw` of the envelope) given the listed
+/// group/version: its metadata and its items as objects.
+type Decoder = fn(Bytes, &str) -> Result<(Option<ListMeta>, Vec<Object>), prost::DecodeError>;
+
+/// The kinds vigil reads as protobuf, and how.
+const DECODERS: &[(&str, Decoder)] = &[
+    ("Namespace", |raw, _| {
+        list(raw, |o: MetaOnly| {
+            Object::Namespace(Box::new(m::Namespace {
+                metadata: meta(o.metadata),
+            }))
+        })
+    }),
+    ("Node", |raw, _| {
+        list(raw, |o: Node| Object::Node(Box::new(o.into())))
+    }),
+    ("Pod", |raw, _| {
+        list(raw, |o: Pod| Object::Pod(Box::new(o.into())))
+    }),
+    ("Service", |raw, _| {
+        list(raw, |o: Service| Object::Service(Box::new(o.into())))
+    }),
+    ("Endpoints", |raw, _| {
+        list(raw, |o: Endpoints| Object::Endpoints(Box::new(o.into())))
+    }),
+    ("Event", |raw, _| {
+        list(raw, |o: Event| Object::Event(Box::new(o.into())))
+    }),
+    ("Deployment", |raw, _| {
+        list(raw, |o: Deployment| Object::Workload(Box::new(o.into())))
+    }),
+    ("StatefulSet", |raw, _| {
+        list(raw, |o: StatefulSet| Object::Workload(Box::new(o.into())))
+    }),
+    ("DaemonSet", |raw, _| {
+        list(raw, |o: DaemonSet| Object::Workload(Box::new(o.into())))
+    }),
+    ("ReplicaSet", |raw, _| {
+        list(raw, |o: MetaOnly| {
+            Object::ReplicaSet(Box::new(m::ReplicaSet {
+                metadata: meta(o.metadata),
+            }))
+        })
+    }),
+    ("ReplicationController", |raw, _| {
+        list(raw, |o: MetaOnly| {
+            Object::Unjudged(Box::new(m::Unjudged {
+                kind: "ReplicationController",
+                metadata: meta(o.metadata),
+            }))
+        })
+    }),
+    ("PodDisruptionBudget", |raw, api_version| {
+        list(raw, |o: Pdb| {
+            Object::Pdb(Box::new(o.into_model(api_version)))
+        })
+    }),
+    ("HorizontalPodAutoscaler", |raw, _| {
+        list(raw, |o: Hpa| Object::Hpa(Box::new(o.into())))
+    }),
+    ("EndpointSlice", |raw, _| {
+        list(raw, |o: EndpointSlice| {
+            Object::EndpointSlice(Box::new(o.into()))
+        })
+    }),
+];
+
+/// The `runtime.Unknown` envelope of a protobuf body.
+fn envelope(body: Bytes) -> Result<Unknown, String> {
+    if !body.starts_with(MAGIC) {
+        return Err("not Kubernetes protobuf (no k8s\\0 prefix)".into());
+    }
+    Unknown::decode(body.slice(MAGIC.len()..)).map_err(|e| e.to_string())
+}
+
+impl Unknown {
+    fn kind(&self) -> &str {
+        self.type_meta
+            .as_ref()
+            .and_then(|t| t.kind.as_deref())
+            .unwrap_or("")
+    }
 }
 
 /// Whether a response's `Content-Type` is protobuf.
@@ -80,9 +149,8 @@ pub fn status_message(body: &[u8]) -> Option<String> {
         #[prost(string, optional, tag = "3")]
         message: Option<String>,
     }
-    let envelope = Unknown::decode(body.strip_prefix(MAGIC)?).ok()?;
-    let kind = envelope.type_meta.as_ref()?.kind.as_deref()?;
-    if kind != "Status" {
+    let envelope = envelope(Bytes::copy_from_slice(body)).ok()?;
+    if envelope.kind() != "Status" {
         return None;
     }
     Status::decode(envelope.raw?).ok()?.message
@@ -91,18 +159,14 @@ pub fn status_message(body: &[u8]) -> Option<String> {
 /// Decodes one page of `GET <collection>?limit=N` sent as protobuf.
 /// `api_version` is the listed group/version (a PDB's semantics depend on it).
 pub fn parse_page(kind: &'static str, api_version: &str, body: Bytes) -> Result<ListPage, String> {
-    if !body.starts_with(MAGIC) {
-        return Err("not Kubernetes protobuf (no k8s\\0 prefix)".into());
-    }
-    let envelope = Unknown::decode(body.slice(MAGIC.len()..)).map_err(|e| e.to_string())?;
-    let list_kind = envelope
-        .type_meta
-        .as_ref()
-        .and_then(|t| t.kind.as_deref())
-        .unwrap_or("");
-    if list_kind != format!("{kind}List") {
+    let Some((_, decode)) = DECODERS.iter().find(|(k, _)| *k == kind) else {
+        return Err(format!("vigil has no protobuf decoder for {kind}"));
+    };
+    let envelope = envelope(body)?;
+    if envelope.kind() != format!("{kind}List") {
         return Err(format!(
-            "expected a {kind}List, the server sent {list_kind:?}"
+            "expected a {kind}List, the server sent {:?}",
+            envelope.kind()
         ));
     }
     if let Some(enc) = envelope
@@ -112,43 +176,8 @@ pub fn parse_page(kind: &'static str, api_version: &str, body: Bytes) -> Result<
     {
         return Err(format!("unsupported content encoding {enc:?}"));
     }
-    let raw = envelope.raw.unwrap_or_default();
-    let err = |e: prost::DecodeError| format!("{kind}List: {e}");
-    let (meta, objects): (Option<ListMeta>, Vec<Object>) = match kind {
-        "Namespace" => list::<Namespace>(raw, |o| {
-            Object::Namespace(Box::new(m::Namespace {
-                metadata: meta(o.metadata),
-            }))
-        }),
-        "Node" => list::<Node>(raw, |o| Object::Node(Box::new(o.into()))),
-        "Pod" => list::<Pod>(raw, |o| Object::Pod(Box::new(o.into()))),
-        "Service" => list::<Service>(raw, |o| Object::Service(Box::new(o.into()))),
-        "Endpoints" => list::<Endpoints>(raw, |o| Object::Endpoints(Box::new(o.into()))),
-        "Event" => list::<Event>(raw, |o| Object::Event(Box::new(o.into()))),
-        "Deployment" => list::<Deployment>(raw, |o| Object::Workload(Box::new(o.into()))),
-        "StatefulSet" => list::<StatefulSet>(raw, |o| Object::Workload(Box::new(o.into()))),
-        "DaemonSet" => list::<DaemonSet>(raw, |o| Object::Workload(Box::new(o.into()))),
-        "ReplicaSet" => list::<MetaOnly>(raw, |o| {
-            Object::ReplicaSet(Box::new(m::ReplicaSet {
-                metadata: meta(o.metadata),
-            }))
-        }),
-        "ReplicationController" => list::<MetaOnly>(raw, |o| {
-            Object::Unjudged(Box::new(m::Unjudged {
-                kind: "ReplicationController",
-                metadata: meta(o.metadata),
-            }))
-        }),
-        "PodDisruptionBudget" => {
-            list::<Pdb>(raw, |o| Object::Pdb(Box::new(o.into_model(api_version))))
-        }
-        "HorizontalPodAutoscaler" => list::<Hpa>(raw, |o| Object::Hpa(Box::new(o.into()))),
-        "EndpointSlice" => {
-            list::<EndpointSlice>(raw, |o| Object::EndpointSlice(Box::new(o.into())))
-        }
-        other => return Err(format!("vigil has no protobuf decoder for {other}")),
-    }
-    .map_err(err)?;
+    let (meta, objects) = decode(envelope.raw.unwrap_or_default(), api_version)
+        .map_err(|e| format!("{kind}List: {e}"))?;
     Ok(ListPage {
         objects,
         continue_token: meta
@@ -220,17 +249,16 @@ fn quantities(map: BTreeMap<String, Quantity>) -> Labels {
 /// `metav1.Time` as JSON writes it (RFC 3339, seconds); the zero time
 /// (an empty message) is no time, as JSON's `null` is.
 fn time(t: Option<Time>) -> Option<Str> {
-    let t = t?;
-    let at = chrono::DateTime::from_timestamp(t.seconds?, 0)?;
-    Some(Str::from(at.format("%Y-%m-%dT%H:%M:%SZ").to_string()))
+    let at = chrono::DateTime::from_timestamp(t?.seconds?, 0)?;
+    Some(at.to_rfc3339_opts(SecondsFormat::Secs, true).into())
 }
 
 /// `metav1.MicroTime` as JSON writes it (six fractional digits).
 fn micro_time(t: Option<Time>) -> Option<Str> {
     let t = t?;
     let nanos = u32::try_from(t.nanos.unwrap_or(0)).unwrap_or(0);
-    let at = chrono::DateTime::from_timestamp(t.seconds?, nanos - nanos % 1000)?;
-    Some(Str::from(at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string()))
+    let at = chrono::DateTime::from_timestamp(t.seconds?, nanos)?;
+    Some(at.to_rfc3339_opts(SecondsFormat::Micros, true).into())
 }
 
 fn int_or_percent(v: IntOrString) -> IntOrPercent {
@@ -468,8 +496,6 @@ struct MetaOnly {
     #[prost(message, optional, tag = "1")]
     metadata: Option<ObjectMeta>,
 }
-
-type Namespace = MetaOnly;
 
 // ---------------------------------------------------------------- pods
 
