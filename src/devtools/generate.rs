@@ -526,24 +526,6 @@ pub enum Format {
     MustGather,
 }
 
-/// Where a must-gather keeps a namespaced kind: group directory, file.
-fn must_gather_file(kind: &str) -> (&'static str, &'static str) {
-    match kind {
-        "Pod" => ("core", "pods.yaml"),
-        "Service" => ("core", "services.yaml"),
-        "Endpoints" => ("core", "endpoints.yaml"),
-        "Event" => ("core", "events.yaml"),
-        "Deployment" => ("apps", "deployments.yaml"),
-        "ReplicaSet" => ("apps", "replicasets.yaml"),
-        "StatefulSet" => ("apps", "statefulsets.yaml"),
-        "DaemonSet" => ("apps", "daemonsets.yaml"),
-        "PodDisruptionBudget" => ("policy", "poddisruptionbudgets.yaml"),
-        "HorizontalPodAutoscaler" => ("autoscaling", "horizontalpodautoscalers.yaml"),
-        "EndpointSlice" => ("discovery.k8s.io", "endpointslices.yaml"),
-        other => panic!("the generator made a {other}, which has no must-gather file"),
-    }
-}
-
 fn write_yaml(path: &Path, doc: &Value) -> std::io::Result<()> {
     if let Some(parent) = path.parent() {
         std::fs::create_dir_all(parent)?;
@@ -569,7 +551,9 @@ fn write_must_gather(root: &Path, stem: &str, items: &[Value]) -> std::io::Resul
             )?,
             "Namespace" => write_yaml(&root.join(format!("namespaces/{name}/{name}.yaml")), item)?,
             _ => {
-                let (group, file) = must_gather_file(kind);
+                let Some((group, file)) = crate::sources::must_gather_file(kind) else {
+                    panic!("the generator made a {kind}, which has no must-gather file");
+                };
                 files
                     .entry((group, file, stem.to_owned()))
                     .or_default()
@@ -584,17 +568,28 @@ fn write_must_gather(root: &Path, stem: &str, items: &[Value]) -> std::io::Resul
     Ok(())
 }
 
-fn write_list(dir: &Path, stem: &str, items: &[Value], format: Format) -> std::io::Result<()> {
+/// Which part of the cluster a list holds: the forms other than the
+/// must-gather keep namespaces under `ns/`, the cluster-scoped list beside it.
+#[derive(Clone, Copy)]
+enum Part {
+    Namespace,
+    Cluster,
+}
+
+fn write_list(
+    root: &Path,
+    part: Part,
+    stem: &str,
+    items: &[Value],
+    format: Format,
+) -> std::io::Result<()> {
+    let dir = match part {
+        Part::Namespace => root.join("ns"),
+        Part::Cluster => root.to_owned(),
+    };
     match format {
-        // `dir` is the root or its `ns/`; the tree has its own layout.
-        Format::MustGather => {
-            let root = if dir.ends_with("ns") {
-                dir.parent().unwrap_or(dir)
-            } else {
-                dir
-            };
-            write_must_gather(root, stem, items)
-        }
+        // The tree has its own layout below the root.
+        Format::MustGather => write_must_gather(root, stem, items),
         Format::Json => {
             let mut w = BufWriter::new(std::fs::File::create(dir.join(format!("{stem}.json")))?);
             let list = json!({"apiVersion": "v1", "kind": "List", "metadata": {"resourceVersion": ""}, "items": items});
@@ -684,7 +679,7 @@ pub fn generate(dir: &Path, pods: usize, seed: u64, format: Format) -> std::io::
     }
     let mut namespaces = vec![system.to_owned()];
     g.counts.objects += sys_objs.len();
-    write_list(&dir.join("ns"), system, &sys_objs, format)?;
+    write_list(dir, Part::Namespace, system, &sys_objs, format)?;
     drop(sys_objs);
 
     let app_pods = pods.saturating_sub(g.counts.pods);
@@ -696,7 +691,7 @@ pub fn generate(dir: &Path, pods: usize, seed: u64, format: Format) -> std::io::
             .max(1);
         let objs = g.namespace(&ns, n);
         g.counts.objects += objs.len();
-        write_list(&dir.join("ns"), &ns, &objs, format)?;
+        write_list(dir, Part::Namespace, &ns, &objs, format)?;
         namespaces.push(ns);
     }
     for ns in &namespaces {
@@ -706,7 +701,7 @@ pub fn generate(dir: &Path, pods: usize, seed: u64, format: Format) -> std::io::
     }
     g.counts.namespaces = namespaces.len();
     g.counts.objects += cluster.len();
-    write_list(dir, "cluster", &cluster, format)?;
+    write_list(dir, Part::Cluster, "cluster", &cluster, format)?;
     Ok(g.counts)
 }
 

@@ -438,7 +438,7 @@ impl Walk {
                 continue;
             };
             self.must_gather_file(ns_dir.join(format!("{ns}.yaml")));
-            for (group, file) in NAMESPACED {
+            for (_, group, file) in NAMESPACED {
                 self.must_gather_file(ns_dir.join(group).join(file));
             }
             // Pods are listed in core/pods.yaml and again one file each; read the
@@ -522,24 +522,46 @@ fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
     Ok(entries)
 }
 
-/// The per-namespace files of a must-gather that hold kinds vigil reads.
-const NAMESPACED: &[(&str, &str)] = &[
-    ("core", "pods.yaml"),
-    ("core", "services.yaml"),
-    ("core", "endpoints.yaml"),
-    ("core", "events.yaml"),
-    ("apps", "deployments.yaml"),
-    ("apps", "replicasets.yaml"),
-    ("apps", "statefulsets.yaml"),
-    ("apps", "daemonsets.yaml"),
-    ("policy", "poddisruptionbudgets.yaml"),
-    ("autoscaling", "horizontalpodautoscalers.yaml"),
-    ("discovery.k8s.io", "endpointslices.yaml"),
+/// The per-namespace files of a must-gather that hold kinds vigil reads:
+/// kind, group directory, file.
+const NAMESPACED: &[(&str, &str, &str)] = &[
+    ("Pod", "core", "pods.yaml"),
+    ("Service", "core", "services.yaml"),
+    ("Endpoints", "core", "endpoints.yaml"),
+    ("Event", "core", "events.yaml"),
+    ("Deployment", "apps", "deployments.yaml"),
+    ("ReplicaSet", "apps", "replicasets.yaml"),
+    ("StatefulSet", "apps", "statefulsets.yaml"),
+    ("DaemonSet", "apps", "daemonsets.yaml"),
+    ("PodDisruptionBudget", "policy", "poddisruptionbudgets.yaml"),
+    (
+        "HorizontalPodAutoscaler",
+        "autoscaling",
+        "horizontalpodautoscalers.yaml",
+    ),
+    ("EndpointSlice", "discovery.k8s.io", "endpointslices.yaml"),
     // Read only to be listed as not judged.
-    ("core", "replicationcontrollers.yaml"),
-    ("apps.openshift.io", "deploymentconfigs.yaml"),
-    ("argoproj.io", "rollouts.yaml"),
+    (
+        "ReplicationController",
+        "core",
+        "replicationcontrollers.yaml",
+    ),
+    (
+        "DeploymentConfig",
+        "apps.openshift.io",
+        "deploymentconfigs.yaml",
+    ),
+    ("Rollout", "argoproj.io", "rollouts.yaml"),
 ];
+
+/// Where a must-gather keeps a namespaced kind vigil reads, below
+/// `namespaces/<ns>/`: group directory and file name.
+pub fn must_gather_file(kind: &str) -> Option<(&'static str, &'static str)> {
+    NAMESPACED
+        .iter()
+        .find(|(k, _, _)| *k == kind)
+        .map(|(_, group, file)| (*group, *file))
+}
 
 /// Parses files on all cores, keeping the input order in the result. Every
 /// file is parsed: one broken file does not hide what the others hold.

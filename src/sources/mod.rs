@@ -15,6 +15,6 @@ pub mod watch;
 mod yaml_fast;
 
 pub use files::{
-    list_state_files, load_paths, load_paths_with, yaml_message, Limits, Loaded, SourceError,
-    DEFAULT_MAX_FILE_BYTES,
+    list_state_files, load_paths, load_paths_with, must_gather_file, yaml_message, Limits, Loaded,
+    SourceError, DEFAULT_MAX_FILE_BYTES,
 };
