@@ -274,7 +274,7 @@ pub fn parse_jira(value: &str) -> Option<(String, Option<String>)> {
     if host.is_empty() || host.contains(char::is_whitespace) {
         return None;
     }
-    let key = path.rsplit_once("browse/").map(|(pre, key)| (pre, key))?;
+    let key = path.rsplit_once("browse/")?;
     if !(key.0.is_empty() || key.0.ends_with('/')) || !jira_key_re().is_match(key.1) {
         return None;
     }

@@ -62,10 +62,8 @@ impl Cluster {
             .reserve_exact(count(|o| matches!(o, Object::EndpointSlice(_))));
         for obj in objects {
             let ns = &obj.metadata().namespace;
-            if !ns.is_empty() {
-                if !c.namespaces.contains(ns.as_str()) {
-                    c.namespaces.insert(ns.to_string());
-                }
+            if !ns.is_empty() && !c.namespaces.contains(ns.as_str()) {
+                c.namespaces.insert(ns.to_string());
             }
             match obj {
                 Object::Namespace(n) => {

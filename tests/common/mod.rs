@@ -146,7 +146,7 @@ pub fn parse_junit(xml: &str) -> Vec<Suite> {
                 });
             }
             Event::CData(t) if text_target.is_some() => {
-                text.push_str(&String::from_utf8(t.to_vec()).unwrap())
+                text.push_str(std::str::from_utf8(&t).unwrap())
             }
             Event::End(e) if e.name().as_ref() == b"failure" => {
                 case.as_mut().unwrap().failure = Some((failure_message.clone(), text.clone()));
