@@ -290,6 +290,7 @@ fn run_suggest(args: &SuggestArgs) -> u8 {
             namespaces: ns_filter.as_ref(),
             now: None,
             today: Utc::now().date_naive(),
+            phase: &|_| {},
         },
     );
     let suggestions = suggest::suggestions(&judged.evaluation);
@@ -545,6 +546,7 @@ fn judge_against(
             namespaces: None,
             now,
             today: now.unwrap_or_else(Utc::now).date_naive(),
+            phase: &|_| {},
         },
     ))
 }

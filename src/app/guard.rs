@@ -71,6 +71,9 @@ struct Inner {
     target: Option<Target>,
     started: Instant,
     phase: Mutex<&'static str>,
+    /// `VIGIL_TIMINGS` set: when the current phase began, to print how
+    /// long each took (for benchmarks; stderr only).
+    timings: Option<Mutex<Instant>>,
     finished: Mutex<bool>,
 }
 
@@ -118,6 +121,7 @@ impl Guard {
                 target,
                 started: Instant::now(),
                 phase: Mutex::new("starting"),
+                timings: std::env::var_os("VIGIL_TIMINGS").map(|_| Mutex::new(Instant::now())),
                 finished: Mutex::new(false),
             }),
         }
@@ -125,7 +129,15 @@ impl Guard {
 
     /// What the run is doing now, for the message if it is cut short.
     pub fn phase(&self, what: &'static str) {
-        *self.inner.phase.lock().unwrap_or_else(|e| e.into_inner()) = what;
+        let before = std::mem::replace(
+            &mut *self.inner.phase.lock().unwrap_or_else(|e| e.into_inner()),
+            what,
+        );
+        if let Some(began) = &self.inner.timings {
+            let mut began = began.lock().unwrap_or_else(|e| e.into_inner());
+            eprintln!("timing: {:>8.3} s {before}", began.elapsed().as_secs_f64());
+            *began = Instant::now();
+        }
     }
 
     /// Runs `write` (the real report) unless the run was already ended.

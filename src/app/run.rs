@@ -404,6 +404,7 @@ fn run_guarded(args: &RunArgs, guard: &Guard, target: Option<&Target>, wall: Dat
                 namespaces: ns_filter.as_ref(),
                 now: now_flag,
                 today,
+                phase: &|what| guard.phase(what),
             },
         );
         if let Some(problem) = scope_problem(&judged, args.namespace.as_deref()) {
@@ -460,6 +461,7 @@ fn run_guarded(args: &RunArgs, guard: &Guard, target: Option<&Target>, wall: Dat
         Some(None) => {}
     }
     report.seconds = started.elapsed().as_secs_f64();
+    guard.phase("writing the summary");
 
     // Buffered: a big cluster's summary is thousands of small writes.
     let mut out = std::io::BufWriter::new(anstream::stdout());
@@ -473,6 +475,7 @@ fn run_guarded(args: &RunArgs, guard: &Guard, target: Option<&Target>, wall: Dat
             eprintln!("error: cannot write to stdout: {e}");
         }
     }
+    guard.phase("exiting");
     if status != exit::OK {
         return status;
     }
