@@ -1,12 +1,22 @@
 //! `health/endpoints`: Services whose pods exist but none is ready to serve.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use super::*;
 use crate::checks::{Check, Context, Lifecycle, Mode, Monitor};
-use crate::model::selector::format_labels;
+use crate::model::selector::{format_labels, Labels};
 
 pub struct Endpoints;
+
+/// A Service with a selector and no ready address, with the pods and
+/// workloads its selector matches (indexes into the cluster's lists).
+struct Candidate<'a> {
+    ns: &'a str,
+    name: &'a str,
+    selector: &'a Labels,
+    pods: Vec<usize>,
+    owners: Vec<usize>,
+}
 
 const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
 
@@ -80,31 +90,9 @@ impl Check for Endpoints {
             .enumerate()
             .map(|(i, e)| ((e.metadata.namespace.as_str(), e.metadata.name.as_str()), i))
             .collect();
-        // Pods and workloads by (namespace, label, value): a service is compared
-        // only with those sharing one of its selector's pairs.
-        let mut pods_by_label: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
-        for (i, p) in c.pods.iter().enumerate() {
-            if p.status.phase != "Succeeded" && p.status.phase != "Failed" {
-                for (k, v) in p.metadata.labels.iter() {
-                    pods_by_label
-                        .entry((p.metadata.namespace.as_str(), k, v))
-                        .or_default()
-                        .push(i);
-                }
-            }
-        }
-        let mut workloads_by_label: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
-        for (i, w) in c.workloads.iter().enumerate() {
-            if !w.is_scaled_to_zero() {
-                for (k, v) in w.pod_labels().iter() {
-                    workloads_by_label
-                        .entry((w.metadata.namespace.as_str(), k, v))
-                        .or_default()
-                        .push(i);
-                }
-            }
-        }
-
+        // The services with a selector and no ready address: the only ones
+        // compared with pods and workloads (usually few of many).
+        let mut candidates: Vec<Candidate> = Vec::new();
         for svc in &c.services {
             let Some(selector) = svc.spec.selector.as_ref().filter(|s| !s.is_empty()) else {
                 continue;
@@ -113,28 +101,76 @@ impl Check for Endpoints {
                 continue;
             }
             let (ns, name) = (svc.metadata.namespace.as_str(), svc.metadata.name.as_str());
-            let ready = ready_addresses(c, &slices, &eps, ns, name).unwrap_or(0);
-            if ready > 0 {
+            if ready_addresses(c, &slices, &eps, ns, name).unwrap_or(0) > 0 {
                 continue;
             }
-            let matches = |labels: &crate::model::selector::Labels| {
-                selector.iter().all(|(k, v)| labels.get(k) == Some(v))
-            };
-            let (k0, v0) = selector.iter().next().expect("selector is not empty");
-            let pods: Vec<&str> = pods_by_label
-                .get(&(ns, k0, v0))
-                .into_iter()
-                .flatten()
-                .filter(|&&pi| matches(&c.pods[pi].metadata.labels))
+            candidates.push(Candidate {
+                ns,
+                name,
+                selector,
+                pods: Vec::new(),
+                owners: Vec::new(),
+            });
+        }
+        if candidates.is_empty() {
+            return;
+        }
+        // Candidates by (namespace, first selector pair): a pod or workload
+        // is compared only with those sharing one of its label pairs.
+        let mut by_pair: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
+        for (ci, cand) in candidates.iter().enumerate() {
+            let (k0, v0) = cand.selector.iter().next().expect("selector is not empty");
+            by_pair.entry((cand.ns, k0, v0)).or_default().push(ci);
+        }
+        let namespaces: HashSet<&str> = candidates.iter().map(|cand| cand.ns).collect();
+        let matching = |ns: &str, labels: &Labels, each: &mut dyn FnMut(usize)| {
+            if !namespaces.contains(ns) {
+                return;
+            }
+            for (k, v) in labels.iter() {
+                for &ci in by_pair.get(&(ns, k, v)).into_iter().flatten() {
+                    if candidates[ci]
+                        .selector
+                        .iter()
+                        .all(|(sk, sv)| labels.get(sk) == Some(sv))
+                    {
+                        each(ci);
+                    }
+                }
+            }
+        };
+        let mut pods_of: Vec<Vec<usize>> = vec![Vec::new(); candidates.len()];
+        for (pi, p) in c.pods.iter().enumerate() {
+            if p.status.phase != "Succeeded" && p.status.phase != "Failed" {
+                matching(&p.metadata.namespace, &p.metadata.labels, &mut |ci| {
+                    pods_of[ci].push(pi)
+                });
+            }
+        }
+        let mut owners_of: Vec<Vec<usize>> = vec![Vec::new(); candidates.len()];
+        for (wi, w) in c.workloads.iter().enumerate() {
+            if !w.is_scaled_to_zero() {
+                matching(&w.metadata.namespace, w.pod_labels(), &mut |ci| {
+                    owners_of[ci].push(wi)
+                });
+            }
+        }
+        for (cand, (pods, owners)) in candidates
+            .iter_mut()
+            .zip(pods_of.into_iter().zip(owners_of))
+        {
+            cand.pods = pods;
+            cand.owners = owners;
+        }
+
+        for cand in &candidates {
+            let (ns, name, selector) = (cand.ns, cand.name, cand.selector);
+            let pods: Vec<&str> = cand
+                .pods
+                .iter()
                 .map(|&pi| c.pods[pi].metadata.name.as_str())
                 .collect();
-            let owners: Vec<String> = workloads_by_label
-                .get(&(ns, k0, v0))
-                .into_iter()
-                .flatten()
-                .filter(|&&wi| matches(c.workloads[wi].pod_labels()))
-                .map(|&wi| c.workload_ref(wi))
-                .collect();
+            let owners: Vec<String> = cand.owners.iter().map(|&wi| c.workload_ref(wi)).collect();
             if pods.is_empty() && owners.is_empty() {
                 continue;
             }
