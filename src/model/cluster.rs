@@ -302,47 +302,90 @@ fn resolve_owner(
 /// state was collected when nothing says so.
 pub fn newest_timestamp(objects: &[Object]) -> Option<chrono::DateTime<chrono::Utc>> {
     use super::time::parse;
-    let mut stamps: Vec<&str> = Vec::new();
+    // Kubernetes writes `2026-11-22T04:00:00Z`: strings of that one shape
+    // order as their times do, so only the latest of them is parsed.
+    let mut newest_plain: Option<&str> = None;
+    let mut newest_other = None;
+    each_timestamp(objects, &mut |s| {
+        if is_plain_utc(s) {
+            if newest_plain.is_none_or(|n| s > n) {
+                newest_plain = Some(s);
+            }
+        } else {
+            newest_other = newest_other.max(parse(s));
+        }
+    });
+    let plain = match newest_plain.map(parse) {
+        // Shaped but impossible (month 13): parse them all.
+        Some(None) => {
+            let mut newest = None;
+            each_timestamp(objects, &mut |s| {
+                if is_plain_utc(s) {
+                    newest = newest.max(parse(s));
+                }
+            });
+            newest
+        }
+        newest => newest.flatten(),
+    };
+    plain.max(newest_other)
+}
+
+/// Calls `f` with every timestamp of the objects that carry the state's time.
+fn each_timestamp<'a>(objects: &'a [Object], f: &mut dyn FnMut(&'a str)) {
     for obj in objects {
         let conditions: &[Condition] = match obj {
             Object::Pod(p) => {
-                stamps.extend(
-                    p.status
-                        .container_statuses
-                        .iter()
-                        .chain(&p.status.init_container_statuses)
-                        .flat_map(|c| [&c.state, &c.last_state])
-                        .filter_map(|s| s.terminated.as_ref()?.finished_at.as_deref()),
-                );
+                p.status
+                    .container_statuses
+                    .iter()
+                    .chain(&p.status.init_container_statuses)
+                    .flat_map(|c| [&c.state, &c.last_state])
+                    .filter_map(|s| s.terminated.as_ref()?.finished_at.as_deref())
+                    .for_each(&mut *f);
                 &p.status.conditions
             }
             Object::Node(n) => &n.status.conditions,
             Object::Workload(w) => &w.status.conditions,
             Object::Event(e) => {
-                stamps.extend(
-                    [
-                        e.last_timestamp.as_deref(),
-                        e.event_time.as_deref(),
-                        e.first_timestamp.as_deref(),
-                        e.series
-                            .as_ref()
-                            .and_then(|s| s.last_observed_time.as_deref()),
-                    ]
-                    .into_iter()
-                    .flatten(),
-                );
+                [
+                    e.last_timestamp.as_deref(),
+                    e.event_time.as_deref(),
+                    e.first_timestamp.as_deref(),
+                    e.series
+                        .as_ref()
+                        .and_then(|s| s.last_observed_time.as_deref()),
+                ]
+                .into_iter()
+                .flatten()
+                .for_each(&mut *f);
                 &[]
             }
             _ => continue,
         };
-        stamps.extend(obj.metadata().creation_timestamp.as_deref());
-        stamps.extend(
-            conditions
-                .iter()
-                .filter_map(|c| c.last_transition_time.as_deref()),
-        );
+        obj.metadata()
+            .creation_timestamp
+            .as_deref()
+            .into_iter()
+            .for_each(&mut *f);
+        conditions
+            .iter()
+            .filter_map(|c| c.last_transition_time.as_deref())
+            .for_each(&mut *f);
     }
-    stamps.into_iter().filter_map(parse).max()
+}
+
+/// `YYYY-MM-DDTHH:MM:SSZ`, digits where digits belong.
+fn is_plain_utc(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() == 20
+        && b.iter().enumerate().all(|(i, &c)| match i {
+            4 | 7 => c == b'-',
+            10 => c == b'T',
+            13 | 16 => c == b':',
+            19 => c == b'Z',
+            _ => c.is_ascii_digit(),
+        })
 }
 
 #[cfg(test)]
@@ -371,6 +414,53 @@ mod tests {
       {"kind":"HorizontalPodAutoscaler","metadata":{"name":"h","namespace":"a"},
        "spec":{"scaleTargetRef":{"kind":"Deployment","name":"web"},"minReplicas":3}}
     ]}"#;
+
+    fn newest(json: &str) -> String {
+        let objects = serde_json::from_str::<Doc>(json).unwrap().objects;
+        newest_timestamp(&objects).unwrap().to_rfc3339()
+    }
+
+    #[test]
+    fn the_newest_timestamp_compares_times_not_strings() {
+        let pod = |created: &str| {
+            format!(
+                r#"{{"kind":"Pod","metadata":{{"name":"p{created}","namespace":"a","creationTimestamp":"{created}"}}}}"#
+            )
+        };
+        let event = |at: &str| {
+            format!(
+                r#"{{"kind":"Event","metadata":{{"name":"e","namespace":"a"}},"eventTime":"{at}"}}"#
+            )
+        };
+        let items = |objs: &[String]| format!(r#"{{"items":[{}]}}"#, objs.join(","));
+        // Six digits of a second are later than the whole second, though
+        // "05.5Z" sorts before "05Z" as text.
+        assert_eq!(
+            newest(&items(&[
+                pod("2026-01-01T00:00:05Z"),
+                event("2026-01-01T00:00:05.500000Z"),
+                pod("2026-01-01T00:00:04Z")
+            ])),
+            "2026-01-01T00:00:05.500+00:00"
+        );
+        // An offset is converted: 01:00+02:00 is 23:00 the day before.
+        assert_eq!(
+            newest(&items(&[
+                pod("2026-01-01T00:00:06Z"),
+                pod("2026-01-01T01:00:00+02:00")
+            ])),
+            "2026-01-01T00:00:06+00:00"
+        );
+        // A shaped but impossible time is skipped, not taken as the newest.
+        assert_eq!(
+            newest(&items(&[
+                pod("2026-13-01T00:00:00Z"),
+                pod("2026-01-02T00:00:00Z"),
+                pod("2026-01-01T00:00:00Z")
+            ])),
+            "2026-01-02T00:00:00+00:00"
+        );
+    }
 
     #[test]
     fn ownership_through_replicasets_and_hash_fallback() {
