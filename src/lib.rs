@@ -15,6 +15,7 @@ pub mod devtools;
 pub mod exceptions;
 pub mod model;
 pub mod outcomes;
+pub mod parallel;
 pub mod redact;
 pub mod reports;
 pub mod results;

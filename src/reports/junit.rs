@@ -167,11 +167,11 @@ fn failure(message: &str, body: &str) -> TestCaseStatus {
 
 /// Appends the `<testcase>` elements of one result: one when it passes or
 /// fails, a failing and a passing one (same name, adjacent) when it flakes.
-pub fn push_cases(suite: &mut TestSuite, t: &TestResult) {
+pub fn push_cases(suite: &mut Vec<TestCase>, t: &TestResult) {
     let informing = t.informing();
     match t.outcome {
         Outcome::Skip => {
-            suite.add_test_case(case(
+            suite.push(case(
                 &t.name,
                 skipped(t.note.as_deref().unwrap_or("not evaluated")),
                 informing,
@@ -179,7 +179,7 @@ pub fn push_cases(suite: &mut TestSuite, t: &TestResult) {
             ));
         }
         Outcome::Pass => {
-            suite.add_test_case(case(
+            suite.push(case(
                 &t.name,
                 TestCaseStatus::success(),
                 informing,
@@ -188,11 +188,11 @@ pub fn push_cases(suite: &mut TestSuite, t: &TestResult) {
         }
         Outcome::Fail => {
             let status = failure(&failure_message(t), &failure_body(t));
-            suite.add_test_case(case(&t.name, status, informing, system_out(t)));
+            suite.push(case(&t.name, status, informing, system_out(t)));
         }
         Outcome::Flake => {
             let status = failure(&failure_message(t), &failure_body(t));
-            suite.add_test_case(case(&t.name, status, informing, system_out(t)));
+            suite.push(case(&t.name, status, informing, system_out(t)));
             let known: Vec<String> = t
                 .findings
                 .iter()
@@ -211,7 +211,7 @@ pub fn push_cases(suite: &mut TestSuite, t: &TestResult) {
                     known.join(", ")
                 )
             };
-            suite.add_test_case(case(
+            suite.push(case(
                 &t.name,
                 TestCaseStatus::success(),
                 informing,
@@ -228,7 +228,7 @@ fn skipped(reason: &str) -> TestCaseStatus {
     s
 }
 
-fn push_meta(suite: &mut TestSuite, m: &MetaTest) {
+fn push_meta(suite: &mut Vec<TestCase>, m: &MetaTest) {
     let status = match m.outcome {
         Outcome::Pass => TestCaseStatus::success(),
         Outcome::Skip => skipped(m.message.as_deref().unwrap_or("not reached")),
@@ -247,19 +247,31 @@ fn push_meta(suite: &mut TestSuite, m: &MetaTest) {
     let out = (m.outcome == Outcome::Pass)
         .then(|| m.details.clone())
         .flatten();
-    suite.add_test_case(case(&m.name, status, false, out));
+    suite.push(case(&m.name, status, false, out));
 }
 
 /// Builds the JUnit document: vigil's own tests first, then every check's.
 pub fn build(run: &RunReport) -> Report {
     let suite_name = xml_safe(&run.suite);
     let mut suite = TestSuite::new(suite_name.clone());
+    let mut cases = Vec::new();
     for m in &run.meta {
-        push_meta(&mut suite, m);
+        push_meta(&mut cases, m);
     }
+    suite.add_test_cases(cases);
     if let Some(ev) = &run.evaluation {
-        for t in &ev.tests {
-            push_cases(&mut suite, t);
+        // On all cores, in order: quick-junit cleans every string it is
+        // given (ANSI escapes, byte by byte), most of building a large report.
+        let chunks: Vec<&[TestResult]> = ev.tests.chunks(64).collect();
+        let parts = crate::parallel::map_in_order(&chunks, |tests| {
+            let mut cases = Vec::with_capacity(tests.len());
+            for t in *tests {
+                push_cases(&mut cases, t);
+            }
+            cases
+        });
+        for part in parts {
+            suite.add_test_cases(part);
         }
     }
     let took = std::time::Duration::from_secs_f64(run.seconds.max(0.0));

@@ -4,8 +4,6 @@ use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::Mutex;
 
 use super::decode::Doc;
 use super::snapshot::CollectionInfo;
@@ -566,29 +564,7 @@ pub fn must_gather_file(kind: &str) -> Option<(&'static str, &'static str)> {
 /// Parses files on all cores, keeping the input order in the result. Every
 /// file is parsed: one broken file does not hide what the others hold.
 fn parse_all(files: &[PathBuf], limits: &Limits) -> Vec<Result<Parsed, SourceError>> {
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(files.len().max(1));
-    let next = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<Parsed, SourceError>>>> =
-        Mutex::new((0..files.len()).map(|_| None).collect());
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(path) = files.get(i) else { break };
-                let r = parse_file_with(path, limits);
-                results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
-            });
-        }
-    });
-    results
-        .into_inner()
-        .unwrap_or_else(|e| e.into_inner())
-        .into_iter()
-        .map(|r| r.expect("every file is parsed"))
-        .collect()
+    crate::parallel::map_in_order(files, |path| parse_file_with(path, limits))
 }
 
 /// Reads and decodes one file (`.gz` transparently).
