@@ -419,6 +419,10 @@ fn run_guarded(args: &RunArgs, guard: &Guard, target: Option<&Target>, wall: Dat
             }
         }
         now = (judged.now, judged.now_source);
+        // The process ends after the report: the kernel takes the model's
+        // memory back at once, where freeing it object by object took 0.3 s
+        // at 150k pods. (Only the model: files and locks are not in it.)
+        std::mem::forget(judged.model);
         evaluation = Some(judged.evaluation);
         topology = Some(judged.topology);
     }
@@ -448,8 +452,14 @@ fn run_guarded(args: &RunArgs, guard: &Guard, target: Option<&Target>, wall: Dat
             m.details = Some(d);
         }
     }
-    guard.phase("writing the JUnit");
-    let written = guard.finish(|| target.map(|t| (t, t.write(&reports::junit::build(&report)))));
+    guard.phase("building the JUnit");
+    let written = guard.finish(|| {
+        target.map(|t| {
+            let junit = reports::junit::build(&report);
+            guard.phase("writing the JUnit");
+            (t, t.write(&junit))
+        })
+    });
     match written {
         // Ended meanwhile (signal or deadline): that path wrote the JUnit.
         None => return exit::INCOMPLETE,
