@@ -837,17 +837,26 @@ fn resolve(s: &str) -> R<Typed> {
             Err(_) => Ok(Typed::Str),
         };
     }
-    // 0x.., 0o.., 1_000, 1:20 (sexagesimal in 1.1): not ours.
-    if digits.starts_with(|c: char| c.is_ascii_digit())
-        && digits
-            .bytes()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'_' | b':' | b'.'))
-        && (digits.contains('_')
-            || digits.contains(':')
-            || digits.starts_with("0x")
-            || digits.starts_with("0o")
-            || digits.starts_with("0b"))
-    {
+    // Numbers in one of the two versions: 0x1f, 0o17, 0b101, 1_000, 1:20
+    // (sexagesimal in 1.1): not ours. Text that only starts like them (a
+    // pod-template-hash such as 0b98d71c3b, a time such as 10:00:00Z) is
+    // text in both.
+    let all = |rest: &str, ok: fn(u8) -> bool| {
+        !rest.is_empty() && rest.bytes().all(|c| ok(c) || c == b'_')
+    };
+    let number_in_1_1 = if let Some(rest) = digits.strip_prefix("0x") {
+        all(rest, |c| c.is_ascii_hexdigit())
+    } else if let Some(rest) = digits.strip_prefix("0o") {
+        all(rest, |c| matches!(c, b'0'..=b'7'))
+    } else if let Some(rest) = digits.strip_prefix("0b") {
+        all(rest, |c| matches!(c, b'0' | b'1'))
+    } else {
+        (digits.contains('_') || digits.contains(':'))
+            && all(digits, |c| {
+                c.is_ascii_digit() || matches!(c, b':' | b'.' | b'e' | b'E' | b'-' | b'+')
+            })
+    };
+    if number_in_1_1 {
         return Err(Error);
     }
     Ok(Typed::Str)
@@ -1176,6 +1185,39 @@ mod tests {
             "key: \"x\" trailing\n",
         ] {
             assert!(from_multiple_as::<Value>(text).is_err(), "took:\n{text}");
+        }
+    }
+
+    /// Text that starts like a YAML 1.1 number but is none (hashes, times)
+    /// is read by the fast reader, as the full parser reads it; what is a
+    /// number in either version is not.
+    #[test]
+    fn text_that_only_looks_numeric_is_text() {
+        for scalar in [
+            "0b98d71c3b",
+            "0b2",
+            "0xfg",
+            "0x",
+            "0o8",
+            "0o17x",
+            "1_a",
+            "10:00:00Z",
+            "1:2:x",
+            "0bad",
+            "7e8924dc-8972",
+        ] {
+            let text = format!("a: {scalar}\n");
+            let fast = from_multiple_as::<Value>(&text)
+                .unwrap_or_else(|_| panic!("left {scalar:?} to the full parser"));
+            let full: Vec<Value> = serde_saphyr::from_multiple(&text).unwrap();
+            assert_eq!(fast, full, "{scalar}");
+            assert_eq!(fast[0]["a"], Value::String(scalar.into()), "{scalar}");
+        }
+        for scalar in [
+            "0b101", "0b1_0", "0x1F", "0x_a", "0o17", "1_000", "1:20", "-1:20:30", "1_0.5",
+        ] {
+            let text = format!("a: {scalar}\n");
+            assert!(from_multiple_as::<Value>(&text).is_err(), "took {scalar:?}");
         }
     }
 
