@@ -135,7 +135,14 @@ impl Guard {
         );
         if let Some(began) = &self.inner.timings {
             let mut began = began.lock().unwrap_or_else(|e| e.into_inner());
-            eprintln!("timing: {:>8.3} s {before}", began.elapsed().as_secs_f64());
+            eprintln!(
+                "timing: {:>8.3} s {before}{}",
+                began.elapsed().as_secs_f64(),
+                peak_rss().map_or(String::new(), |kb| format!(
+                    " (peak RSS so far {} MB)",
+                    kb / 1024
+                ))
+            );
             *began = Instant::now();
         }
     }
@@ -347,4 +354,12 @@ mod tests {
         assert_eq!(guard.abort(&Abort::Signal(15)), 143);
         assert_eq!(std::fs::read_dir(d.path()).unwrap().count(), 0);
     }
+}
+
+/// The process's peak resident memory in KiB (`VmHWM`), where the kernel
+/// tells it (Linux).
+fn peak_rss() -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
 }
