@@ -167,11 +167,11 @@ fn failure(message: &str, body: &str) -> TestCaseStatus {
 
 /// Appends the `<testcase>` elements of one result: one when it passes or
 /// fails, a failing and a passing one (same name, adjacent) when it flakes.
-pub fn push_cases(suite: &mut Vec<TestCase>, t: &TestResult) {
+pub fn push_cases(cases: &mut Vec<TestCase>, t: &TestResult) {
     let informing = t.informing();
     match t.outcome {
         Outcome::Skip => {
-            suite.push(case(
+            cases.push(case(
                 &t.name,
                 skipped(t.note.as_deref().unwrap_or("not evaluated")),
                 informing,
@@ -179,7 +179,7 @@ pub fn push_cases(suite: &mut Vec<TestCase>, t: &TestResult) {
             ));
         }
         Outcome::Pass => {
-            suite.push(case(
+            cases.push(case(
                 &t.name,
                 TestCaseStatus::success(),
                 informing,
@@ -188,11 +188,11 @@ pub fn push_cases(suite: &mut Vec<TestCase>, t: &TestResult) {
         }
         Outcome::Fail => {
             let status = failure(&failure_message(t), &failure_body(t));
-            suite.push(case(&t.name, status, informing, system_out(t)));
+            cases.push(case(&t.name, status, informing, system_out(t)));
         }
         Outcome::Flake => {
             let status = failure(&failure_message(t), &failure_body(t));
-            suite.push(case(&t.name, status, informing, system_out(t)));
+            cases.push(case(&t.name, status, informing, system_out(t)));
             let known: Vec<String> = t
                 .findings
                 .iter()
@@ -211,7 +211,7 @@ pub fn push_cases(suite: &mut Vec<TestCase>, t: &TestResult) {
                     known.join(", ")
                 )
             };
-            suite.push(case(
+            cases.push(case(
                 &t.name,
                 TestCaseStatus::success(),
                 informing,
@@ -228,7 +228,7 @@ fn skipped(reason: &str) -> TestCaseStatus {
     s
 }
 
-fn push_meta(suite: &mut Vec<TestCase>, m: &MetaTest) {
+fn push_meta(cases: &mut Vec<TestCase>, m: &MetaTest) {
     let status = match m.outcome {
         Outcome::Pass => TestCaseStatus::success(),
         Outcome::Skip => skipped(m.message.as_deref().unwrap_or("not reached")),
@@ -247,7 +247,7 @@ fn push_meta(suite: &mut Vec<TestCase>, m: &MetaTest) {
     let out = (m.outcome == Outcome::Pass)
         .then(|| m.details.clone())
         .flatten();
-    suite.push(case(&m.name, status, false, out));
+    cases.push(case(&m.name, status, false, out));
 }
 
 /// Builds the JUnit document: vigil's own tests first, then every check's.
