@@ -231,38 +231,15 @@ pub fn test_name(info: &CheckInfo, component: Option<&str>, namespace: Option<&s
 /// Runs every planned check, spread over the cores, each check's findings in
 /// its own slot so the result does not depend on scheduling.
 fn run_checks(ctx: &Context, plan: &[(bool, Option<String>)]) -> Vec<Vec<Finding>> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let n = checks::ALL.len();
-    let next = AtomicUsize::new(0);
-    let slots: Vec<std::sync::Mutex<Vec<Finding>>> =
-        (0..n).map(|_| std::sync::Mutex::new(Vec::new())).collect();
-    let workers = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(n);
-    let work = || loop {
-        let i = next.fetch_add(1, Ordering::Relaxed);
-        let Some(check) = checks::ALL.get(i) else {
-            break;
-        };
-        let (exempt, blind) = &plan[i];
+    let planned: Vec<_> = checks::ALL.iter().zip(plan).collect();
+    crate::parallel::map_in_order(&planned, |(check, (exempt, blind))| {
+        let mut out = Vec::new();
         if !exempt && blind.is_none() {
-            let mut out = Vec::new();
             check.evaluate(ctx, &mut out);
             checks::during::judge(check.info(), ctx, &mut out);
-            *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = out;
         }
-    };
-    std::thread::scope(|s| {
-        for _ in 1..workers {
-            s.spawn(work);
-        }
-        work();
-    });
-    slots
-        .into_iter()
-        .map(|m| m.into_inner().unwrap_or_else(|e| e.into_inner()))
-        .collect()
+        out
+    })
 }
 
 pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Evaluation {

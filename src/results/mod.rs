@@ -180,7 +180,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<RunResult>, String> {
         }
         r
     };
-    for r in parallel(&json_files, |j| load_json(j).map(slim)) {
+    for r in crate::parallel::map_in_order(&json_files, |j| load_json(j).map(slim)) {
         runs.push(r?);
     }
     let claimed: std::collections::HashSet<PathBuf> =
@@ -196,7 +196,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<RunResult>, String> {
         })
         .filter(|(_, rest)| !rest.is_empty())
         .collect();
-    for r in parallel(&groups, |(dir, xml)| load_junit(dir, xml).map(slim)) {
+    for r in crate::parallel::map_in_order(&groups, |(dir, xml)| load_junit(dir, xml).map(slim)) {
         runs.push(r?);
     }
     if runs.is_empty() {
@@ -204,35 +204,6 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<RunResult>, String> {
     }
     runs.sort_by(|a, b| (a.time, &a.source).cmp(&(b.time, &b.source)));
     Ok(runs)
-}
-
-/// `f` over `items` on all cores, results in the items' order.
-fn parallel<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
-    use std::sync::atomic::{AtomicUsize, Ordering};
-    let next = AtomicUsize::new(0);
-    let slots: Vec<std::sync::Mutex<Option<R>>> =
-        items.iter().map(|_| std::sync::Mutex::new(None)).collect();
-    let workers = std::thread::available_parallelism()
-        .map_or(1, |n| n.get())
-        .min(items.len().max(1));
-    std::thread::scope(|s| {
-        for _ in 0..workers {
-            s.spawn(|| loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                let Some(item) = items.get(i) else { break };
-                let r = f(item);
-                *slots[i].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
-            });
-        }
-    });
-    slots
-        .into_iter()
-        .map(|m| {
-            m.into_inner()
-                .unwrap_or_else(|e| e.into_inner())
-                .expect("every item is done")
-        })
-        .collect()
 }
 
 /// The vigil JSON reports and the .xml files directly in `dir`, sorted.
