@@ -8,14 +8,11 @@ use crate::model::selector::{format_labels, Labels};
 
 pub struct Endpoints;
 
-/// A Service with a selector and no ready address, with the pods and
-/// workloads its selector matches (indexes into the cluster's lists).
+/// A Service with a selector and no ready address.
 struct Candidate<'a> {
     ns: &'a str,
     name: &'a str,
     selector: &'a Labels,
-    pods: Vec<usize>,
-    owners: Vec<usize>,
 }
 
 const SERVICE_NAME_LABEL: &str = "kubernetes.io/service-name";
@@ -104,13 +101,7 @@ impl Check for Endpoints {
             if ready_addresses(c, &slices, &eps, ns, name).unwrap_or(0) > 0 {
                 continue;
             }
-            candidates.push(Candidate {
-                ns,
-                name,
-                selector,
-                pods: Vec::new(),
-                owners: Vec::new(),
-            });
+            candidates.push(Candidate { ns, name, selector });
         }
         if candidates.is_empty() {
             return;
@@ -139,6 +130,7 @@ impl Check for Endpoints {
                 }
             }
         };
+        // What each candidate's selector matches, as cluster indexes.
         let mut pods_of: Vec<Vec<usize>> = vec![Vec::new(); candidates.len()];
         for (pi, p) in c.pods.iter().enumerate() {
             if p.status.phase != "Succeeded" && p.status.phase != "Failed" {
@@ -155,22 +147,14 @@ impl Check for Endpoints {
                 });
             }
         }
-        for (cand, (pods, owners)) in candidates
-            .iter_mut()
-            .zip(pods_of.into_iter().zip(owners_of))
-        {
-            cand.pods = pods;
-            cand.owners = owners;
-        }
-
-        for cand in &candidates {
+        // A candidate with pods or workloads to serve it and none ready fails.
+        for (cand, (pods, owners)) in candidates.iter().zip(pods_of.iter().zip(&owners_of)) {
             let (ns, name, selector) = (cand.ns, cand.name, cand.selector);
-            let pods: Vec<&str> = cand
-                .pods
+            let pods: Vec<&str> = pods
                 .iter()
                 .map(|&pi| c.pods[pi].metadata.name.as_str())
                 .collect();
-            let owners: Vec<String> = cand.owners.iter().map(|&wi| c.workload_ref(wi)).collect();
+            let owners: Vec<String> = owners.iter().map(|&wi| c.workload_ref(wi)).collect();
             if pods.is_empty() && owners.is_empty() {
                 continue;
             }
