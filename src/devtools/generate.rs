@@ -540,7 +540,8 @@ fn write_yaml(path: &Path, doc: &Value) -> std::io::Result<()> {
 /// A namespace's objects (or, for `cluster`, the nodes and namespaces) as a
 /// must-gather holds them.
 fn write_must_gather(root: &Path, stem: &str, items: &[Value]) -> std::io::Result<()> {
-    let mut files: BTreeMap<(&str, &str, String), Vec<&Value>> = BTreeMap::new();
+    // Per (group directory, file) of the namespace `stem`.
+    let mut files: BTreeMap<(&str, &str), Vec<&Value>> = BTreeMap::new();
     for item in items {
         let kind = item["kind"].as_str().unwrap_or("");
         let name = item["metadata"]["name"].as_str().unwrap_or("").to_owned();
@@ -554,16 +555,16 @@ fn write_must_gather(root: &Path, stem: &str, items: &[Value]) -> std::io::Resul
                 let Some((group, file)) = crate::sources::must_gather_file(kind) else {
                     panic!("the generator made a {kind}, which has no must-gather file");
                 };
-                files
-                    .entry((group, file, stem.to_owned()))
-                    .or_default()
-                    .push(item);
+                files.entry((group, file)).or_default().push(item);
             }
         }
     }
-    for ((group, file, ns), items) in files {
+    for ((group, file), items) in files {
         let list = json!({"apiVersion": "v1", "items": items, "kind": "List", "metadata": {"resourceVersion": "1"}});
-        write_yaml(&root.join(format!("namespaces/{ns}/{group}/{file}")), &list)?;
+        write_yaml(
+            &root.join(format!("namespaces/{stem}/{group}/{file}")),
+            &list,
+        )?;
     }
     Ok(())
 }
