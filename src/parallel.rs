@@ -7,11 +7,36 @@ use std::sync::Mutex;
 /// next item not yet taken, so one slow item does not leave the other
 /// cores idle. A panic in `f` is raised again here.
 pub fn map_in_order<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let order: Vec<usize> = (0..items.len()).collect();
+    map_in_order_by(items, &order, f)
+}
+
+/// [`map_in_order`], taking the items in the order `order` gives (a
+/// permutation of their indexes), the results still in input order. Reading
+/// the largest files first lets their buffers go before the decoded state
+/// has grown, instead of on top of it at the end.
+pub fn map_in_order_by<T: Sync, R: Send>(
+    items: &[T],
+    order: &[usize],
+    f: impl Fn(&T) -> R + Sync,
+) -> Vec<R> {
+    assert_eq!(
+        order.len(),
+        items.len(),
+        "order is a permutation of the items"
+    );
     let workers = std::thread::available_parallelism()
         .map_or(1, |n| n.get())
         .min(items.len());
     if workers <= 1 {
-        return items.iter().map(f).collect();
+        let mut results: Vec<Option<R>> = (0..items.len()).map(|_| None).collect();
+        for &i in order {
+            results[i] = Some(f(&items[i]));
+        }
+        return results
+            .into_iter()
+            .map(|r| r.expect("every item is mapped once"))
+            .collect();
     }
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<R>>> = Mutex::new((0..items.len()).map(|_| None).collect());
@@ -19,8 +44,9 @@ pub fn map_in_order<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -
         let threads: Vec<_> = (0..workers)
             .map(|_| {
                 s.spawn(|| loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
-                    let Some(item) = items.get(i) else { break };
+                    let n = next.fetch_add(1, Ordering::Relaxed);
+                    let Some(&i) = order.get(n) else { break };
+                    let item = &items[i];
                     let r = f(item);
                     results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
                 })
@@ -36,7 +62,7 @@ pub fn map_in_order<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -
         .into_inner()
         .unwrap_or_else(|e| e.into_inner())
         .into_iter()
-        .map(|r| r.expect("every item is mapped"))
+        .map(|r| r.expect("every item is mapped once"))
         .collect()
 }
 
@@ -54,6 +80,20 @@ mod tests {
         });
         assert_eq!(out, items.iter().map(|i| i * 2).collect::<Vec<_>>());
         assert!(map_in_order(&[] as &[u8], |&b| b).is_empty());
+    }
+
+    #[test]
+    fn a_chosen_order_still_returns_input_order() {
+        let items: Vec<u64> = (0..50).collect();
+        let order: Vec<usize> = (0..50).rev().collect();
+        let taken = Mutex::new(Vec::new());
+        let out = map_in_order_by(&items, &order, |&i| {
+            taken.lock().unwrap().push(i);
+            i + 1
+        });
+        assert_eq!(out, (1..=50).collect::<Vec<u64>>());
+        // Taken from the back: the first item taken was the last one.
+        assert_eq!(taken.lock().unwrap()[0], 49);
     }
 
     #[test]
