@@ -32,8 +32,6 @@ pub struct ObjectMeta {
     pub name: Str,
     #[serde(default, skip_serializing_if = "Str::is_empty")]
     pub namespace: Str,
-    #[serde(default, skip_serializing_if = "Str::is_empty")]
-    pub uid: Str,
     #[serde(
         default,
         deserialize_with = "null_default",

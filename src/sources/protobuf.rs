@@ -295,7 +295,6 @@ fn meta(o: Option<ObjectMeta>) -> m::ObjectMeta {
     m::ObjectMeta {
         name: text(o.name),
         namespace: text(o.namespace),
-        uid: text(o.uid),
         labels: labels(o.labels),
         owner_references: o
             .owner_references
@@ -343,8 +342,6 @@ struct ObjectMeta {
     name: Option<String>,
     #[prost(string, optional, tag = "3")]
     namespace: Option<String>,
-    #[prost(string, optional, tag = "5")]
-    uid: Option<String>,
     #[prost(string, optional, tag = "6")]
     resource_version: Option<String>,
     #[prost(int64, optional, tag = "7")]
