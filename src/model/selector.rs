@@ -7,6 +7,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt::{self, Write as _};
 
+use super::objects::Str;
 use super::serde_util::null_default;
 
 /// Labels (or a selector's `matchLabels`), sorted by key.
@@ -14,8 +15,10 @@ use super::serde_util::null_default;
 /// A sorted vector rather than a `BTreeMap`: objects carry a handful of
 /// labels, and a map's node costs hundreds of bytes even for three entries,
 /// which at a few hundred thousand objects is the largest part of the model.
+/// Keys and values of up to 24 bytes (nearly all: `app`, `pod-template-hash`,
+/// a workload's name) are kept inline, without an allocation each.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Labels(Vec<(Box<str>, Box<str>)>);
+pub struct Labels(Vec<(Str, Str)>);
 
 impl Labels {
     pub fn get(&self, key: &str) -> Option<&str> {
@@ -38,12 +41,19 @@ impl Labels {
     }
 }
 
-impl<K: Into<Box<str>>, V: Into<Box<str>>> FromIterator<(K, V)> for Labels {
+impl<K: Into<Str>, V: Into<Str>> FromIterator<(K, V)> for Labels {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        let mut v: Vec<(Box<str>, Box<str>)> = iter
+        let v: Vec<(Str, Str)> = iter
             .into_iter()
             .map(|(k, v)| (k.into(), v.into()))
             .collect();
+        Labels::from_pairs(v)
+    }
+}
+
+impl Labels {
+    /// Sorted by key, later duplicates winning, without spare room.
+    fn from_pairs(mut v: Vec<(Str, Str)>) -> Labels {
         v.sort_by(|a, b| a.0.cmp(&b.0));
         // Later duplicates win, as with a map.
         v.dedup_by(|later, earlier| {
@@ -70,11 +80,11 @@ impl<'de> Deserialize<'de> for Labels {
                 Ok(Labels::default())
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Labels, A::Error> {
-                let mut pairs: Vec<(String, String)> = Vec::new();
-                while let Some((k, v)) = m.next_entry::<String, super::serde_util::Scalar>()? {
+                let mut pairs: Vec<(Str, Str)> = Vec::with_capacity(m.size_hint().unwrap_or(4));
+                while let Some((k, v)) = m.next_entry::<Str, super::serde_util::Scalar>()? {
                     pairs.push((k, v.0));
                 }
-                Ok(pairs.into_iter().collect())
+                Ok(Labels::from_pairs(pairs))
             }
         }
         d.deserialize_map(V)
