@@ -621,7 +621,10 @@ pub fn parse_file_with(path: &Path, limits: &Limits) -> Result<Parsed, SourceErr
         if raw.len() as u64 > max {
             return Err(too_big("the file"));
         }
-        let parsed = if path.extension().is_some_and(|e| e == "gz") {
+        let gz = path.extension().is_some_and(|e| e == "gz");
+        let parsed = if let Some(parsed) = gz.then(|| parse_members(path, raw, max)).flatten() {
+            Ok(parsed)
+        } else if gz {
             unzipped.clear();
             flate2::read::MultiGzDecoder::new(&raw[..])
                 .take(max + 1)
@@ -643,6 +646,47 @@ pub fn parse_file_with(path: &Path, limits: &Limits) -> Result<Parsed, SourceErr
         }
         parsed
     })
+}
+
+/// A gzip file made of self-describing members (how vigil writes snapshots,
+/// see [`super::gzip_members`]): the members inflated and decoded on all
+/// cores, each holding whole JSON documents. `None` when the file is not
+/// made that way, or anything in it is not plainly right (a member that is
+/// not JSON, does not decode, or the limit): it is then read in order, which
+/// gives the same objects or the error with its true line.
+pub(crate) fn parse_members(path: &Path, raw: &[u8], max: u64) -> Option<Parsed> {
+    use super::gzip_members::{split, stated_size};
+    let members = split(raw)?;
+    if members.len() < 2 {
+        return None;
+    }
+    let decoded = crate::parallel::map_in_order(&members, |m| {
+        let m = &raw[m.clone()];
+        let mut text = Vec::with_capacity(stated_size(m).min(max as usize));
+        flate2::read::MultiGzDecoder::new(m)
+            .take(max + 1)
+            .read_to_end(&mut text)
+            .ok()?;
+        let size = text.len() as u64;
+        match text.iter().find(|b| !b.is_ascii_whitespace()) {
+            None => Some((Parsed::default(), size)),
+            Some(b'{') => Some((parse_bytes(path, &text).ok()?, size)),
+            Some(_) => None,
+        }
+    });
+    let mut all = Parsed::default();
+    let mut size = 0u64;
+    for member in decoded {
+        let (parsed, n) = member?;
+        size += n;
+        if parsed.snapshot.is_some() {
+            all.snapshot = parsed.snapshot;
+        }
+        all.objects.extend(parsed.objects);
+        all.kindless += parsed.kindless;
+        all.other_kinds += parsed.other_kinds;
+    }
+    (size <= max).then_some(all)
 }
 
 /// Decodes YAML or JSON text; `path` only names the input in errors.

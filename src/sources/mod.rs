@@ -8,6 +8,7 @@
 
 pub mod decode;
 mod files;
+mod gzip_members;
 pub mod live;
 mod protobuf;
 pub mod snapshot;

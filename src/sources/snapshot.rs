@@ -1,11 +1,15 @@
 //! Snapshots: what a live run collected, written so that `vigil run --from`
 //! on the file judges exactly what the live run judged.
 //!
-//! A snapshot is a Kubernetes `List` (JSON, `.gz` when the name says so)
-//! whose items are the slim objects vigil keeps, in the API's own field
-//! names — so managedFields, annotations and everything else vigil never
-//! reads are absent by construction — plus a `vigilSnapshot` header saying
-//! when and how the state was collected, and which kinds could not be.
+//! A snapshot is JSON lines (`.gz` when the name says so), each line a
+//! Kubernetes `List` whose items are the slim objects vigil keeps, in the
+//! API's own field names — so managedFields, annotations and everything else
+//! vigil never reads are absent by construction. The first line also holds a
+//! `vigilSnapshot` header saying when and how the state was collected, and
+//! which kinds could not be. Compressed, every line is a gzip member that
+//! names its own size ([`super::gzip_members`]), so that reading it uses
+//! every core. Snapshots written as one `List` (before 0.1's parallel
+//! format) read the same way as any `kubectl get -o json` output.
 
 use std::path::Path;
 
@@ -129,40 +133,70 @@ impl Serialize for Object {
     }
 }
 
+/// One line of a snapshot: a `List` of some of the objects, the first also
+/// holding the header.
 struct Document<'a> {
-    info: &'a CollectionInfo,
+    info: Option<&'a CollectionInfo>,
     objects: &'a [Object],
 }
 
 impl Serialize for Document<'_> {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        let mut m = s.serialize_map(Some(4))?;
+        let mut m = s.serialize_map(None)?;
         m.serialize_entry("apiVersion", "v1")?;
         m.serialize_entry("kind", "List")?;
-        m.serialize_entry(HEADER_KEY, self.info)?;
+        if let Some(info) = self.info {
+            m.serialize_entry(HEADER_KEY, info)?;
+        }
         m.serialize_entry("items", self.objects)?;
         m.end()
     }
 }
 
+/// Objects per line of a snapshot: at 150k pods about a hundred lines of
+/// 3 MB, enough to keep every core busy and little to hold at a time.
+const OBJECTS_PER_LINE: usize = 4096;
+
 /// Writes a snapshot through a temporary file renamed into place; gzip when
 /// the name ends in `.gz`.
+///
+/// The file is JSON lines, each a `List` of up to [`OBJECTS_PER_LINE`]
+/// objects in order, the first with the `vigilSnapshot` header: any reader
+/// of `kubectl get -o json` streams reads it as one state. Compressed, each
+/// line is its own gzip member naming its size (see
+/// [`super::gzip_members`]): `zcat` reads the whole, and vigil inflates and
+/// decodes the lines on all cores. Lines are built and compressed on all
+/// cores too, and the bytes do not depend on how many there are.
 pub fn write(path: &Path, objects: &[Object], info: &CollectionInfo) -> std::io::Result<()> {
-    let doc = Document { info, objects };
-    crate::atomic::write(path, crate::atomic::Existing::Replace, |w| {
-        if path.extension().is_some_and(|e| e == "gz") {
-            // serde_json writes token by token; deflate wants large blocks
-            // (unbuffered, 150k pods took 38 s to compress; buffered, seconds).
-            let gz = flate2::write::GzEncoder::new(w, flate2::Compression::default());
-            let mut buf = std::io::BufWriter::with_capacity(1 << 20, gz);
-            serde_json::to_writer(&mut buf, &doc)?;
-            buf.into_inner()
-                .map_err(|e| e.into_error())?
-                .finish()
-                .map(drop)
+    let gz = path.extension().is_some_and(|e| e == "gz");
+    let lines: Vec<&[Object]> = if objects.is_empty() {
+        vec![&[]]
+    } else {
+        objects.chunks(OBJECTS_PER_LINE).collect()
+    };
+    let encode = |i: &usize| {
+        let doc = Document {
+            info: (*i == 0).then_some(info),
+            objects: lines[*i],
+        };
+        let mut text = Vec::with_capacity(lines[*i].len() * 768);
+        serde_json::to_writer(&mut text, &doc)?;
+        text.push(b'\n');
+        if gz {
+            super::gzip_members::member(&text, flate2::Compression::default())
         } else {
-            serde_json::to_writer(w, &doc).map_err(std::io::Error::from)
+            Ok(text)
         }
+    };
+    let indexes: Vec<usize> = (0..lines.len()).collect();
+    crate::atomic::write(path, crate::atomic::Existing::Replace, |w| {
+        // A batch at a time, so that an uncompressed snapshot is not held whole.
+        for batch in indexes.chunks(16) {
+            for bytes in crate::parallel::map_in_order(batch, encode) {
+                w.write_all(&bytes?)?;
+            }
+        }
+        Ok(())
     })
 }
 
@@ -224,6 +258,88 @@ mod tests {
                 );
             }
         }
+    }
+
+    /// The broken-infra state, its pods copied under new names until the
+    /// snapshot needs several lines.
+    fn many_objects() -> Vec<Object> {
+        let base = load_paths(&[std::path::PathBuf::from("testdata/states/broken-infra")])
+            .unwrap()
+            .objects;
+        let pods: Vec<Object> = base
+            .iter()
+            .filter(|o| matches!(o, Object::Pod(_)))
+            .cloned()
+            .collect();
+        let mut objects = base;
+        let mut n = 0;
+        while objects.len() < OBJECTS_PER_LINE * 2 + 10 {
+            for p in &pods {
+                let mut p = p.clone();
+                n += 1;
+                let m = p.metadata_mut();
+                m.name = format!("{}-copy{n}", m.name).into();
+                objects.push(p);
+            }
+        }
+        objects
+    }
+
+    /// A snapshot of several lines is read member by member on all cores,
+    /// and judges exactly as the state it was written from, compressed or not.
+    #[test]
+    fn large_snapshots_are_read_in_parallel_and_judge_the_same() {
+        let objects = many_objects();
+        let dir = tempfile::tempdir().unwrap();
+        let info = CollectionInfo {
+            version: FORMAT_VERSION,
+            collected_at: "2026-11-21T12:00:00Z".into(),
+            ..Default::default()
+        };
+        let expected = judged(objects.clone());
+        for name in ["snap.json.gz", "snap.json"] {
+            let file = dir.path().join(name);
+            write(&file, &objects, &info).unwrap();
+            let raw = std::fs::read(&file).unwrap();
+            if name.ends_with(".gz") {
+                let members = super::super::gzip_members::split(&raw).expect("members");
+                assert_eq!(members.len(), objects.len().div_ceil(OBJECTS_PER_LINE));
+                let parallel = super::super::files::parse_members(&file, &raw, 1 << 30)
+                    .expect("read member by member");
+                assert_eq!(parallel.objects.len(), objects.len());
+                assert_eq!(parallel.snapshot.as_ref(), Some(&info));
+            } else {
+                let text = String::from_utf8(raw).unwrap();
+                assert_eq!(
+                    text.lines().count(),
+                    objects.len().div_ceil(OBJECTS_PER_LINE)
+                );
+            }
+            let back = load_paths(&[file]).unwrap();
+            assert_eq!(back.collection.as_ref(), Some(&info), "{name}");
+            assert_eq!(back.objects.len(), objects.len(), "{name}");
+            assert_eq!(judged(back.objects), expected, "{name}");
+        }
+    }
+
+    /// A damaged member is refused, a cut file too: never a smaller state.
+    #[test]
+    fn damaged_snapshots_are_errors_not_smaller_states() {
+        let objects = many_objects();
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("snap.json.gz");
+        write(&file, &objects, &CollectionInfo::default()).unwrap();
+        let raw = std::fs::read(&file).unwrap();
+        let members = super::super::gzip_members::split(&raw).unwrap();
+        let mut flipped = raw.clone();
+        let middle = members[1].start + (members[1].end - members[1].start) / 2;
+        flipped[middle] ^= 0x55;
+        std::fs::write(&file, &flipped).unwrap();
+        let err = load_paths(&[file.clone()]).unwrap_err();
+        assert!(err.to_string().contains("snap.json.gz"), "{err}");
+        std::fs::write(&file, &raw[..members[2].start + 40]).unwrap();
+        let err = load_paths(&[file.clone()]).unwrap_err();
+        assert!(err.to_string().contains("not valid gzip"), "{err}");
     }
 
     #[test]
