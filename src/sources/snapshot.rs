@@ -8,8 +8,8 @@
 //! `vigilSnapshot` header saying when and how the state was collected, and
 //! which kinds could not be. Compressed, every line is a gzip member that
 //! names its own size ([`super::gzip_members`]), so that reading it uses
-//! every core. Snapshots written as one `List` (before 0.1's parallel
-//! format) read the same way as any `kubectl get -o json` output.
+//! every core. Snapshots written as a single `List` by earlier builds
+//! read the same way as any `kubectl get -o json` output.
 
 use std::path::Path;
 
