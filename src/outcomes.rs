@@ -18,6 +18,7 @@ use crate::checks::{
     self, CheckInfo, Context, Finding, Lifecycle, Mode, Monitor, Profile, Severity,
 };
 use crate::exceptions::{Disposition, Exceptions, Grant};
+use crate::model::objects::Str;
 use crate::model::{Cluster, Topology};
 use crate::sources::snapshot::MissingKind;
 
@@ -294,7 +295,7 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
         if !exempt && blind.is_none() {
             evaluated_checks.insert(info.id);
         }
-        let mut by_ns: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
+        let mut by_ns: BTreeMap<Str, Vec<Finding>> = BTreeMap::new();
         for f in findings {
             by_ns.entry(f.namespace.clone()).or_default().push(f);
         }

@@ -14,6 +14,7 @@ use std::collections::{BTreeMap, HashSet};
 use super::health::{pod_finding, PodOwners};
 use super::{CheckInfo, Context, Finding, Severity};
 use crate::model::intervals::{Interval, Reason};
+use crate::model::objects::Str;
 use crate::model::time::human;
 
 /// Adds the findings of `info`'s check from the recorded intervals. `out`
@@ -143,18 +144,18 @@ fn finding(
     let (kind, name) = match (workload, recorded) {
         (Some(wi), _) => {
             let w = &owners.cluster().workloads[wi];
-            (w.kind.as_str().to_owned(), w.metadata.name.to_string())
+            (Str::from(w.kind.as_str()), w.metadata.name.clone())
         }
-        (None, Some((k, n))) => (k.to_owned(), n.to_owned()),
-        (None, None) => ("Pod".to_owned(), i.name.clone()),
+        (None, Some((k, n))) => (k.into(), n.into()),
+        (None, None) => ("Pod".into(), i.name.as_str().into()),
     };
     Finding {
         check: info.id,
-        namespace: i.namespace.clone(),
+        namespace: i.namespace.as_str().into(),
         kind,
         name,
-        pod: Some(i.name.clone()),
-        container: i.container.clone(),
+        pod: Some(i.name.as_str().into()),
+        container: i.container.as_deref().map(Str::from),
         detail,
         severity,
     }

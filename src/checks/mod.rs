@@ -8,7 +8,7 @@
 use serde::Serialize;
 use std::fmt;
 
-use crate::model::objects::{Workload, WorkloadKind};
+use crate::model::objects::{Str, Workload, WorkloadKind};
 use crate::model::{Cluster, Topology};
 
 pub mod during;
@@ -110,17 +110,20 @@ pub enum Severity {
 
 /// One violation of one rule by one object.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+///
+/// Names are [`Str`]s, kept inline up to 24 bytes: a large cluster's run holds
+/// a hundred thousand findings until the JUnit is written.
 pub struct Finding {
     pub check: &'static str,
-    pub namespace: String,
+    pub namespace: Str,
     /// The object's kind, e.g. `Deployment`.
-    pub kind: String,
-    pub name: String,
+    pub kind: Str,
+    pub name: Str,
     /// The pod, when the object is its owner (`StatefulSet/broker`, pod `broker-0`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub pod: Option<String>,
+    pub pod: Option<Str>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub container: Option<String>,
+    pub container: Option<Str>,
     /// What is wrong, with the observed values: `spec.replicas=1, want >= 2`.
     pub detail: String,
     pub severity: Severity,
@@ -138,9 +141,9 @@ impl Finding {
     ) -> Finding {
         Finding {
             check,
-            namespace: namespace.to_owned(),
-            kind: kind.to_owned(),
-            name: name.to_owned(),
+            namespace: namespace.into(),
+            kind: kind.into(),
+            name: name.into(),
             pod: None,
             container: None,
             detail,
@@ -281,11 +284,11 @@ pub fn workload_finding(
 ) -> Finding {
     Finding {
         check: info.id,
-        namespace: w.metadata.namespace.to_string(),
-        kind: w.kind.as_str().to_owned(),
-        name: w.metadata.name.to_string(),
+        namespace: w.metadata.namespace.clone(),
+        kind: w.kind.as_str().into(),
+        name: w.metadata.name.clone(),
         pod: None,
-        container: container.map(str::to_owned),
+        container: container.map(Str::from),
         detail,
         severity: Severity::Fail,
     }

@@ -124,7 +124,7 @@ impl Check for Events {
                 if let Some(wi) = owners.of_deleted_pod(ns, name) {
                     let mut f =
                         crate::checks::workload_finding(&INFO, &c.workloads[wi], None, detail);
-                    f.pod = Some(name.to_owned());
+                    f.pod = Some(name.into());
                     f.severity = severity;
                     out.push(f);
                     continue;

@@ -6,7 +6,7 @@
 //! exceptions stay valid when pods are recreated under new names.
 
 use crate::checks::{CheckInfo, Finding, Severity};
-use crate::model::objects::{ContainerStatus, Pod};
+use crate::model::objects::{ContainerStatus, Pod, Str};
 use crate::model::Cluster;
 use std::collections::HashMap;
 
@@ -35,27 +35,27 @@ pub fn pod_finding(
         Some(wi) => {
             let w = &c.workloads[wi];
             (
-                w.kind.as_str().to_owned(),
-                w.metadata.name.to_string(),
-                Some(pod.metadata.name.to_string()),
+                Str::from(w.kind.as_str()),
+                w.metadata.name.clone(),
+                Some(pod.metadata.name.clone()),
             )
         }
         None => match pod.metadata.controller() {
             Some(ctrl) => (
-                ctrl.kind.to_string(),
-                ctrl.name.to_string(),
-                Some(pod.metadata.name.to_string()),
+                ctrl.kind.clone(),
+                ctrl.name.clone(),
+                Some(pod.metadata.name.clone()),
             ),
-            None => ("Pod".to_owned(), pod.metadata.name.to_string(), None),
+            None => ("Pod".into(), pod.metadata.name.clone(), None),
         },
     };
     Finding {
         check: info.id,
-        namespace: pod.metadata.namespace.to_string(),
+        namespace: pod.metadata.namespace.clone(),
         kind,
         name,
         pod: pod_name,
-        container: container.map(str::to_owned),
+        container: container.map(Str::from),
         detail,
         severity,
     }

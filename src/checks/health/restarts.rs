@@ -98,14 +98,14 @@ mod tests {
         let found = run(&Restarts, &pod(&[0, 1, 2, 4, 5]));
         let got: Vec<_> = found
             .iter()
-            .map(|f| (f.container.clone().unwrap(), f.severity))
+            .map(|f| (f.container.as_deref().unwrap(), f.severity))
             .collect();
         assert_eq!(
             got,
             [
-                ("c2".to_owned(), Severity::Flake),
-                ("c3".to_owned(), Severity::Flake),
-                ("c4".to_owned(), Severity::Fail)
+                ("c2", Severity::Flake),
+                ("c3", Severity::Flake),
+                ("c4", Severity::Fail)
             ]
         );
         assert_eq!(
