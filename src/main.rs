@@ -84,6 +84,11 @@ mod tests {
             .and_then(|v| v.parse().ok())
             .unwrap_or(1000);
         let got = unsafe { libmimalloc_sys::mi_option_get(super::PURGE_DELAY) };
-        assert_eq!(got, expected, "option {} is not purge_delay", super::PURGE_DELAY);
+        assert_eq!(
+            got,
+            expected,
+            "option {} is not purge_delay",
+            super::PURGE_DELAY
+        );
     }
 }

@@ -417,9 +417,9 @@ fn judge(finding: Finding, exceptions: &Exceptions, mode: Mode, today: NaiveDate
         Severity::Flake => Outcome::Flake,
     };
     let outcome = match &disposition {
-        Disposition::New | Disposition::Expired { .. } => own,
-        Disposition::Ticket { .. } => Outcome::Flake.min(own),
-        Disposition::Allowed { .. } => Outcome::Pass,
+        Disposition::New | Disposition::Expired(_) => own,
+        Disposition::Ticket(_) => Outcome::Flake.min(own),
+        Disposition::Allowed(_) => Outcome::Pass,
     };
     let outcome = match (mode, outcome) {
         (Mode::FlakeOnly, Outcome::Fail) => Outcome::Flake,

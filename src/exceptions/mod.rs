@@ -151,34 +151,44 @@ impl Entry {
     }
 }
 
-/// How a finding is weighed.
+/// How a finding is weighed. What a matched entry says is boxed: a large
+/// run holds a hundred thousand of these, nearly all `New`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "lowercase")]
 pub enum Disposition {
     /// No exception: a new problem.
     New,
     /// Matched a ticket that is still valid.
-    Ticket {
-        jira: String,
-        reason: Option<String>,
-        expires: Option<NaiveDate>,
-        file: PathBuf,
-        line: u64,
-    },
+    Ticket(Box<TicketMatch>),
     /// Matched only a ticket whose `expires` date has passed.
-    Expired {
-        jira: String,
-        expired: NaiveDate,
-        file: PathBuf,
-        line: u64,
-    },
+    Expired(Box<ExpiredMatch>),
     /// Matched a permanent approval.
-    Allowed {
-        reason: String,
-        approved_by: String,
-        file: PathBuf,
-        line: u64,
-    },
+    Allowed(Box<AllowedMatch>),
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TicketMatch {
+    pub jira: String,
+    pub reason: Option<String>,
+    pub expires: Option<NaiveDate>,
+    pub file: PathBuf,
+    pub line: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ExpiredMatch {
+    pub jira: String,
+    pub expired: NaiveDate,
+    pub file: PathBuf,
+    pub line: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AllowedMatch {
+    pub reason: String,
+    pub approved_by: String,
+    pub file: PathBuf,
+    pub line: u64,
 }
 
 /// The loaded exceptions directory.
@@ -207,9 +217,9 @@ impl Exceptions {
         let mut best = Disposition::New;
         let rank = |d: &Disposition| match d {
             Disposition::New => 0,
-            Disposition::Expired { .. } => 1,
-            Disposition::Ticket { .. } => 2,
-            Disposition::Allowed { .. } => 3,
+            Disposition::Expired(_) => 1,
+            Disposition::Ticket(_) => 2,
+            Disposition::Allowed(_) => 3,
         };
         for &i in self.by_check.get(f.check).map(Vec::as_slice).unwrap_or(&[]) {
             let e = &self.entries[i];
@@ -221,31 +231,31 @@ impl Exceptions {
                 Grant::Allow {
                     reason,
                     approved_by,
-                } => Disposition::Allowed {
+                } => Disposition::Allowed(Box::new(AllowedMatch {
                     reason: reason.clone(),
                     approved_by: approved_by.clone(),
                     file: e.file.clone(),
                     line: e.line,
-                },
+                })),
                 Grant::Ticket {
                     jira,
                     reason,
                     expires,
                     ..
                 } => match expires {
-                    Some(exp) if *exp < today => Disposition::Expired {
+                    Some(exp) if *exp < today => Disposition::Expired(Box::new(ExpiredMatch {
                         jira: jira.clone(),
                         expired: *exp,
                         file: e.file.clone(),
                         line: e.line,
-                    },
-                    _ => Disposition::Ticket {
+                    })),
+                    _ => Disposition::Ticket(Box::new(TicketMatch {
                         jira: jira.clone(),
                         reason: reason.clone(),
                         expires: *expires,
                         file: e.file.clone(),
                         line: e.line,
-                    },
+                    })),
                 },
             };
             if rank(&d) > rank(&best) {
@@ -368,7 +378,7 @@ exceptions:
             today(),
         );
         assert!(
-            matches!(t, Disposition::Ticket { ref jira, .. } if jira == "OCPBUGS-12345"),
+            matches!(&t, Disposition::Ticket(m) if m.jira == "OCPBUGS-12345"),
             "{t:?}"
         );
         let n = ex.weigh(
@@ -385,7 +395,7 @@ exceptions:
             ),
             today(),
         );
-        assert!(matches!(a, Disposition::Allowed { .. }), "{a:?}");
+        assert!(matches!(a, Disposition::Allowed(_)), "{a:?}");
         // Omitted namespace: every claimed namespace; the expired ticket alone fails...
         let e = ex.weigh(
             &finding(
@@ -397,7 +407,7 @@ exceptions:
             today(),
         );
         assert!(
-            matches!(e, Disposition::Expired { ref jira, .. } if jira == "OCPBUGS-7"),
+            matches!(&e, Disposition::Expired(m) if m.jira == "OCPBUGS-7"),
             "{e:?}"
         );
         // ...unless a valid ticket matches as well.
@@ -406,7 +416,7 @@ exceptions:
             today(),
         );
         assert!(
-            matches!(v, Disposition::Ticket { ref jira, .. } if jira == "OCPBUGS-8"),
+            matches!(&v, Disposition::Ticket(m) if m.jira == "OCPBUGS-8"),
             "{v:?}"
         );
         // Not claimed, no namespace given: no match.

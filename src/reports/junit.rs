@@ -64,9 +64,9 @@ fn one_line(s: &str) -> String {
 fn short_tag(j: &crate::outcomes::Judged) -> Option<String> {
     use crate::exceptions::Disposition;
     match &j.disposition {
-        Disposition::Ticket { jira, .. } => Some(jira.clone()),
-        Disposition::Expired { jira, expired, .. } => Some(format!("{jira} expired {expired}")),
-        Disposition::New | Disposition::Allowed { .. } => None,
+        Disposition::Ticket(m) => Some(m.jira.clone()),
+        Disposition::Expired(m) => Some(format!("{} expired {}", m.jira, m.expired)),
+        Disposition::New | Disposition::Allowed(_) => None,
     }
 }
 
@@ -197,7 +197,7 @@ pub fn push_cases(cases: &mut Vec<TestCase>, t: &TestResult) {
                 .findings
                 .iter()
                 .filter_map(|j| match &j.disposition {
-                    crate::exceptions::Disposition::Ticket { jira, .. } => Some(jira.clone()),
+                    crate::exceptions::Disposition::Ticket(m) => Some(m.jira.clone()),
                     _ => None,
                 })
                 .collect::<std::collections::BTreeSet<_>>()

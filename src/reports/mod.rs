@@ -132,34 +132,28 @@ pub fn plural(n: usize, what: &str) -> String {
 pub fn disposition_note(j: &Judged) -> Option<String> {
     match &j.disposition {
         Disposition::New => None,
-        Disposition::Ticket {
-            jira,
-            reason,
-            expires,
-            ..
-        } => {
-            let mut s = jira.clone();
-            if let Some(r) = reason {
+        Disposition::Ticket(m) => {
+            let mut s = m.jira.clone();
+            if let Some(r) = &m.reason {
                 s.push_str(": ");
                 s.push_str(r);
             }
-            if let Some(e) = expires {
+            if let Some(e) = m.expires {
                 s.push_str(&format!("; expires {e}"));
             }
             Some(s)
         }
-        Disposition::Expired {
-            jira,
-            expired,
-            file,
-            line,
-        } => Some(format!(
-            "exception {jira} expired on {expired} ({}:{line}): fix the problem or renew the exception",
-            file.display()
+        Disposition::Expired(m) => Some(format!(
+            "exception {} expired on {} ({}:{}): fix the problem or renew the exception",
+            m.jira,
+            m.expired,
+            m.file.display(),
+            m.line
         )),
-        Disposition::Allowed {
-            reason, approved_by, ..
-        } => Some(format!("allowed: {reason}; approved by {approved_by}")),
+        Disposition::Allowed(m) => Some(format!(
+            "allowed: {}; approved by {}",
+            m.reason, m.approved_by
+        )),
     }
 }
 
