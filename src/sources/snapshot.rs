@@ -335,10 +335,10 @@ mod tests {
         let middle = members[1].start + (members[1].end - members[1].start) / 2;
         flipped[middle] ^= 0x55;
         std::fs::write(&file, &flipped).unwrap();
-        let err = load_paths(&[file.clone()]).unwrap_err();
+        let err = load_paths(std::slice::from_ref(&file)).unwrap_err();
         assert!(err.to_string().contains("snap.json.gz"), "{err}");
         std::fs::write(&file, &raw[..members[2].start + 40]).unwrap();
-        let err = load_paths(&[file.clone()]).unwrap_err();
+        let err = load_paths(std::slice::from_ref(&file)).unwrap_err();
         assert!(err.to_string().contains("not valid gzip"), "{err}");
     }
 
