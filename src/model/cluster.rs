@@ -183,9 +183,13 @@ struct Indexes {
 
 type Key<'a> = (WorkloadKind, &'a str, &'a str);
 
+/// The indexes' maps hash with foldhash: SipHash over two or three names per
+/// lookup, for every pod, was most of building them.
+type Index<K, V> = foldhash::HashMap<K, V>;
+
 impl Indexes {
     fn build(c: &Cluster) -> Indexes {
-        let by_key: HashMap<Key, usize> = c
+        let by_key: Index<Key, usize> = c
             .workloads
             .iter()
             .enumerate()
@@ -202,7 +206,7 @@ impl Indexes {
             .collect();
 
         // ReplicaSet -> owning Deployment name.
-        let rs_owner: HashMap<(&str, &str), &str> = c
+        let rs_owner: Index<(&str, &str), &str> = c
             .replicasets
             .iter()
             .filter_map(|rs| {
@@ -230,8 +234,8 @@ impl Indexes {
         // PDB -> workloads: candidates come from an index of pod-template
         // labels, so a PDB is compared with the workloads sharing one of its
         // matchLabels pairs, not with its whole namespace.
-        let mut by_label: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
-        let mut ns_workloads: HashMap<&str, Vec<usize>> = HashMap::new();
+        let mut by_label: Index<(&str, &str, &str), Vec<usize>> = Index::default();
+        let mut ns_workloads: Index<&str, Vec<usize>> = Index::default();
         for (i, w) in c.workloads.iter().enumerate() {
             let ns = w.metadata.namespace.as_str();
             ns_workloads.entry(ns).or_default().push(i);
@@ -293,8 +297,8 @@ impl Indexes {
 /// `pod-template-hash` suffix from the ReplicaSet's name.
 fn resolve_owner(
     pod: &Pod,
-    rs_owner: &HashMap<(&str, &str), &str>,
-    by_key: &HashMap<Key, usize>,
+    rs_owner: &Index<(&str, &str), &str>,
+    by_key: &Index<Key, usize>,
 ) -> Option<usize> {
     let ctrl = pod.metadata.controller()?;
     let ns = pod.metadata.namespace.as_str();

@@ -1,6 +1,6 @@
 //! `health/endpoints`: Services whose pods exist but none is ready to serve.
 
-use std::collections::{HashMap, HashSet};
+use foldhash::{HashMap, HashMapExt, HashSet};
 
 use super::*;
 use crate::checks::{Check, Context, Lifecycle, Mode, Monitor};

@@ -8,7 +8,6 @@
 use crate::checks::{CheckInfo, Finding, Severity};
 use crate::model::objects::{ContainerStatus, Pod, Str};
 use crate::model::Cluster;
-use std::collections::HashMap;
 
 pub mod crashloop;
 pub mod endpoints;
@@ -160,10 +159,10 @@ pub fn clip(s: &str, max: usize) -> String {
 pub struct PodOwners<'a> {
     c: &'a crate::model::Cluster,
     /// Pods in the state by (namespace, name).
-    pods: HashMap<(&'a str, &'a str), usize>,
-    workloads: HashMap<(&'a str, &'a str), usize>,
+    pods: foldhash::HashMap<(&'a str, &'a str), usize>,
+    workloads: foldhash::HashMap<(&'a str, &'a str), usize>,
     /// ReplicaSet (namespace, name) -> its Deployment's name.
-    replicasets: HashMap<(&'a str, &'a str), &'a str>,
+    replicasets: foldhash::HashMap<(&'a str, &'a str), &'a str>,
 }
 
 impl<'a> PodOwners<'a> {
