@@ -257,6 +257,7 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
         topology: scope.topology,
         profile: scope.profile,
         thresholds: &thresholds,
+        owners: Default::default(),
     };
     // Which checks run, and why the others do not.
     let plan: Vec<(bool, Option<String>)> = checks::ALL

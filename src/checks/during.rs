@@ -24,7 +24,7 @@ pub fn judge(info: &CheckInfo, ctx: &Context, out: &mut Vec<Finding>) {
     if !intervals.iter().any(|i| i.reason.check() == info.id) {
         return;
     }
-    let owners = PodOwners::new(ctx.cluster);
+    let owners = ctx.pod_owners();
     // What the final state already shows, by (namespace, pod or object name):
     // those states are the check's own findings.
     let shown: HashSet<(&str, &str)> = out
@@ -60,7 +60,7 @@ pub fn judge(info: &CheckInfo, ctx: &Context, out: &mut Vec<Finding>) {
                 clock(first.start),
                 clock(last.start)
             );
-            added.push(finding(info, &owners, first, detail, severity));
+            added.push(finding(info, owners, first, detail, severity));
         }
     } else {
         let minutes = (ctx.thresholds)(info.id, "during-minutes");
@@ -72,7 +72,7 @@ pub fn judge(info: &CheckInfo, ctx: &Context, out: &mut Vec<Finding>) {
                 _ => i.seconds() >= minutes * 60,
             };
             if counts {
-                added.push(finding(info, &owners, i, describe(i), Severity::Fail));
+                added.push(finding(info, owners, i, describe(i), Severity::Fail));
             }
         }
     }

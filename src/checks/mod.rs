@@ -109,10 +109,10 @@ pub enum Severity {
 }
 
 /// One violation of one rule by one object.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 ///
 /// Names are [`Str`]s, kept inline up to 24 bytes: a large cluster's run holds
 /// a hundred thousand findings until the JUnit is written.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Finding {
     pub check: &'static str,
     pub namespace: Str,
@@ -216,6 +216,18 @@ pub struct Context<'a> {
     pub profile: Profile,
     /// Threshold values by name for the check being run (defaults applied).
     pub thresholds: &'a (dyn Fn(&'static str, &'static str) -> i64 + Sync),
+    /// Pods and workloads by name, built once when a check first asks
+    /// ([`Context::pod_owners`]): `Default::default()` here.
+    pub owners: std::sync::OnceLock<health::PodOwners<'a>>,
+}
+
+impl<'a> Context<'a> {
+    /// The name indexes that health/events and the intervals of a watch use
+    /// to report a pod on its owner: one build per run, shared by the checks.
+    pub fn pod_owners(&self) -> &health::PodOwners<'a> {
+        self.owners
+            .get_or_init(|| health::PodOwners::new(self.cluster))
+    }
 }
 
 impl Context<'_> {
@@ -235,18 +247,22 @@ impl Context<'_> {
     /// Replicas a workload is meant to run: `spec.replicas`, raised to the
     /// HPA's `minReplicas` when one targets it. `None` for DaemonSets.
     pub fn desired_replicas(&self, wi: usize) -> Option<i64> {
-        let w = &self.cluster.workloads[wi];
-        let r = w.replicas()?;
-        Some(self.cluster.workload_hpa_min[wi].map_or(r, |m| m.max(r)))
+        desired_replicas(self.cluster, wi)
     }
 
     /// Deployments and StatefulSets meant to run two replicas or more.
     pub fn replicated(&self) -> impl Iterator<Item = (usize, &Workload, i64)> + '_ {
-        self.workloads(REPLICATED).filter_map(|(wi, w)| {
-            let r = self.desired_replicas(wi)?;
+        let c = self.cluster;
+        self.workloads(REPLICATED).filter_map(move |(wi, w)| {
+            let r = desired_replicas(c, wi)?;
             (r >= 2).then_some((wi, w, r))
         })
     }
+}
+
+fn desired_replicas(c: &Cluster, wi: usize) -> Option<i64> {
+    let r = c.workloads[wi].replicas()?;
+    Some(c.workload_hpa_min[wi].map_or(r, |m| m.max(r)))
 }
 
 pub const REPLICATED: &[WorkloadKind] = &[WorkloadKind::Deployment, WorkloadKind::StatefulSet];

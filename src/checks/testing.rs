@@ -31,6 +31,7 @@ pub fn run_check(check: &dyn Check, c: &Cluster) -> Vec<Finding> {
         topology: &topology,
         profile: Profile::Generic,
         thresholds: &defaults,
+        owners: Default::default(),
     };
     super::during::judge(check.info(), &ctx, &mut out);
     out
@@ -59,6 +60,7 @@ fn run_cluster(
         topology: &topology,
         profile,
         thresholds: &defaults,
+        owners: Default::default(),
     };
     let mut out = Vec::new();
     if !(topology.single_node && check.info().multi_node) {

@@ -161,6 +161,7 @@ mod tests {
             topology: &topology,
             profile: Profile::Generic,
             thresholds: &thresholds,
+            owners: Default::default(),
         };
         assert!(Tolerations
             .not_applicable(&ctx)

@@ -48,7 +48,7 @@ impl Check for Events {
     fn evaluate(&self, ctx: &Context, out: &mut Vec<Finding>) {
         let c = ctx.cluster;
         // Events about a pod are reported on its owner, like every pod finding.
-        let owners = PodOwners::new(c);
+        let owners = ctx.pod_owners();
         let flake_above = (ctx.thresholds)(INFO.id, "flake-above");
         let fail_above = (ctx.thresholds)(INFO.id, "fail-above");
         let window = chrono::Duration::minutes((ctx.thresholds)(INFO.id, "window-minutes"));
