@@ -8,8 +8,8 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// mimalloc 3 holds freed memory for a second (ten, in its arenas) before
 /// returning it to the kernel, which suits a long-lived server. vigil is a
 /// batch run whose peak matters (a CI step's memory limit): returning freed
-/// pages at once lowers the peak at 150k pods by about 50 MB at the same
-/// speed (BENCHMARKS.md, round five). `MIMALLOC_PURGE_DELAY` still wins.
+/// pages at once lowers the peak at 150k pods by 40-85 MiB for about 0.1 s
+/// (BENCHMARKS.md, round five). `MIMALLOC_PURGE_DELAY` still wins.
 fn tune_allocator() {
     // SAFETY: plain C calls, made before any other thread exists.
     if unsafe { libmimalloc_sys::mi_version() } / 100 != MIMALLOC_MINOR {

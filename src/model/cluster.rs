@@ -8,6 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 
 use super::objects::*;
 use super::selector::Labels;
+use super::Index;
 
 #[derive(Debug, Default)]
 pub struct Cluster {
@@ -182,10 +183,6 @@ struct Indexes {
 }
 
 type Key<'a> = (WorkloadKind, &'a str, &'a str);
-
-/// The indexes' maps hash with foldhash: SipHash over two or three names per
-/// lookup, for every pod, was most of building them.
-type Index<K, V> = foldhash::HashMap<K, V>;
 
 impl Indexes {
     fn build(c: &Cluster) -> Indexes {

@@ -1,6 +1,8 @@
 //! `health/endpoints`: Services whose pods exist but none is ready to serve.
 
-use foldhash::{HashMap, HashMapExt, HashSet};
+use std::collections::HashSet;
+
+use crate::model::Index;
 
 use super::*;
 use crate::checks::{Check, Context, Lifecycle, Mode, Monitor};
@@ -44,8 +46,8 @@ static INFO: CheckInfo = CheckInfo {
 /// Ready addresses a service has, or `None` when nothing was collected for it.
 fn ready_addresses(
     c: &crate::model::Cluster,
-    slices: &HashMap<(&str, &str), Vec<usize>>,
-    eps: &HashMap<(&str, &str), usize>,
+    slices: &Index<(&str, &str), Vec<usize>>,
+    eps: &Index<(&str, &str), usize>,
     ns: &str,
     name: &str,
 ) -> Option<usize> {
@@ -72,7 +74,7 @@ impl Check for Endpoints {
         if c.endpoint_slices.is_empty() && c.endpoints.is_empty() {
             return;
         }
-        let mut slices: HashMap<(&str, &str), Vec<usize>> = HashMap::new();
+        let mut slices: Index<(&str, &str), Vec<usize>> = Index::default();
         for (i, s) in c.endpoint_slices.iter().enumerate() {
             if let Some(svc) = s.metadata.labels.get(SERVICE_NAME_LABEL) {
                 slices
@@ -81,7 +83,7 @@ impl Check for Endpoints {
                     .push(i);
             }
         }
-        let eps: HashMap<(&str, &str), usize> = c
+        let eps: Index<(&str, &str), usize> = c
             .endpoints
             .iter()
             .enumerate()
@@ -108,7 +110,7 @@ impl Check for Endpoints {
         }
         // Candidates by (namespace, first selector pair): a pod or workload
         // is compared only with those sharing one of its label pairs.
-        let mut by_pair: HashMap<(&str, &str, &str), Vec<usize>> = HashMap::new();
+        let mut by_pair: Index<(&str, &str, &str), Vec<usize>> = Index::default();
         for (ci, cand) in candidates.iter().enumerate() {
             let (k0, v0) = cand.selector.iter().next().expect("selector is not empty");
             by_pair.entry((cand.ns, k0, v0)).or_default().push(ci);

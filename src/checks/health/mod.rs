@@ -7,7 +7,7 @@
 
 use crate::checks::{CheckInfo, Finding, Severity};
 use crate::model::objects::{ContainerStatus, Pod, Str};
-use crate::model::Cluster;
+use crate::model::{Cluster, Index};
 
 pub mod crashloop;
 pub mod endpoints;
@@ -159,10 +159,10 @@ pub fn clip(s: &str, max: usize) -> String {
 pub struct PodOwners<'a> {
     c: &'a crate::model::Cluster,
     /// Pods in the state by (namespace, name).
-    pods: foldhash::HashMap<(&'a str, &'a str), usize>,
-    workloads: foldhash::HashMap<(&'a str, &'a str), usize>,
+    pods: Index<(&'a str, &'a str), usize>,
+    workloads: Index<(&'a str, &'a str), usize>,
     /// ReplicaSet (namespace, name) -> its Deployment's name.
-    replicasets: foldhash::HashMap<(&'a str, &'a str), &'a str>,
+    replicasets: Index<(&'a str, &'a str), &'a str>,
 }
 
 impl<'a> PodOwners<'a> {
