@@ -715,6 +715,15 @@ pub fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<Parsed, SourceError> {
 }
 
 fn parse_json(path: &Path, text: &str) -> Result<Parsed, SourceError> {
+    // The fast reader skips what vigil ignores without tokenizing it; every
+    // error, and anything it does not take, goes to serde_json.
+    if let Ok(docs) = super::json_fast::from_stream_as::<Doc>(text) {
+        let mut parsed = Parsed::default();
+        for d in docs {
+            parsed.add(d);
+        }
+        return Ok(parsed);
+    }
     let mut parsed = Parsed::default();
     for doc in serde_json::Deserializer::from_str(text).into_iter::<Doc>() {
         match doc {

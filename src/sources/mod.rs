@@ -9,6 +9,7 @@
 pub mod decode;
 mod files;
 mod gzip_members;
+mod json_fast;
 pub mod live;
 mod protobuf;
 pub mod snapshot;
