@@ -79,10 +79,16 @@ impl Cluster {
         c.endpoint_slices.reserve_exact(counts[7]);
         c.endpoints.reserve_exact(counts[8]);
         c.events.reserve_exact(counts[9]);
+        // Objects come grouped by namespace (one List or file per
+        // namespace): the set is only searched when the namespace changes.
+        let mut last_ns = Str::default();
         for obj in objects {
             let ns = &obj.metadata().namespace;
-            if !ns.is_empty() && !c.namespaces.contains(ns.as_str()) {
-                c.namespaces.insert(ns.to_string());
+            if !ns.is_empty() && *ns != last_ns {
+                if !c.namespaces.contains(ns.as_str()) {
+                    c.namespaces.insert(ns.to_string());
+                }
+                last_ns = ns.clone();
             }
             match obj {
                 Object::Namespace(n) => {
