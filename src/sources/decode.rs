@@ -67,6 +67,10 @@ pub fn parse_page(
     api_version: Option<&str>,
     text: &str,
 ) -> serde_json::Result<ListPage> {
+    // As for files: the fast reader, and serde_json for anything it does not take.
+    if let Ok(page) = super::json_fast::from_str_seed(PageSeed { kind, api_version }, text) {
+        return Ok(page);
+    }
     let mut de = serde_json::Deserializer::from_str(text);
     let page = PageSeed { kind, api_version }.deserialize(&mut de)?;
     de.end()?;

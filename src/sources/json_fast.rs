@@ -76,6 +76,23 @@ pub fn from_stream_as<'a, T: Deserialize<'a>>(text: &'a str) -> R<Vec<T>> {
     }
 }
 
+/// Decodes `text`, one JSON value with nothing but whitespace after it,
+/// through `seed`, or gives up.
+pub fn from_str_seed<'a, S: DeserializeSeed<'a>>(seed: S, text: &'a str) -> R<S::Value> {
+    let mut p = P {
+        s: text,
+        b: text.as_bytes(),
+        pos: 0,
+        depth: 0,
+    };
+    let value = seed.deserialize(&mut p)?;
+    p.ws();
+    if p.pos != p.b.len() {
+        return Err(Error);
+    }
+    Ok(value)
+}
+
 struct P<'a> {
     s: &'a str,
     b: &'a [u8],
@@ -800,6 +817,18 @@ mod tests {
         assert!(serde_json::from_str::<Value>(&deep).is_err());
         let ok = format!("{}{}", "[".repeat(127), "]".repeat(127));
         assert_eq!(from_stream_as::<Value>(&ok).unwrap(), full(&ok));
+    }
+
+    #[test]
+    fn one_value_is_one_value() {
+        let one = |t| from_str_seed(std::marker::PhantomData::<Value>, t);
+        assert_eq!(
+            one("{\"a\":[1]}\n  ").unwrap(),
+            serde_json::json!({"a": [1]})
+        );
+        for text in ["{} {}", "{}x", "", "{"] {
+            assert!(one(text).is_err(), "took {text:?}");
+        }
     }
 
     #[derive(Deserialize, Debug, PartialEq)]
