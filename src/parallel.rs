@@ -66,9 +66,38 @@ pub fn map_in_order_by<T: Sync, R: Send>(
         .collect()
 }
 
+/// `(a(), b())`, `b` on a second core when there is one. A panic in either
+/// is raised again here.
+pub fn join<A: Send, B: Send>(
+    a: impl FnOnce() -> A + Send,
+    b: impl FnOnce() -> B + Send,
+) -> (A, B) {
+    if std::thread::available_parallelism().map_or(1, |n| n.get()) <= 1 {
+        return (a(), b());
+    }
+    std::thread::scope(|s| {
+        let b = s.spawn(b);
+        let a = a();
+        let b = b
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic));
+        (a, b)
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn join_gives_both_results_and_raises_either_panic() {
+        let data = vec![1, 2, 3];
+        let (sum, len) = join(|| data.iter().sum::<i32>(), || data.len());
+        assert_eq!((sum, len), (6, 3));
+        let panicked = std::panic::catch_unwind(|| join(|| 1, || -> i32 { panic!("in b") }));
+        let message = panicked.unwrap_err();
+        assert_eq!(message.downcast_ref::<&str>(), Some(&"in b"));
+    }
 
     #[test]
     fn results_keep_the_input_order_whatever_finishes_first() {
