@@ -54,6 +54,9 @@ pub struct Parsed {
     pub kindless: usize,
     /// Objects of kinds vigil does not read.
     pub other_kinds: usize,
+    /// Each object's identity hashed (see [`identity`]), in order: computed
+    /// on the parsing threads, off the single-threaded merge.
+    keys: Vec<u64>,
 }
 
 /// Limits on what one input may cost, so that a hostile or broken input
@@ -143,10 +146,7 @@ pub fn load_paths_with(paths: &[PathBuf], limits: &Limits) -> Loaded {
     // both are integers (etcd's revision, comparable across objects), else
     // the one read later: files in the order given, a directory's files in
     // sorted path order, a file's objects top to bottom, as `kubectl apply`
-    // would leave them. Keys are hashed rather than cloned: 64 bits make a
-    // collision among a few million objects about as likely as a bit flip.
-    // foldhash: SipHash was 2% of a 150k-pod run, hashing every key twice.
-    let keys = foldhash::quality::FixedState::with_seed(0);
+    // would leave them.
     let total: usize = decoded
         .iter()
         .map(|p| p.as_ref().map_or(0, |p| p.objects.len()))
@@ -175,10 +175,13 @@ pub fn load_paths_with(paths: &[PathBuf], limits: &Limits) -> Loaded {
         }
         loaded.kindless += parsed.kindless;
         loaded.other_kinds += parsed.other_kinds;
-        for mut obj in parsed.objects {
-            default_namespace(&mut obj);
+        for (i, obj) in parsed.objects.into_iter().enumerate() {
+            let key = parsed
+                .keys
+                .get(i)
+                .copied()
+                .unwrap_or_else(|| identity(&obj));
             let m = obj.metadata();
-            let key = std::hash::BuildHasher::hash_one(&keys, (obj.kind(), &m.namespace, &m.name));
             match seen.get(&key).copied() {
                 None => {
                     seen.insert(key, (loaded.objects.len(), file_index));
@@ -576,7 +579,25 @@ fn parse_all(files: &[PathBuf], limits: &Limits) -> Vec<Result<Parsed, SourceErr
         .collect();
     order.sort_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
     let order: Vec<usize> = order.into_iter().map(|(_, i)| i).collect();
-    crate::parallel::map_in_order_by(files, &order, |path| parse_file_with(path, limits))
+    crate::parallel::map_in_order_by(files, &order, |path| {
+        parse_file_with(path, limits).map(|mut parsed| {
+            parsed.objects.iter_mut().for_each(default_namespace);
+            parsed.keys = parsed.objects.iter().map(identity).collect();
+            parsed
+        })
+    })
+}
+
+/// The hash of an object's identity (kind, namespace, name: Kubernetes
+/// allows one at a time), as duplicates are found by. Hashed rather than
+/// cloned: 64 bits make a collision among a few million objects about as
+/// likely as a bit flip. foldhash: SipHash was 2% of a 150k-pod run.
+fn identity(obj: &Object) -> u64 {
+    let m = obj.metadata();
+    std::hash::BuildHasher::hash_one(
+        &foldhash::quality::FixedState::with_seed(0),
+        (obj.kind(), &m.namespace, &m.name),
+    )
 }
 
 /// Buffers larger than this are freed after their file instead of being
