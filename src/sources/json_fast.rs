@@ -17,10 +17,10 @@
 //! reader is only ever a shortcut, never a second opinion.
 //!
 //! One difference is deliberate, as in [`super::yaml_fast`]: a skipped
-//! subtree is only checked for balanced brackets and closed strings, so a
-//! syntax error inside, say, a pod's `env` list goes unnoticed here where
-//! `serde_json` would reject the file. A cut file (a half-written dump) never
-//! balances, and is always left to `serde_json`.
+//! subtree is only checked for brackets that close in kind and strings that
+//! close, so a syntax error inside, say, a pod's `env` list (`[1,,2]`) goes
+//! unnoticed here where `serde_json` would reject the file. A cut file (a
+//! half-written dump) never closes, and is always left to `serde_json`.
 
 use std::borrow::Cow;
 use std::fmt;
@@ -569,11 +569,13 @@ fn plain_run(b: &[u8], mut i: usize) -> usize {
 }
 
 /// The end of the object or array whose bracket is at `b[i]`: just past the
-/// point where as many brackets have closed as opened, outside strings.
-/// `None` when the text ends first.
+/// bracket that closes it, outside strings. `None` when the text ends first,
+/// a bracket closes one of the other kind (`[}`), or the value nests deeper
+/// than [`Scan`] follows (serde_json skips any depth: it is left to it).
 fn skip_nested(b: &[u8], mut i: usize) -> Option<usize> {
     let mut scan = Scan {
         depth: 0,
+        curly: 0,
         in_str: false,
     };
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
@@ -581,34 +583,67 @@ fn skip_nested(b: &[u8], mut i: usize) -> Option<usize> {
         // SAFETY: SSE2 is part of x86-64 (this path is compiled only where
         // the build has it).
         let m = unsafe { simd::Masks::of(chunk) };
-        if m.backslash == 0 {
-            if let Some(k) = scan.block(&m) {
-                return Some(i + k + 1);
-            }
-            i += 64;
+        let step = if m.backslash == 0 {
+            scan.block(&m, i)
         } else {
             // Escapes are rare (messages, JSON inside annotations): take
             // such a block byte by byte.
-            match scan.bytes(b, i, i + 64) {
-                Ok(end) => return Some(end),
-                Err(next) => i = next,
-            }
+            scan.bytes(b, i, i + 64)
+        };
+        match step {
+            Step::End(end) => return Some(end),
+            Step::More(next) => i = next,
+            Step::Bad => return None,
         }
     }
-    scan.bytes(b, i, b.len()).ok()
+    match scan.bytes(b, i, b.len()) {
+        Step::End(end) => Some(end),
+        Step::More(_) | Step::Bad => None,
+    }
 }
 
-/// Where a skip stands: how many brackets are open, and whether it is
-/// inside a string.
+/// Where a skip stands: which brackets are open, and whether it is inside
+/// a string.
 struct Scan {
+    /// At most 128, the bits of `curly`.
     depth: usize,
+    /// Bit n set: the bracket open at depth n is a `{`.
+    curly: u128,
     in_str: bool,
 }
 
+enum Step {
+    /// The value ends here.
+    End(usize),
+    /// Go on from here (past the scanned range when an escape straddles it).
+    More(usize),
+    /// Not JSON, or deeper than serde_json goes.
+    Bad,
+}
+
 impl Scan {
-    /// Scans `b[from..to]` byte by byte: `Ok` with the end of the value, or
-    /// `Err` with where to go on (past `to` when an escape straddles it).
-    fn bytes(&mut self, b: &[u8], from: usize, to: usize) -> Result<usize, usize> {
+    /// A bracket outside strings (`{` when `open` and `curly`): `Ok(true)`
+    /// when it closes the value.
+    #[inline(always)]
+    fn bracket(&mut self, open: bool, curly: bool) -> Result<bool, ()> {
+        if open {
+            if self.depth >= 128 {
+                return Err(());
+            }
+            self.curly = self.curly & !(1 << self.depth) | (u128::from(curly) << self.depth);
+            self.depth += 1;
+            Ok(false)
+        } else {
+            if self.depth == 0 || (self.curly >> (self.depth - 1) & 1 == 1) != curly {
+                return Err(());
+            }
+            self.depth -= 1;
+            Ok(self.depth == 0)
+        }
+    }
+
+    /// Scans `b[from..to]` byte by byte.
+    fn bytes(&mut self, b: &[u8], from: usize, to: usize) -> Step {
         let mut i = from;
         while i < to {
             let c = b[i];
@@ -621,11 +656,11 @@ impl Scan {
             } else {
                 match c {
                     b'"' => self.in_str = true,
-                    b'{' | b'[' => self.depth += 1,
-                    b'}' | b']' => {
-                        self.depth = self.depth.wrapping_sub(1);
-                        if self.depth == 0 {
-                            return Ok(i + 1);
+                    b'{' | b'[' | b'}' | b']' => {
+                        match self.bracket(matches!(c, b'{' | b'['), matches!(c, b'{' | b'}')) {
+                            Ok(true) => return Step::End(i + 1),
+                            Ok(false) => {}
+                            Err(()) => return Step::Bad,
                         }
                     }
                     _ => {}
@@ -633,30 +668,26 @@ impl Scan {
             }
             i += 1;
         }
-        Err(i)
+        Step::More(i)
     }
 
-    /// One 64-byte block without backslashes: the offset of the bracket that
-    /// ends the value, if it is in this block.
+    /// One 64-byte block at `at` without backslashes, from its masks.
     #[cfg(all(target_arch = "x86_64", target_feature = "sse2"))]
-    fn block(&mut self, m: &simd::Masks) -> Option<usize> {
+    fn block(&mut self, m: &simd::Masks, at: usize) -> Step {
         // Bit k set: byte k is inside a string (opening quote included).
         let inside = simd::prefix_xor(m.quote) ^ if self.in_str { !0 } else { 0 };
         let mut brackets = (m.open | m.close) & !inside;
         while brackets != 0 {
             let k = brackets.trailing_zeros() as usize;
             brackets &= brackets - 1;
-            if m.open >> k & 1 == 1 {
-                self.depth += 1;
-            } else {
-                self.depth = self.depth.wrapping_sub(1);
-                if self.depth == 0 {
-                    return Some(k);
-                }
+            match self.bracket(m.open >> k & 1 == 1, m.curly >> k & 1 == 1) {
+                Ok(true) => return Step::End(at + k + 1),
+                Ok(false) => {}
+                Err(()) => return Step::Bad,
             }
         }
         self.in_str = inside >> 63 == 1;
-        None
+        Step::More(at + 64)
     }
 }
 
@@ -671,6 +702,8 @@ mod simd {
         pub backslash: u64,
         pub open: u64,
         pub close: u64,
+        /// `{` and `}` among the brackets.
+        pub curly: u64,
     }
 
     impl Masks {
@@ -682,6 +715,7 @@ mod simd {
                 backslash: 0,
                 open: 0,
                 close: 0,
+                curly: 0,
             };
             let quote = _mm_set1_epi8(b'"' as i8);
             let backslash = _mm_set1_epi8(b'\\' as i8);
@@ -698,6 +732,10 @@ mod simd {
                 m.backslash |= bits(_mm_cmpeq_epi8(v, backslash));
                 m.open |= bits(_mm_cmpeq_epi8(folded, open));
                 m.close |= bits(_mm_cmpeq_epi8(folded, close));
+                m.curly |= bits(_mm_or_si128(
+                    _mm_cmpeq_epi8(v, open),
+                    _mm_cmpeq_epi8(v, close),
+                ));
             }
             m
         }
@@ -920,11 +958,42 @@ mod tests {
                 let b = v.as_bytes();
                 let mut scan = Scan {
                     depth: 0,
+                    curly: 0,
                     in_str: false,
                 };
                 assert_eq!(skip_nested(b, 0), Some(b.len()), "{v}");
-                assert_eq!(scan.bytes(b, 0, b.len()), Ok(b.len()), "{v}");
+                assert!(
+                    matches!(scan.bytes(b, 0, b.len()), Step::End(n) if n == b.len()),
+                    "{v}"
+                );
             }
+        }
+    }
+
+    /// A skipped value is checked for what a skip can check: brackets that
+    /// close in kind. One nested deeper than the skip follows is left to
+    /// serde_json, which skips any depth.
+    #[test]
+    fn skipped_values_close_their_brackets_in_kind() {
+        let long = "x".repeat(70);
+        for skipped in [
+            "[1}".to_owned(),
+            "{\"a\":[1]]}".to_owned(),
+            format!("[\"{long}\", {{\"a\": [1, 2}}]"),
+            format!("[\"{long}\\\"\", 1}}"),
+        ] {
+            let text = format!("{{\"before\":1,\"skipped\":{skipped},\"after\":2}}");
+            assert!(from_stream_as::<Around>(&text).is_err(), "took {text}");
+            assert!(serde_json::from_str::<Around>(&text).is_err(), "{text}");
+        }
+        for (levels, fast) in [(128, true), (129, false)] {
+            let text = format!(
+                "{{\"before\":1,\"skipped\":{}{},\"after\":2}}",
+                "[".repeat(levels),
+                "]".repeat(levels)
+            );
+            assert_eq!(from_stream_as::<Around>(&text).is_ok(), fast, "{levels}");
+            assert!(serde_json::from_str::<Around>(&text).is_ok(), "{levels}");
         }
     }
 
