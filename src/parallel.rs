@@ -91,7 +91,7 @@ mod tests {
 
     #[test]
     fn join_gives_both_results_and_raises_either_panic() {
-        let data = vec![1, 2, 3];
+        let data = [1, 2, 3];
         let (sum, len) = join(|| data.iter().sum::<i32>(), || data.len());
         assert_eq!((sum, len), (6, 3));
         let panicked = std::panic::catch_unwind(|| join(|| 1, || -> i32 { panic!("in b") }));
