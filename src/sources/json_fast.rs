@@ -1045,19 +1045,7 @@ mod tests {
     }
 
     fn json_files(root: &std::path::Path) -> Vec<String> {
-        let mut files = Vec::new();
-        let mut stack = vec![root.to_owned()];
-        while let Some(d) = stack.pop() {
-            for e in std::fs::read_dir(&d).unwrap() {
-                let p = e.unwrap().path();
-                if p.is_dir() {
-                    stack.push(p);
-                } else if p.extension().is_some_and(|e| e == "json") {
-                    files.push(std::fs::read_to_string(&p).unwrap());
-                }
-            }
-        }
-        files
+        super::super::texts_under(root, &["json"])
     }
 
     /// Both readers decode the same objects from `files`; returns how many

@@ -20,3 +20,22 @@ pub use files::{
     list_state_files, load_paths, load_paths_with, must_gather_file, yaml_message, Limits, Loaded,
     SourceError, DEFAULT_MAX_FILE_BYTES,
 };
+
+/// The texts of the files under `root` whose extension is one of `exts`:
+/// the fast readers' equivalence tests compare them with the full parsers.
+#[cfg(test)]
+fn texts_under(root: &std::path::Path, exts: &[&str]) -> Vec<String> {
+    let mut files = Vec::new();
+    let mut stack = vec![root.to_owned()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|e| exts.iter().any(|x| e == *x)) {
+                files.push(std::fs::read_to_string(&p).unwrap());
+            }
+        }
+    }
+    files
+}
