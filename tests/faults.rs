@@ -219,6 +219,58 @@ fn a_truncated_body_is_never_taken_for_the_whole_list() {
     assert_eq!(outcome_of(&r, "nodes should be ready"), "skip");
 }
 
+/// A page is outlined on arrival (its continue token, its length) and its
+/// objects decoded while the next page is on its way; an object that then
+/// cannot be decoded sends vigil back for that page, the others kept.
+#[test]
+fn a_broken_object_in_a_whole_page_is_asked_for_again() {
+    // A page in the middle of a paged listing.
+    let plain = proxy();
+    let r = run_through(&plain, &["--page-size", "2"]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    let pages = plain.count("/api/v1/pods");
+    assert!(pages >= 3, "only {pages} pages of pods");
+    let p = proxy();
+    p.on_times("/api/v1/pods", Fault::Forward, 1);
+    p.on_times("/api/v1/pods", Fault::CorruptItem, 1);
+    let r = run_through(&p, &["--page-size", "2"]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert_eq!(p.count("/api/v1/pods"), pages + 1);
+    assert_eq!(meta(&r, "cluster state should be collected").0, "pass");
+    assert_eq!(&sippy_outcomes(&r.suite), baseline());
+
+    // The same as JSON: an item the outline skips over, of the wrong type.
+    let p = proxy();
+    p.on_times(
+        "/api/v1/pods",
+        Fault::Edit(Arc::new(|body: &str| {
+            assert!(body.contains(r#""phase":"Running""#), "{body}");
+            body.replacen(r#""phase":"Running""#, r#""phase":7"#, 1)
+        })),
+        1,
+    );
+    let r = run_through(&p, &[]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert_eq!(p.count("/api/v1/pods"), 2);
+    assert_eq!(meta(&r, "cluster state should be collected").0, "pass");
+    assert_eq!(&sippy_outcomes(&r.suite), baseline());
+
+    // Broken every time: retried as any undecodable answer, then missing.
+    let p = proxy();
+    p.on("/api/v1/pods", Fault::CorruptItem);
+    let r = run_through(&p, &[]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert_eq!(p.count("/api/v1/pods"), 5, "the first answer and 4 tries");
+    let (o, why) = meta(&r, "cluster state should be collected");
+    assert_eq!(o, "fail");
+    assert!(
+        why.contains("could not list Pod: the response could not be decoded (application/vnd.kubernetes.protobuf, "),
+        "{why}"
+    );
+    assert!(why.contains("PodList: "), "{why}");
+    assert!(why.contains("(4 tries over"), "{why}");
+}
+
 #[test]
 fn a_repeated_continue_token_stops_the_listing() {
     let p = proxy();

@@ -77,6 +77,55 @@ pub fn parse_page(
     Ok(page)
 }
 
+/// A JSON page's `continue` token and how many items it holds, read by the
+/// fast reader, which skips over the items without decoding them: what the
+/// next request needs, before the slow part. `None` when the fast reader
+/// does not take the text; the page is then decoded whole ([`parse_page`]),
+/// and serde_json says what is wrong with it.
+pub fn outline_page(text: &str) -> Option<(Option<String>, usize)> {
+    #[derive(Deserialize)]
+    struct Outline {
+        #[serde(default)]
+        metadata: Option<OutlineMeta>,
+        #[serde(default)]
+        items: Option<Count>,
+    }
+    #[derive(Deserialize)]
+    struct OutlineMeta {
+        #[serde(default, rename = "continue")]
+        continue_token: Option<String>,
+    }
+    struct Count(usize);
+    impl<'de> Deserialize<'de> for Count {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct Counter;
+            impl<'de> Visitor<'de> for Counter {
+                type Value = Count;
+                fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                    f.write_str("a list of items")
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Count, A::Error> {
+                    let mut n = 0;
+                    while seq.next_element::<IgnoredAny>()?.is_some() {
+                        n += 1;
+                    }
+                    Ok(Count(n))
+                }
+            }
+            d.deserialize_seq(Counter)
+        }
+    }
+    let outline: Outline =
+        super::json_fast::from_str_seed(std::marker::PhantomData::<Outline>, text).ok()?;
+    Some((
+        outline
+            .metadata
+            .and_then(|m| m.continue_token)
+            .filter(|c| !c.is_empty()),
+        outline.items.map_or(0, |c| c.0),
+    ))
+}
+
 struct PageSeed<'v> {
     kind: &'static str,
     api_version: Option<&'v str>,
@@ -444,6 +493,34 @@ mod tests {
         assert_eq!(page.objects[0].kind(), "Pod");
         let last = parse_page("Node", None, r#"{"metadata":{"continue":""},"items":[]}"#).unwrap();
         assert_eq!(last.continue_token, None);
+    }
+
+    #[test]
+    fn a_page_outline_says_what_the_whole_decoding_says() {
+        let pages = [
+            r#"{"kind":"PodList","apiVersion":"v1","metadata":{"resourceVersion":"9","continue":"abc"},
+                "items":[{"metadata":{"name":"a","namespace":"n"},"spec":{},"status":{"phase":"Running"}},
+                         {"metadata":{"name":"b","namespace":"n","annotations":{"x":"{\"continue\":\"no\"}"}}}]}"#,
+            // Items before metadata, an empty token, no items at all.
+            r#"{"items":[{"metadata":{"name":"a"}}],"metadata":{"continue":"later"}}"#,
+            r#"{"metadata":{"continue":""},"items":[]}"#,
+            r#"{"metadata":{}}"#,
+            r#"{"metadata":{"continue":"a"},"items":null}"#,
+        ];
+        for text in pages {
+            let whole = parse_page("Pod", None, text).unwrap();
+            let (token, count) = outline_page(text).unwrap();
+            assert_eq!(token, whole.continue_token, "{text}");
+            assert_eq!(count, whole.objects.len(), "{text}");
+        }
+        // What the fast reader does not take is left to the whole decoding.
+        for text in [
+            r#"{"metadata":{"continue":"a"},"items":[{"metadata":{"name":"a"}}]"#,
+            r#"{"metadata":{"continue":"a"},"items":{}}"#,
+            "not json",
+        ] {
+            assert_eq!(outline_page(text), None, "{text}");
+        }
     }
 
     #[test]

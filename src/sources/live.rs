@@ -948,6 +948,95 @@ struct Listing {
 /// judged stuck.
 const MAX_EMPTY_PAGES: usize = 50;
 
+/// A page as it arrived: the continue token and the number of objects are
+/// read at once, so that the next page is asked for while this one's
+/// objects are decoded on another thread. Decoding in line left the API
+/// server idle for that kind while vigil decoded, page after page.
+struct Received {
+    continue_token: Option<String>,
+    count: usize,
+    encoding: Encoding,
+    objects: Pending,
+}
+
+/// A page's objects, decoded or still to be.
+enum Pending {
+    /// Decoded at once (a JSON page the fast reader did not take).
+    Ready(Vec<Object>),
+    Protobuf(protobuf::Outlined),
+    Json {
+        body: Bytes,
+        kind: &'static str,
+        gv: String,
+        continue_token: Option<String>,
+    },
+}
+
+impl Pending {
+    fn decode(self) -> Result<Vec<Object>, String> {
+        match self {
+            Pending::Ready(objects) => Ok(objects),
+            Pending::Protobuf(outlined) => outlined.decode(),
+            Pending::Json {
+                body,
+                kind,
+                gv,
+                continue_token,
+            } => {
+                let text = std::str::from_utf8(&body).map_err(|e| format!("not UTF-8: {e}"))?;
+                let page = parse_page(kind, Some(&gv), text).map_err(|e| e.to_string())?;
+                // The outline and the whole decoding read the same text.
+                if page.continue_token != continue_token {
+                    return Err("the continue token read twice differs".into());
+                }
+                Ok(page.objects)
+            }
+        }
+    }
+}
+
+/// Reads what the next request needs from a response (see [`Received`]);
+/// a body that is not a whole page of `kind` is refused here.
+fn receive(kind: &'static str, gv: &str, r: &Reply) -> Result<Received, String> {
+    if protobuf::is_protobuf(&r.content_type) {
+        let outlined = protobuf::outline_page(kind, gv, r.body.clone())?;
+        return Ok(Received {
+            continue_token: outlined.continue_token().map(str::to_owned),
+            count: outlined.count(),
+            encoding: Encoding::Protobuf,
+            objects: Pending::Protobuf(outlined),
+        });
+    }
+    let text = std::str::from_utf8(&r.body).map_err(|e| format!("not UTF-8: {e}"))?;
+    if let Some((continue_token, count)) = super::decode::outline_page(text) {
+        return Ok(Received {
+            continue_token: continue_token.clone(),
+            count,
+            encoding: Encoding::Json,
+            objects: Pending::Json {
+                body: r.body.clone(),
+                kind,
+                gv: gv.to_owned(),
+                continue_token,
+            },
+        });
+    }
+    let page = parse_page(kind, Some(gv), text).map_err(|e| e.to_string())?;
+    Ok(Received {
+        continue_token: page.continue_token,
+        count: page.objects.len(),
+        encoding: Encoding::Json,
+        objects: Pending::Ready(page.objects),
+    })
+}
+
+/// A page asked for and still being decoded.
+struct InFlight {
+    path: String,
+    continue_token: Option<String>,
+    objects: tokio::task::JoinHandle<Result<Vec<Object>, String>>,
+}
+
 async fn list_kind(
     conn: &Connection,
     listed: &Listed,
@@ -966,9 +1055,10 @@ async fn list_kind(
     } else {
         JSON
     };
+    let failed = |f: Failure| kind_failure(f, listed, &gv, discovered);
     let mut restarts = 0;
     'listing: loop {
-        let mut objects = Vec::new();
+        let mut in_flight: Vec<InFlight> = Vec::new();
         let mut token: Option<String> = None;
         let mut seen_tokens: HashSet<String> = HashSet::new();
         let mut empty_pages = 0;
@@ -981,33 +1071,21 @@ async fn list_kind(
                 path.push_str("&continue=");
                 path.push_str(&percent_encode(t));
             }
-            let page = fetch(conn, &path, opts, accept, |r| {
-                if protobuf::is_protobuf(&r.content_type) {
-                    return protobuf::parse_page(kind, &gv, r.body.clone())
-                        .map(|p| (p, Encoding::Protobuf));
-                }
-                let text = std::str::from_utf8(&r.body).map_err(|e| format!("not UTF-8: {e}"))?;
-                parse_page(kind, Some(&gv), text)
-                    .map(|p| (p, Encoding::Json))
-                    .map_err(|e| e.to_string())
-            })
-            .await;
-            match page {
-                Ok((p, encoding)) => {
+            match fetch(conn, &path, opts, accept, |r| receive(kind, &gv, r)).await {
+                Ok(page) => {
                     pages += 1;
-                    encodings.insert(encoding);
-                    progress.add(kind, p.objects.len());
-                    empty_pages = if p.objects.is_empty() {
-                        empty_pages + 1
-                    } else {
-                        0
-                    };
-                    objects.extend(p.objects);
-                    match p.continue_token {
-                        None => {
-                            progress.done(kind);
-                            return Ok(Listing { objects, encodings });
-                        }
+                    encodings.insert(page.encoding);
+                    progress.add(kind, page.count);
+                    empty_pages = if page.count == 0 { empty_pages + 1 } else { 0 };
+                    let next = page.continue_token.clone();
+                    let pending = page.objects;
+                    in_flight.push(InFlight {
+                        path,
+                        continue_token: next.clone(),
+                        objects: tokio::task::spawn_blocking(move || pending.decode()),
+                    });
+                    match next {
+                        None => break,
                         Some(t) if !seen_tokens.insert(t.clone()) => {
                             progress.done(kind);
                             return Err(KindError::Failed(format!(
@@ -1027,7 +1105,6 @@ async fn list_kind(
                     // Large objects (nodes with hundreds of images): ask
                     // for the same page again, in smaller pages.
                     limit = (limit / 8).max(1);
-                    continue;
                 }
                 Err(Failure::TooLarge(m)) => {
                     progress.done(kind);
@@ -1043,29 +1120,76 @@ async fn list_kind(
                 }
                 Err(f) => {
                     progress.done(kind);
-                    return Err(match f {
-                        Failure::Status(410, _) => KindError::Failed(
-                            "the listing kept expiring (410 Gone) before it could finish".into(),
-                        ),
-                        Failure::Status(404, m) if discovered => KindError::Failed(format!(
-                            "{m}, although discovery says {gv} serves {}: a proxy or gateway in the way?",
-                            listed.resource
-                        )),
-                        Failure::Status(404, m) => KindError::Failed(format!(
-                            "{m} (discovery could not be read, so this is not taken as \"not served\")"
-                        )),
-                        Failure::Status(403, m) => KindError::Failed(format!(
-                            "{m} (grant get/list on {}: deploy/rbac.yaml has the ClusterRole vigil needs)",
-                            listed.resource
-                        )),
-                        Failure::Unauthorized(m) | Failure::Credentials(m) => {
-                            KindError::Unauthorized(m)
-                        }
-                        other => KindError::Failed(other.message()),
-                    });
+                    return Err(failed(f));
                 }
             }
         }
+        // Every page has arrived; gather their objects in order.
+        let mut objects = Vec::new();
+        for page in in_flight {
+            let decoded = page
+                .objects
+                .await
+                .unwrap_or_else(|e| Err(format!("decoding stopped: {e}")));
+            match decoded {
+                Ok(decoded) => objects.extend(decoded),
+                Err(_) => {
+                    // The page was whole but an object in it could not be
+                    // decoded: ask for it again and decode it at once,
+                    // retried as any undecodable response is.
+                    let again = fetch(conn, &page.path, opts, accept, |r| {
+                        let received = receive(kind, &gv, r)?;
+                        let token = received.continue_token;
+                        received.objects.decode().map(|o| (token, o))
+                    })
+                    .await;
+                    match again {
+                        Ok((token, decoded)) if token == page.continue_token => {
+                            objects.extend(decoded)
+                        }
+                        Ok(_) => {
+                            progress.done(kind);
+                            return Err(KindError::Failed(
+                                "a page asked for again came back with another continue token: the listing cannot be put together".into(),
+                            ));
+                        }
+                        Err(Failure::Status(410, _)) if restarts < 3 => {
+                            restarts += 1;
+                            progress.reset(kind);
+                            continue 'listing;
+                        }
+                        Err(f) => {
+                            progress.done(kind);
+                            return Err(failed(f));
+                        }
+                    }
+                }
+            }
+        }
+        progress.done(kind);
+        return Ok(Listing { objects, encodings });
+    }
+}
+
+/// What a request's failure means for the listing of a kind.
+fn kind_failure(f: Failure, listed: &Listed, gv: &str, discovered: bool) -> KindError {
+    match f {
+        Failure::Status(410, _) => {
+            KindError::Failed("the listing kept expiring (410 Gone) before it could finish".into())
+        }
+        Failure::Status(404, m) if discovered => KindError::Failed(format!(
+            "{m}, although discovery says {gv} serves {}: a proxy or gateway in the way?",
+            listed.resource
+        )),
+        Failure::Status(404, m) => KindError::Failed(format!(
+            "{m} (discovery could not be read, so this is not taken as \"not served\")"
+        )),
+        Failure::Status(403, m) => KindError::Failed(format!(
+            "{m} (grant get/list on {}: deploy/rbac.yaml has the ClusterRole vigil needs)",
+            listed.resource
+        )),
+        Failure::Unauthorized(m) | Failure::Credentials(m) => KindError::Unauthorized(m),
+        other => KindError::Failed(other.message()),
     }
 }
 

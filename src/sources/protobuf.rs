@@ -25,7 +25,6 @@ use bytes::Bytes;
 use chrono::SecondsFormat;
 use prost::Message;
 
-use super::decode::ListPage;
 use crate::model::objects as m;
 use crate::model::objects::{Object, Str};
 use crate::model::selector::{LabelSelector, Labels, Requirement};
@@ -49,68 +48,68 @@ fn decodes(kind: &str) -> bool {
     DECODERS.iter().any(|(k, _)| *k == kind)
 }
 
-/// Decodes a list's bytes (`raw` of the envelope) given the listed
-/// group/version: its metadata and its items as objects.
-type Decoder = fn(Bytes, &str) -> Result<(Option<ListMeta>, Vec<Object>), prost::DecodeError>;
+/// Decodes a list's items (each one's bytes, sliced out of the body) given
+/// the listed group/version.
+type Decoder = fn(Vec<Bytes>, &str) -> Result<Vec<Object>, prost::DecodeError>;
 
 /// The kinds vigil reads as protobuf, and how.
 const DECODERS: &[(&str, Decoder)] = &[
-    ("Namespace", |raw, _| {
-        list(raw, |o: MetaOnly| {
+    ("Namespace", |items, _| {
+        list(items, |o: MetaOnly| {
             Object::Namespace(Box::new(m::Namespace {
                 metadata: meta(o.metadata),
             }))
         })
     }),
-    ("Node", |raw, _| {
-        list(raw, |o: Node| Object::Node(Box::new(o.into())))
+    ("Node", |items, _| {
+        list(items, |o: Node| Object::Node(Box::new(o.into())))
     }),
-    ("Pod", |raw, _| {
-        list(raw, |o: Pod| Object::Pod(Box::new(o.into())))
+    ("Pod", |items, _| {
+        list(items, |o: Pod| Object::Pod(Box::new(o.into())))
     }),
-    ("Service", |raw, _| {
-        list(raw, |o: Service| Object::Service(Box::new(o.into())))
+    ("Service", |items, _| {
+        list(items, |o: Service| Object::Service(Box::new(o.into())))
     }),
-    ("Endpoints", |raw, _| {
-        list(raw, |o: Endpoints| Object::Endpoints(Box::new(o.into())))
+    ("Endpoints", |items, _| {
+        list(items, |o: Endpoints| Object::Endpoints(Box::new(o.into())))
     }),
-    ("Event", |raw, _| {
-        list(raw, |o: Event| Object::Event(Box::new(o.into())))
+    ("Event", |items, _| {
+        list(items, |o: Event| Object::Event(Box::new(o.into())))
     }),
-    ("Deployment", |raw, _| {
-        list(raw, |o: Deployment| Object::Workload(Box::new(o.into())))
+    ("Deployment", |items, _| {
+        list(items, |o: Deployment| Object::Workload(Box::new(o.into())))
     }),
-    ("StatefulSet", |raw, _| {
-        list(raw, |o: StatefulSet| Object::Workload(Box::new(o.into())))
+    ("StatefulSet", |items, _| {
+        list(items, |o: StatefulSet| Object::Workload(Box::new(o.into())))
     }),
-    ("DaemonSet", |raw, _| {
-        list(raw, |o: DaemonSet| Object::Workload(Box::new(o.into())))
+    ("DaemonSet", |items, _| {
+        list(items, |o: DaemonSet| Object::Workload(Box::new(o.into())))
     }),
-    ("ReplicaSet", |raw, _| {
-        list(raw, |o: MetaOnly| {
+    ("ReplicaSet", |items, _| {
+        list(items, |o: MetaOnly| {
             Object::ReplicaSet(Box::new(m::ReplicaSet {
                 metadata: meta(o.metadata),
             }))
         })
     }),
-    ("ReplicationController", |raw, _| {
-        list(raw, |o: MetaOnly| {
+    ("ReplicationController", |items, _| {
+        list(items, |o: MetaOnly| {
             Object::Unjudged(Box::new(m::Unjudged {
                 kind: "ReplicationController",
                 metadata: meta(o.metadata),
             }))
         })
     }),
-    ("PodDisruptionBudget", |raw, api_version| {
-        list(raw, |o: Pdb| {
+    ("PodDisruptionBudget", |items, api_version| {
+        list(items, |o: Pdb| {
             Object::Pdb(Box::new(o.into_model(api_version)))
         })
     }),
-    ("HorizontalPodAutoscaler", |raw, _| {
-        list(raw, |o: Hpa| Object::Hpa(Box::new(o.into())))
+    ("HorizontalPodAutoscaler", |items, _| {
+        list(items, |o: Hpa| Object::Hpa(Box::new(o.into())))
     }),
-    ("EndpointSlice", |raw, _| {
-        list(raw, |o: EndpointSlice| {
+    ("EndpointSlice", |items, _| {
+        list(items, |o: EndpointSlice| {
             Object::EndpointSlice(Box::new(o.into()))
         })
     }),
@@ -156,9 +155,69 @@ pub fn status_message(body: &[u8]) -> Option<String> {
     Status::decode(envelope.raw?).ok()?.message
 }
 
-/// Decodes one page of `GET <collection>?limit=N` sent as protobuf.
-/// `api_version` is the listed group/version (a PDB's semantics depend on it).
-pub fn parse_page(kind: &'static str, api_version: &str, body: Bytes) -> Result<ListPage, String> {
+/// Decodes one page of `GET <collection>?limit=N` sent as protobuf, both
+/// steps at once. `api_version` is the listed group/version (a PDB's
+/// semantics depend on it).
+#[cfg(test)]
+pub fn parse_page(
+    kind: &'static str,
+    api_version: &str,
+    body: Bytes,
+) -> Result<super::decode::ListPage, String> {
+    let page = outline_page(kind, api_version, body)?;
+    let continue_token = page.continue_token.clone();
+    Ok(super::decode::ListPage {
+        objects: page.decode()?,
+        continue_token,
+    })
+}
+
+/// A protobuf page whose outer layers are read (the envelope, the list's
+/// metadata, where each item starts and ends) and whose items are not yet
+/// decoded: what the next request needs is known before the slow part.
+#[derive(Debug)]
+pub struct Outlined {
+    kind: &'static str,
+    api_version: String,
+    decode: Decoder,
+    continue_token: Option<String>,
+    items: Vec<Bytes>,
+}
+
+impl Outlined {
+    /// The token for the next page; `None` on the last one.
+    pub fn continue_token(&self) -> Option<&str> {
+        self.continue_token.as_deref()
+    }
+
+    /// How many objects the page holds.
+    pub fn count(&self) -> usize {
+        self.items.len()
+    }
+
+    /// Decodes the items into the slim model. Items are sliced out of the
+    /// body (no copy) and decoded one by one, so only one item's
+    /// intermediate message exists at a time.
+    pub fn decode(self) -> Result<Vec<Object>, String> {
+        (self.decode)(self.items, &self.api_version).map_err(|e| format!("{}List: {e}", self.kind))
+    }
+}
+
+/// Reads the outer layers of one protobuf page (see [`Outlined`]): a body
+/// that is not a whole `<kind>List` (cut, another kind, an encoding vigil
+/// cannot read) is refused here, before anything is decoded.
+pub fn outline_page(
+    kind: &'static str,
+    api_version: &str,
+    body: Bytes,
+) -> Result<Outlined, String> {
+    #[derive(Clone, PartialEq, Message)]
+    struct Outline {
+        #[prost(message, optional, tag = "1")]
+        metadata: Option<ListMeta>,
+        #[prost(bytes = "bytes", repeated, tag = "2")]
+        items: Vec<Bytes>,
+    }
     let Some((_, decode)) = DECODERS.iter().find(|(k, _)| *k == kind) else {
         return Err(format!("vigil has no protobuf decoder for {kind}"));
     };
@@ -176,37 +235,30 @@ pub fn parse_page(kind: &'static str, api_version: &str, body: Bytes) -> Result<
     {
         return Err(format!("unsupported content encoding {enc:?}"));
     }
-    let (meta, objects) = decode(envelope.raw.unwrap_or_default(), api_version)
+    let outline = Outline::decode(envelope.raw.unwrap_or_default())
         .map_err(|e| format!("{kind}List: {e}"))?;
-    Ok(ListPage {
-        objects,
-        continue_token: meta
+    Ok(Outlined {
+        kind,
+        api_version: api_version.to_owned(),
+        decode: *decode,
+        continue_token: outline
+            .metadata
             .and_then(|m| m.continue_token)
             .filter(|c| !c.is_empty()),
+        items: outline.items,
     })
 }
 
-/// Decodes a list message (`metadata` = 1, `items` = 2) of `T`, converting
-/// each item as soon as it is read.
+/// Decodes a list's items as `T`, converting each as soon as it is read.
 fn list<T: Message + Default>(
-    raw: Bytes,
+    items: Vec<Bytes>,
     convert: impl Fn(T) -> Object,
-) -> Result<(Option<ListMeta>, Vec<Object>), prost::DecodeError> {
-    #[derive(Clone, PartialEq, Message)]
-    struct Outline {
-        #[prost(message, optional, tag = "1")]
-        metadata: Option<ListMeta>,
-        #[prost(bytes = "bytes", repeated, tag = "2")]
-        items: Vec<Bytes>,
-    }
-    // Items are sliced out of the body (no copy) and decoded one by one, so
-    // only one item's intermediate message exists at a time.
-    let outline = Outline::decode(raw)?;
-    let mut objects = Vec::with_capacity(outline.items.len());
-    for item in outline.items {
+) -> Result<Vec<Object>, prost::DecodeError> {
+    let mut objects = Vec::with_capacity(items.len());
+    for item in items {
         objects.push(convert(T::decode(item)?));
     }
-    Ok((outline.metadata, objects))
+    Ok(objects)
 }
 
 // ---------------------------------------------------------------- conversions
@@ -1607,8 +1659,54 @@ mod tests {
                 items: vec![pod("a")],
             },
         );
-        let cut = full.slice(..full.len() - 5);
-        assert!(parse_page("Pod", "v1", cut).is_err());
+        // Refused by the outline already: the live listing asks for the
+        // next page on the strength of it.
+        for end in [5, full.len() / 2, full.len() - 5] {
+            let cut = full.slice(..end);
+            assert!(outline_page("Pod", "v1", cut).is_err(), "cut at {end}");
+        }
+    }
+
+    #[test]
+    fn the_outline_counts_the_items_and_leaves_them_to_decode() {
+        let body = envelope(
+            "PodList",
+            PodList {
+                metadata: Some(ListMeta {
+                    continue_token: Some("next".into()),
+                }),
+                items: vec![pod("a"), pod("b"), pod("c")],
+            },
+        );
+        let outlined = outline_page("Pod", "v1", body).unwrap();
+        assert_eq!(outlined.continue_token(), Some("next"));
+        assert_eq!(outlined.count(), 3);
+        let names: Vec<_> = outlined
+            .decode()
+            .unwrap()
+            .iter()
+            .map(|o| o.metadata().name.to_string())
+            .collect();
+        assert_eq!(names, ["a", "b", "c"]);
+
+        // An item whose own bytes are broken (a field of wire type 7) is
+        // whole to the outline and an error to the decoding.
+        #[derive(Clone, PartialEq, Message)]
+        struct RawList {
+            #[prost(bytes = "vec", repeated, tag = "2")]
+            items: Vec<Vec<u8>>,
+        }
+        let broken = envelope(
+            "PodList",
+            RawList {
+                items: vec![pod("a").encode_to_vec(), vec![0x0f, 0x00]],
+            },
+        );
+        let outlined = outline_page("Pod", "v1", broken).unwrap();
+        assert_eq!(outlined.continue_token(), None);
+        assert_eq!(outlined.count(), 2);
+        let err = outlined.decode().unwrap_err();
+        assert!(err.starts_with("PodList: "), "{err}");
     }
 
     #[test]

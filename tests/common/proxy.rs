@@ -38,6 +38,10 @@ pub enum Fault {
     /// Forward asking for JSON whatever the client accepts (a proxy that
     /// cannot pass protobuf).
     JsonOnly,
+    /// Forward as protobuf, then break the first list item's own bytes (its
+    /// first byte becomes a field of wire type 7), every length around it
+    /// left whole.
+    CorruptItem,
 }
 
 struct Rule {
@@ -248,6 +252,14 @@ fn serve(s: &Shared, mut conn: TcpStream) {
             let sock = socket2::SockRef::from(&conn);
             let _ = sock.set_linger(Some(Duration::ZERO));
         }
+        Fault::CorruptItem => {
+            let (code, ct, mut body) = forward(s, &target, PROTOBUF);
+            assert!(
+                corrupt_first_item(&mut body),
+                "no list item to break in {target}"
+            );
+            respond(&mut conn, code, &ct, &body, None);
+        }
         Fault::Truncate => {
             let (code, ct, body) = forward(s, &target, &accept);
             respond(&mut conn, code, &ct, &body[..body.len() / 2], None);
@@ -312,4 +324,59 @@ fn respond(
     let _ = conn.write_all(head.as_bytes());
     let _ = conn.write_all(body);
     let _ = conn.flush();
+}
+
+const PROTOBUF: &str = "application/vnd.kubernetes.protobuf";
+
+/// `k8s\0`, then a `runtime.Unknown` whose field 2 holds the list, whose
+/// field 2 is each item.
+fn corrupt_first_item(body: &mut [u8]) -> bool {
+    if !body.starts_with(b"k8s\0") {
+        return false;
+    }
+    let Some((start, end)) = find_field(body, 4, body.len(), 2) else {
+        return false;
+    };
+    match find_field(body, start, end, 2) {
+        Some((item, item_end)) if item < item_end => {
+            body[item] = 0x0f;
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The bounds of the first length-delimited field `want` in `b[i..end]`.
+fn find_field(b: &[u8], mut i: usize, end: usize, want: u64) -> Option<(usize, usize)> {
+    fn varint(b: &[u8], i: &mut usize) -> Option<u64> {
+        let mut n = 0u64;
+        for shift in (0..64).step_by(7) {
+            let byte = *b.get(*i)?;
+            *i += 1;
+            n |= u64::from(byte & 0x7f) << shift;
+            if byte < 0x80 {
+                return Some(n);
+            }
+        }
+        None
+    }
+    while i < end {
+        let key = varint(b, &mut i)?;
+        match key & 7 {
+            0 => {
+                varint(b, &mut i)?;
+            }
+            1 => i += 8,
+            2 => {
+                let n = usize::try_from(varint(b, &mut i)?).ok()?;
+                if key >> 3 == want {
+                    return Some((i, i + n));
+                }
+                i += n;
+            }
+            5 => i += 4,
+            _ => return None,
+        }
+    }
+    None
 }
