@@ -3,10 +3,14 @@
 //! Discovery first says which version of each kind the server serves
 //! (`policy/v1` or, on older clusters, `policy/v1beta1`...); only a kind
 //! discovery does not list is "not served" and skipped. Every kind is then
-//! listed concurrently and page by page (`limit` + `continue`), each page
-//! decoded straight into the slim model: the built-in kinds are asked for as
-//! protobuf (see [`super::protobuf`]), the others as JSON, and each response
-//! is decoded as its content type says. One retry policy covers every
+//! listed concurrently and page by page (`limit` + `continue`). Of each
+//! page only its continue token and item count are read at once, so the next
+//! page is asked for while this one is decoded straight into the slim model
+//! on a blocking thread; a page whose items then fail to decode is asked for
+//! again with the same token. The built-in kinds are asked for as protobuf
+//! (see [`super::protobuf`]), decoded from the pieces the body arrived in
+//! without joining them; the others as JSON; each response is decoded as
+//! its content type says. One retry policy covers every
 //! request (kube's own is off): 429, 5xx, timeouts, broken connections and
 //! cut bodies are retried with backoff within a bounded total time,
 //! honouring `Retry-After`, and the message says what the server answered.
@@ -21,13 +25,14 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 use chrono::Utc;
 use http_body_util::BodyExt;
 use kube::config::{KubeConfigOptions, Kubeconfig, KubeconfigError};
 use kube::{Client, Config};
 
 use super::decode::parse_page;
+use super::pieces::Pieces;
 use super::protobuf;
 use super::snapshot::{CollectionInfo, MissingKind, FORMAT_VERSION};
 use crate::model::objects::Object;
@@ -483,7 +488,7 @@ async fn collect_async(opts: &LiveOptions) -> Result<Collected, Unreachable> {
     let conn = connect_full(opts).await?;
     let url = conn.url.clone();
     let version = match fetch(&conn, "/version", opts, JSON, |r| {
-        serde_json::from_slice::<k8s_openapi::apimachinery::pkg::version::Info>(&r.body)
+        serde_json::from_slice::<k8s_openapi::apimachinery::pkg::version::Info>(&r.bytes())
             .map_err(|e| format!("not a version document: {e}"))
     })
     .await
@@ -577,7 +582,7 @@ async fn discover(
 ) -> Result<BTreeMap<&'static str, Served>, Unreachable> {
     use k8s_openapi::apimachinery::pkg::apis::meta::v1::{APIGroupList, APIResourceList};
     let groups = match fetch(conn, "/apis", opts, JSON, |r| {
-        serde_json::from_slice::<APIGroupList>(&r.body).map_err(|e| e.to_string())
+        serde_json::from_slice::<APIGroupList>(&r.bytes()).map_err(|e| e.to_string())
     })
     .await
     {
@@ -605,7 +610,7 @@ async fn discover(
             format!("/api/{gv}")
         };
         let r = fetch(conn, &path, opts, JSON, |r| {
-            serde_json::from_slice::<APIResourceList>(&r.body).map_err(|e| e.to_string())
+            serde_json::from_slice::<APIResourceList>(&r.bytes()).map_err(|e| e.to_string())
         })
         .await;
         (gv.clone(), r)
@@ -713,7 +718,7 @@ async fn fetch<T>(
     path: &str,
     opts: &LiveOptions,
     accept: &str,
-    decode: impl Fn(&Reply) -> Result<T, String>,
+    mut decode: impl FnMut(Reply) -> Result<T, String>,
 ) -> Result<T, Failure> {
     let started = Instant::now();
     let attempts = opts.attempts.max(1);
@@ -727,21 +732,23 @@ async fn fetch<T>(
                 what: format!("no answer within {}s", opts.timeout.as_secs()),
                 after: None,
             },
-            Ok(Ok(reply)) => match decode(&reply) {
-                Ok(v) => return Ok(v),
-                Err(e) => Try::Retry {
-                    what: format!(
-                        "the response could not be decoded ({}, {} bytes): {e}",
-                        if reply.content_type.is_empty() {
-                            "no content type"
-                        } else {
-                            &reply.content_type
-                        },
-                        reply.body.len()
-                    ),
-                    after: None,
-                },
-            },
+            Ok(Ok(reply)) => {
+                let content_type = if reply.content_type.is_empty() {
+                    "no content type".to_owned()
+                } else {
+                    reply.content_type.clone()
+                };
+                let len = reply.len;
+                match decode(reply) {
+                    Ok(v) => return Ok(v),
+                    Err(e) => Try::Retry {
+                        what: format!(
+                            "the response could not be decoded ({content_type}, {len} bytes): {e}"
+                        ),
+                        after: None,
+                    },
+                }
+            }
             Ok(Err(t)) => t,
         };
         let (what, after) = match outcome {
@@ -779,9 +786,20 @@ async fn fetch<T>(
 
 /// A successful response.
 struct Reply {
-    body: Bytes,
+    /// The body in the pieces it arrived in: protobuf is decoded from
+    /// them as they are (joining a page's pieces was a copy of every byte
+    /// and a fresh buffer per page).
+    body: Pieces,
+    len: usize,
     /// The `Content-Type` the server sent (empty if none).
     content_type: String,
+}
+
+impl Reply {
+    /// The body in one piece (a copy when it came in several).
+    fn bytes(self) -> Bytes {
+        self.body.into_bytes()
+    }
 }
 
 const JSON: &str = "application/json";
@@ -842,10 +860,15 @@ async fn get(
                 after: None,
             },
         })?;
+    let len = body.remaining();
     if status.is_success() {
-        return Ok(Reply { body, content_type });
+        return Ok(Reply {
+            body,
+            len,
+            content_type,
+        });
     }
-    let answer = status_text(status, &body);
+    let answer = status_text(status, &body.into_bytes());
     Err(match status.as_u16() {
         401 => Try::Stop(Failure::Unauthorized(format!(
             "the API server {} rejected the credentials ({answer}): they are wrong or expired; log in again (`oc login`, `kubectl config`)",
@@ -864,30 +887,20 @@ enum BodyError {
     Broken(String),
 }
 
-async fn read_body(mut body: kube::client::Body, max: u64) -> Result<Bytes, BodyError> {
-    // The chunks as they come, joined once at the end into a buffer of the
-    // exact size: growing one buffer by doubling costs a copy and fresh
-    // (zeroed) pages at every step, a fifth of a 50k-pod run's time.
-    let mut chunks: Vec<Bytes> = Vec::new();
-    let mut len = 0u64;
+/// The body in the pieces it arrives in; bodies larger than `max` are
+/// refused as they come in, not held.
+async fn read_body(mut body: kube::client::Body, max: u64) -> Result<Pieces, BodyError> {
+    let mut pieces = Pieces::default();
     while let Some(frame) = body.frame().await {
         let frame = frame.map_err(|e| BodyError::Broken(describe(&e)))?;
         if let Ok(data) = frame.into_data() {
-            len += data.len() as u64;
-            if len > max {
+            if (pieces.remaining() + data.len()) as u64 > max {
                 return Err(BodyError::TooLarge);
             }
-            chunks.push(data);
+            pieces.push(data);
         }
     }
-    if chunks.len() == 1 {
-        return Ok(chunks.pop().unwrap_or_default());
-    }
-    let mut buf = Vec::with_capacity(len as usize);
-    for c in &chunks {
-        buf.extend_from_slice(c);
-    }
-    Ok(buf.into())
+    Ok(pieces)
 }
 
 /// `HTTP 503 Service Unavailable: <the Status message>`.
@@ -997,9 +1010,9 @@ impl Pending {
 
 /// Reads what the next request needs from a response (see [`Received`]);
 /// a body that is not a whole page of `kind` is refused here.
-fn receive(kind: &'static str, gv: &str, r: &Reply) -> Result<Received, String> {
+fn receive(kind: &'static str, gv: &str, r: Reply) -> Result<Received, String> {
     if protobuf::is_protobuf(&r.content_type) {
-        let outlined = protobuf::outline_page(kind, gv, r.body.clone())?;
+        let outlined = protobuf::outline_page(kind, gv, r.body)?;
         return Ok(Received {
             continue_token: outlined.continue_token().map(str::to_owned),
             count: outlined.count(),
@@ -1007,14 +1020,15 @@ fn receive(kind: &'static str, gv: &str, r: &Reply) -> Result<Received, String> 
             objects: Pending::Protobuf(outlined),
         });
     }
-    let text = std::str::from_utf8(&r.body).map_err(|e| format!("not UTF-8: {e}"))?;
+    let body = r.bytes();
+    let text = std::str::from_utf8(&body).map_err(|e| format!("not UTF-8: {e}"))?;
     if let Some((continue_token, count)) = super::decode::outline_page(text) {
         return Ok(Received {
             continue_token: continue_token.clone(),
             count,
             encoding: Encoding::Json,
             objects: Pending::Json {
-                body: r.body.clone(),
+                body: body.clone(),
                 kind,
                 gv: gv.to_owned(),
                 continue_token,

@@ -11,6 +11,7 @@ mod files;
 mod gzip_members;
 mod json_fast;
 pub mod live;
+mod pieces;
 mod protobuf;
 pub mod snapshot;
 pub mod watch;

@@ -21,7 +21,7 @@
 
 use std::collections::BTreeMap;
 
-use bytes::Bytes;
+use bytes::{Buf, Bytes};
 use chrono::SecondsFormat;
 use prost::Message;
 
@@ -34,6 +34,7 @@ use crate::model::serde_util::IntOrPercent;
 pub const MEDIA_TYPE: &str = "application/vnd.kubernetes.protobuf";
 
 const MAGIC: &[u8] = b"k8s\0";
+const NOT_PROTOBUF: &str = "not Kubernetes protobuf (no k8s\\0 prefix)";
 
 /// Whether the API server can send `kind` (of `group`) as protobuf: the
 /// built-in API groups can, custom resources and OpenShift's cannot.
@@ -118,7 +119,7 @@ const DECODERS: &[(&str, Decoder)] = &[
 /// The `runtime.Unknown` envelope of a protobuf body.
 fn envelope(body: Bytes) -> Result<Unknown, String> {
     if !body.starts_with(MAGIC) {
-        return Err("not Kubernetes protobuf (no k8s\\0 prefix)".into());
+        return Err(NOT_PROTOBUF.into());
     }
     Unknown::decode(body.slice(MAGIC.len()..)).map_err(|e| e.to_string())
 }
@@ -209,8 +210,20 @@ impl Outlined {
 pub fn outline_page(
     kind: &'static str,
     api_version: &str,
-    body: Bytes,
+    mut body: impl Buf,
 ) -> Result<Outlined, String> {
+    /// `runtime.Unknown` with its `raw` read as the list it holds (bytes
+    /// and an embedded message are the same on the wire), so the items
+    /// are sliced out of the body's own pieces, never copied whole.
+    #[derive(Clone, PartialEq, Message)]
+    struct Envelope {
+        #[prost(message, optional, tag = "1")]
+        type_meta: Option<TypeMeta>,
+        #[prost(message, optional, tag = "2")]
+        raw: Option<Outline>,
+        #[prost(string, optional, tag = "3")]
+        content_encoding: Option<String>,
+    }
     #[derive(Clone, PartialEq, Message)]
     struct Outline {
         #[prost(message, optional, tag = "1")]
@@ -221,12 +234,21 @@ pub fn outline_page(
     let Some((_, decode)) = DECODERS.iter().find(|(k, _)| *k == kind) else {
         return Err(format!("vigil has no protobuf decoder for {kind}"));
     };
-    let envelope = envelope(body)?;
-    if envelope.kind() != format!("{kind}List") {
-        return Err(format!(
-            "expected a {kind}List, the server sent {:?}",
-            envelope.kind()
-        ));
+    let mut magic = [0u8; MAGIC.len()];
+    if body.remaining() < magic.len() || {
+        body.copy_to_slice(&mut magic);
+        magic != MAGIC
+    } {
+        return Err(NOT_PROTOBUF.into());
+    }
+    let envelope = Envelope::decode(body).map_err(|e| e.to_string())?;
+    let sent = envelope
+        .type_meta
+        .as_ref()
+        .and_then(|t| t.kind.as_deref())
+        .unwrap_or("");
+    if sent != format!("{kind}List") {
+        return Err(format!("expected a {kind}List, the server sent {sent:?}"));
     }
     if let Some(enc) = envelope
         .content_encoding
@@ -235,8 +257,7 @@ pub fn outline_page(
     {
         return Err(format!("unsupported content encoding {enc:?}"));
     }
-    let outline = Outline::decode(envelope.raw.unwrap_or_default())
-        .map_err(|e| format!("{kind}List: {e}"))?;
+    let outline = envelope.raw.unwrap_or_default();
     Ok(Outlined {
         kind,
         api_version: api_version.to_owned(),
