@@ -255,6 +255,37 @@ fn a_broken_object_in_a_whole_page_is_asked_for_again() {
     assert_eq!(meta(&r, "cluster state should be collected").0, "pass");
     assert_eq!(&sippy_outcomes(&r.suite), baseline());
 
+    // Asked for again after the cluster changed, the page comes back with
+    // another continue token (another snapshot): the kind is listed again
+    // from the start, not failed and not stitched from two snapshots.
+    let p = proxy();
+    p.on_times(
+        "/api/v1/pods",
+        Fault::Edit(Arc::new(|body: &str| {
+            assert!(body.contains(r#""phase":"Running""#), "{body}");
+            body.replacen(r#""phase":"Running""#, r#""phase":7"#, 1)
+        })),
+        1,
+    );
+    p.on_times("/api/v1/pods", Fault::Forward, pages - 1);
+    p.on_times(
+        "/api/v1/pods",
+        Fault::Edit(Arc::new(|body: &str| {
+            assert!(body.contains(r#""continue":""#), "{body}");
+            body.replacen(r#""continue":""#, r#""continue":"another-snapshot-"#, 1)
+        })),
+        1,
+    );
+    let r = run_through(&p, &["--page-size", "2"]);
+    assert_eq!(r.code, Some(1), "{}", r.stderr);
+    assert_eq!(
+        p.count("/api/v1/pods"),
+        2 * pages + 1,
+        "pages, the page again, pages"
+    );
+    assert_eq!(meta(&r, "cluster state should be collected").0, "pass");
+    assert_eq!(&sippy_outcomes(&r.suite), baseline());
+
     // Broken every time: retried as any undecodable answer, then missing.
     let p = proxy();
     p.on("/api/v1/pods", Fault::CorruptItem);

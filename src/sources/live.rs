@@ -1161,10 +1161,17 @@ async fn list_kind(
                         Ok((token, decoded)) if token == page.continue_token => {
                             objects.extend(decoded)
                         }
+                        // The cluster changed since the first answer, so
+                        // this page is of another snapshot: list again.
+                        Ok(_) if restarts < 3 => {
+                            restarts += 1;
+                            progress.reset(kind);
+                            continue 'listing;
+                        }
                         Ok(_) => {
                             progress.done(kind);
                             return Err(KindError::Failed(
-                                "a page asked for again came back with another continue token: the listing cannot be put together".into(),
+                                "a page asked for again kept coming back with another continue token (the cluster changes faster than it can be listed): the listing cannot be put together".into(),
                             ));
                         }
                         Err(Failure::Status(410, _)) if restarts < 3 => {
