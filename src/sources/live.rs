@@ -247,8 +247,13 @@ enum KindError {
 
 /// Collects the state of the cluster `opts` points at.
 pub fn collect(opts: &LiveOptions) -> Result<Collected, Unreachable> {
+    // One thread for the requests; pages are decoded on blocking threads,
+    // at most one per core (tokio's default of 512 would start a thread per
+    // page waiting to be decoded, and decode them all at once).
+    let cores = std::thread::available_parallelism().map_or(2, |n| n.get());
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        .max_blocking_threads(cores)
         .build()
         .map_err(|e| Unreachable::Down(format!("cannot start the async runtime: {e}")))?;
     rt.block_on(collect_async(opts))
