@@ -1064,6 +1064,20 @@ async fn list_kind(
     opts: &LiveOptions,
     progress: &Progress,
 ) -> Result<Listing, KindError> {
+    let listing = list_pages(conn, listed, version, discovered, opts, progress).await;
+    progress.done(listed.kind);
+    listing
+}
+
+/// The pages of one kind, put together; see [`list_kind`].
+async fn list_pages(
+    conn: &Connection,
+    listed: &Listed,
+    version: &'static str,
+    discovered: bool,
+    opts: &LiveOptions,
+    progress: &Progress,
+) -> Result<Listing, KindError> {
     let kind = listed.kind;
     let gv = listed.group_version(version);
     let base = listed.path(version);
@@ -1106,13 +1120,11 @@ async fn list_kind(
                     match next {
                         None => break,
                         Some(t) if !seen_tokens.insert(t.clone()) => {
-                            progress.done(kind);
                             return Err(KindError::Failed(format!(
                                 "the server sent the same continue token twice (after {pages} pages): the listing would never end"
                             )));
                         }
                         Some(_) if empty_pages >= MAX_EMPTY_PAGES => {
-                            progress.done(kind);
                             return Err(KindError::Failed(format!(
                                 "{MAX_EMPTY_PAGES} empty pages in a row, each with a continue token: the listing would never end"
                             )));
@@ -1126,7 +1138,6 @@ async fn list_kind(
                     limit = (limit / 8).max(1);
                 }
                 Err(Failure::TooLarge(m)) => {
-                    progress.done(kind);
                     return Err(KindError::Failed(format!(
                         "{m}, even at one object per page (or the server ignores `limit`); raise --max-page-mib"
                     )));
@@ -1138,7 +1149,6 @@ async fn list_kind(
                     continue 'listing;
                 }
                 Err(f) => {
-                    progress.done(kind);
                     return Err(failed(f));
                 }
             }
@@ -1166,33 +1176,26 @@ async fn list_kind(
                         Ok((token, decoded)) if token == page.continue_token => {
                             objects.extend(decoded)
                         }
-                        // The cluster changed since the first answer, so
-                        // this page is of another snapshot: list again.
-                        Ok(_) if restarts < 3 => {
+                        // Another continue token: the cluster changed since
+                        // the first answer and this page is of another
+                        // snapshot. Either way, list again from the start.
+                        Ok(_) | Err(Failure::Status(410, _)) if restarts < 3 => {
                             restarts += 1;
                             progress.reset(kind);
                             continue 'listing;
                         }
                         Ok(_) => {
-                            progress.done(kind);
                             return Err(KindError::Failed(
                                 "a page asked for again kept coming back with another continue token (the cluster changes faster than it can be listed): the listing cannot be put together".into(),
                             ));
                         }
-                        Err(Failure::Status(410, _)) if restarts < 3 => {
-                            restarts += 1;
-                            progress.reset(kind);
-                            continue 'listing;
-                        }
                         Err(f) => {
-                            progress.done(kind);
                             return Err(failed(f));
                         }
                     }
                 }
             }
         }
-        progress.done(kind);
         return Ok(Listing { objects, encodings });
     }
 }
