@@ -84,6 +84,21 @@ fn meta(r: &Run, name: &str) -> (&'static str, String) {
     }
 }
 
+/// The run read the whole state and judged it as a run without faults did.
+fn assert_nothing_lost(r: &Run) {
+    assert_eq!(meta(r, "cluster state should be collected").0, "pass");
+    assert_eq!(&sippy_outcomes(&r.suite), baseline());
+}
+
+/// Forwards asking for JSON, with the first `from` in the body (which must
+/// be there) replaced by `to`.
+fn replace_first(from: &'static str, to: &'static str) -> Fault {
+    Fault::Edit(Arc::new(move |body: &str| {
+        assert!(body.contains(from), "{from:?} is not in {body}");
+        body.replacen(from, to, 1)
+    }))
+}
+
 fn outcome_of(r: &Run, needle: &str) -> &'static str {
     sippy_outcomes(&r.suite)
         .into_iter()
@@ -182,8 +197,7 @@ fn a_reset_mid_body_is_retried_and_nothing_is_lost() {
     let r = run_through(&p, &[]);
     assert_eq!(r.code, Some(1), "{}", r.stderr);
     assert_eq!(p.count("/api/v1/pods"), 2);
-    assert_eq!(meta(&r, "cluster state should be collected").0, "pass");
-    assert_eq!(&sippy_outcomes(&r.suite), baseline());
+    assert_nothing_lost(&r);
 }
 
 #[test]
@@ -193,8 +207,7 @@ fn json_where_protobuf_was_asked_for_is_read_as_json() {
     p.on("/apis/*", Fault::JsonOnly);
     let r = run_through(&p, &[]);
     assert_eq!(r.code, Some(1), "{}", r.stderr);
-    assert_eq!(meta(&r, "cluster state should be collected").0, "pass");
-    assert_eq!(&sippy_outcomes(&r.suite), baseline());
+    assert_nothing_lost(&r);
 }
 
 #[test]
@@ -236,24 +249,19 @@ fn a_broken_object_in_a_whole_page_is_asked_for_again() {
     let r = run_through(&p, &["--page-size", "2"]);
     assert_eq!(r.code, Some(1), "{}", r.stderr);
     assert_eq!(p.count("/api/v1/pods"), pages + 1);
-    assert_eq!(meta(&r, "cluster state should be collected").0, "pass");
-    assert_eq!(&sippy_outcomes(&r.suite), baseline());
+    assert_nothing_lost(&r);
 
     // The same as JSON: an item the outline skips over, of the wrong type.
     let p = proxy();
     p.on_times(
         "/api/v1/pods",
-        Fault::Edit(Arc::new(|body: &str| {
-            assert!(body.contains(r#""phase":"Running""#), "{body}");
-            body.replacen(r#""phase":"Running""#, r#""phase":7"#, 1)
-        })),
+        replace_first(r#""phase":"Running""#, r#""phase":7"#),
         1,
     );
     let r = run_through(&p, &[]);
     assert_eq!(r.code, Some(1), "{}", r.stderr);
     assert_eq!(p.count("/api/v1/pods"), 2);
-    assert_eq!(meta(&r, "cluster state should be collected").0, "pass");
-    assert_eq!(&sippy_outcomes(&r.suite), baseline());
+    assert_nothing_lost(&r);
 
     // Asked for again after the cluster changed, the page comes back with
     // another continue token (another snapshot): the kind is listed again
@@ -261,19 +269,13 @@ fn a_broken_object_in_a_whole_page_is_asked_for_again() {
     let p = proxy();
     p.on_times(
         "/api/v1/pods",
-        Fault::Edit(Arc::new(|body: &str| {
-            assert!(body.contains(r#""phase":"Running""#), "{body}");
-            body.replacen(r#""phase":"Running""#, r#""phase":7"#, 1)
-        })),
+        replace_first(r#""phase":"Running""#, r#""phase":7"#),
         1,
     );
     p.on_times("/api/v1/pods", Fault::Forward, pages - 1);
     p.on_times(
         "/api/v1/pods",
-        Fault::Edit(Arc::new(|body: &str| {
-            assert!(body.contains(r#""continue":""#), "{body}");
-            body.replacen(r#""continue":""#, r#""continue":"another-snapshot-"#, 1)
-        })),
+        replace_first(r#""continue":""#, r#""continue":"another-snapshot-"#),
         1,
     );
     let r = run_through(&p, &["--page-size", "2"]);
@@ -283,8 +285,7 @@ fn a_broken_object_in_a_whole_page_is_asked_for_again() {
         2 * pages + 1,
         "pages, the page again, pages"
     );
-    assert_eq!(meta(&r, "cluster state should be collected").0, "pass");
-    assert_eq!(&sippy_outcomes(&r.suite), baseline());
+    assert_nothing_lost(&r);
 
     // Broken every time: retried as any undecodable answer, then missing.
     let p = proxy();
