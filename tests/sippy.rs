@@ -30,21 +30,17 @@ const SIPPY_SUITES: &[&str] = &[
 
 /// Every file of a job run that Sippy reads: path contains `junit`, ends in `.xml`.
 fn job_files(root: &Path) -> Vec<PathBuf> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_owned()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else {
-                let rel = p.strip_prefix(root).unwrap().to_string_lossy().into_owned();
-                if rel.contains("junit") && rel.ends_with(".xml") {
-                    out.push(p);
-                }
-            }
-        }
-    }
+    let mut out: Vec<PathBuf> = walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .map(walkdir::DirEntry::into_path)
+        .filter(|p| {
+            let rel = p.strip_prefix(root).unwrap().to_string_lossy();
+            rel.contains("junit") && rel.ends_with(".xml")
+        })
+        .collect();
     out.sort();
     out
 }

@@ -26,17 +26,16 @@ pub use files::{
 /// the fast readers' equivalence tests compare them with the full parsers.
 #[cfg(test)]
 fn texts_under(root: &std::path::Path, exts: &[&str]) -> Vec<String> {
-    let mut files = Vec::new();
-    let mut stack = vec![root.to_owned()];
-    while let Some(d) = stack.pop() {
-        for e in std::fs::read_dir(&d).unwrap() {
-            let p = e.unwrap().path();
-            if p.is_dir() {
-                stack.push(p);
-            } else if p.extension().is_some_and(|e| exts.iter().any(|x| e == *x)) {
-                files.push(std::fs::read_to_string(&p).unwrap());
-            }
-        }
-    }
-    files
+    walkdir::WalkDir::new(root)
+        .follow_links(true)
+        .into_iter()
+        .map(Result::unwrap)
+        .filter(|e| e.file_type().is_file())
+        .filter(|e| {
+            e.path()
+                .extension()
+                .is_some_and(|x| exts.iter().any(|w| x == *w))
+        })
+        .map(|e| std::fs::read_to_string(e.path()).unwrap())
+        .collect()
 }
