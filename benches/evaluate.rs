@@ -47,6 +47,7 @@ fn bench(c: &mut Criterion) {
                         now,
                         missing: &[],
                         not_served: &[],
+                        held: None,
                     },
                 )
             })

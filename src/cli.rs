@@ -2,10 +2,9 @@
 
 use std::path::PathBuf;
 
+use chrono::{DateTime, Utc};
 use clap::{Args, Parser, Subcommand, ValueEnum};
-
-use crate::checks::Profile;
-use crate::model::TopologyMode;
+use regex::Regex;
 
 const ABOUT: &str = "Judge a Kubernetes/OpenShift cluster's high availability and health, and write Sippy-ready JUnit";
 
@@ -44,16 +43,45 @@ needs only get/list on the kinds it reads: deploy/rbac.yaml has the ClusterRole.
 Always a result: whatever ends the run (a usage error, unreadable input, SIGTERM from a CI
 timeout, --deadline, a crash), the JUnit is written with `[Monitor:vigil] ...` tests saying
 what went wrong. An input with no Kubernetes objects, or a --namespace matching nothing, is an
-error, never a pass. A kubeconfig whose user has an `exec:` plugin runs it, as kubectl does.
-Credentials never appear in output and are never sent over plain http:// except to loopback.
+error, never a pass; a check whose kinds the input does not hold is skipped as not evaluated.
+A kubeconfig whose user has an `exec:` plugin runs it, as kubectl does. Credentials never
+appear in output and are never sent over plain http:// except to loopback.
 
-Exit status:
-  0    no test failed (flakes allowed)
-  1    at least one test failed
-  2    usage, input or configuration error, rejected credentials (the JUnit records it)
-  3    the cluster could not be reached (the JUnit records it as a failing test)
-  4    vigil did not complete: --deadline passed or it crashed (the JUnit records it)
-  128+N  ended by signal N, e.g. 143 for SIGTERM (the JUnit records it)";
+Exit status (in every case the JUnit records what happened):";
+
+/// The command line as it is spelt: `vigil`, or `kubectl vigil` when vigil
+/// is installed as the kubectl plugin `kubectl-vigil` (then the usage lines
+/// and the examples in every help text say `kubectl vigil ...`).
+pub fn command(bin: &str) -> clap::Command {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    if bin == "vigil" {
+        return cmd;
+    }
+    respell(cmd, bin).bin_name(bin.to_owned())
+}
+
+fn respell(cmd: clap::Command, bin: &str) -> clap::Command {
+    let re = Regex::new(
+        r"(?m)(^|[\s`(])vigil (run|watch|diff|report|snapshot|checks|exceptions|man|completions)\b",
+    )
+    .expect("the pattern compiles");
+    let with = format!("${{1}}{bin} ${{2}}");
+    let mut cmd = cmd;
+    if let Some(h) = cmd.get_after_long_help().map(|h| h.to_string()) {
+        cmd = cmd.after_long_help(re.replace_all(&h, with.as_str()).into_owned());
+    }
+    if let Some(h) = cmd.get_long_about().map(|h| h.to_string()) {
+        cmd = cmd.long_about(re.replace_all(&h, with.as_str()).into_owned());
+    }
+    let names: Vec<String> = cmd
+        .get_subcommands()
+        .map(|s| s.get_name().to_owned())
+        .collect();
+    for n in names {
+        cmd = cmd.mut_subcommand(n, |sub| respell(sub, bin));
+    }
+    cmd
+}
 
 #[derive(Debug, Parser)]
 #[command(name = "vigil", version, about = ABOUT, long_about = LONG_ABOUT, propagate_version = true)]
@@ -65,7 +93,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Evaluate the checks and write JUnit (the CI job's last step)
-    #[command(after_long_help = RUN_AFTER)]
+    #[command(after_long_help = format!("{RUN_AFTER}\n{}", crate::error::Status::help_table()))]
     Run(RunArgs),
     /// Record what happens during the e2e run, then judge it with the final state
     #[command(after_long_help = WATCH_AFTER)]
@@ -90,12 +118,32 @@ pub enum Command {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
-    /// Print the man page (roff), generated from these help texts
-    Man,
+    /// Print a man page (roff), generated from these help texts
+    #[command(after_long_help = MAN_AFTER)]
+    Man(ManArgs),
     /// Tools for vigil's own tests and benchmarks (built with --features devtools)
     #[cfg(feature = "devtools")]
     #[command(subcommand, hide = true)]
     Dev(DevCommand),
+    /// Runs a kubeconfig's exec credential plugin under vigil's bounds (vigil
+    /// points the kubeconfig's `exec:` at itself; not for people)
+    #[command(name = "credential-guard", hide = true)]
+    CredentialGuard(CredentialGuardArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CredentialGuardArgs {
+    /// Seconds the plugin may run
+    #[arg(long, value_name = "SECONDS", default_value_t = 60)]
+    pub timeout: u64,
+    /// The plugin and its arguments
+    #[arg(
+        value_name = "COMMAND",
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        required = true
+    )]
+    pub command: Vec<std::ffi::OsString>,
 }
 
 const COMPLETIONS_AFTER: &str = "\
@@ -104,6 +152,21 @@ const COMPLETIONS_AFTER: &str = "\
   vigil completions fish > ~/.config/fish/completions/vigil.fish
   vigil man > ~/.local/share/man/man1/vigil.1";
 
+const MAN_AFTER: &str = "\
+  vigil man | man -l -                         the overview, vigil(1)
+  vigil man run | man -l -                     one command, vigil-run(1)
+  vigil man --out-dir ~/.local/share/man/man1  every page: vigil.1, vigil-run.1, vigil-exceptions-lint.1...";
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// The command whose page to print, e.g. `run` or `exceptions lint` [default: the overview]
+    #[arg(value_name = "COMMAND")]
+    pub command: Vec<String>,
+    /// Write every page into this directory instead of printing one
+    #[arg(long, value_name = "DIR", conflicts_with = "command")]
+    pub out_dir: Option<PathBuf>,
+}
+
 const WATCH_AFTER: &str = "\
 Starts before the e2e run and watches pods and nodes (Kubernetes watches with bookmarks,
 resumed after disconnects and 410 Gone without recording anything twice). It records
@@ -111,12 +174,17 @@ intervals: pods not ready, containers in CrashLoopBackOff or failing to pull the
 restarts and OOM kills; nodes NotReady, under pressure or cordoned. Only transitions are
 kept, never copies of objects.
 
-It stops on SIGTERM or SIGINT, when --stop-file appears, or after --duration. Then it writes
-the intervals (JSON lines, --intervals-out) and does exactly what `vigil run` does on the
-final state, with the intervals judged by the same checks: a container that crash-looped for
-20 minutes mid-run fails `pods in ns/x should not be crash-looping` even if it recovered,
+It stops on SIGTERM, SIGINT or SIGHUP, when --stop-file appears, or after --duration. Then it
+writes the intervals (JSON lines, --intervals-out) and does exactly what `vigil run` does on
+the final state, with the intervals judged by the same checks: a container that crash-looped
+for 20 minutes mid-run fails `pods in ns/x should not be crash-looping` even if it recovered,
 saying when and for how long. Thresholds: each check's `during-minutes` in policy.yaml.
-Exceptions apply unchanged. Exit status: as `vigil run`.
+Exceptions apply unchanged. A watch that could not record (watching forbidden, the server
+failing) fails `[Monitor:vigil] cluster should be watched during the run`, naming when and why.
+
+After a signal the final judgement has --grace seconds (keep it below the time your CI gives
+a step between SIGTERM and SIGKILL); a second signal, or the grace running out, writes the
+JUnit at once, saying so. Whatever happens, the JUnit is written. Exit status: as `vigil run`.
 
 CI step (the e2e run in between):
   vigil watch --stop-file \"$ARTIFACT_DIR/e2e-done\" &
@@ -154,8 +222,15 @@ pub struct WatchArgs {
     #[arg(long, value_name = "FILE")]
     pub intervals_out: Option<PathBuf>,
 
+    /// Seconds the final judgement may take after a stop signal; then the
+    /// JUnit is written as it stands. Keep it below the grace period your CI
+    /// gives a step between SIGTERM and SIGKILL (OpenShift CI: 300)
+    #[arg(long, value_name = "SECONDS", default_value_t = 240,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub grace: u64,
+
     #[command(flatten)]
-    pub run: RunArgs,
+    pub common: CommonRunArgs,
 }
 
 const REPORT_AFTER: &str = "\
@@ -215,6 +290,8 @@ pub struct ReportArgs {
     /// Jira base URL: ticket keys become links (https://issues.example.com)
     #[arg(long, value_name = "URL")]
     pub jira_url: Option<String>,
+    #[command(flatten)]
+    pub limits: FileLimitArgs,
 }
 
 #[derive(Debug, Args)]
@@ -228,6 +305,18 @@ pub struct DiffArgs {
     /// text: what changed, worst first; json: the same lists for tools
     #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Text)]
     pub output: Format,
+    #[command(flatten)]
+    pub limits: FileLimitArgs,
+}
+
+/// The bound on each file read.
+#[derive(Debug, Args, Clone)]
+pub struct FileLimitArgs {
+    /// The largest input file vigil reads, in MiB after decompression; a
+    /// larger one is an error naming it instead of exhausting memory
+    #[arg(long, value_name = "MIB", default_value_t = 1024,
+          value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
+    pub max_file_mib: u64,
 }
 
 #[cfg(feature = "devtools")]
@@ -258,6 +347,7 @@ pub enum DevCommand {
     },
     /// Create every object of a state (files, must-gather) in a cluster, statuses included
     Load {
+        /// The state to load: files, directories, must-gathers (repeatable)
         #[arg(long, value_name = "PATH", required = true)]
         from: Vec<PathBuf>,
         #[command(flatten)]
@@ -285,7 +375,7 @@ stand in a [Jira:\"...\"] tag (quotes, brackets, control characters, surrounding
 Exit status: 0 clean (warnings allowed unless --deny-warnings), 1 problems found, 2 usage error.
 
 Presubmit:
-  vigil exceptions lint --format github --deny-warnings --base origin/main exceptions/";
+  vigil exceptions lint -o github --deny-warnings --base origin/main exceptions/";
 
 const SUGGEST_AFTER: &str = "\
 For every violation no exception covers, writes one entry per (check, object) into the file of
@@ -307,9 +397,12 @@ ticket the exception files reference, a few at a time, and reports:
   `approved-by: TODO` for a person to fill in. --write applies the edits.
 
 The token is read from the environment variable named by --token-env (sent as a Bearer token).
-Exit status: 0 every ticket open and linked, 1 closed, missing or unlinked tickets found, 2 Jira
-could not be asked (bad credentials, unreachable, timeouts). Tokens are never sent over plain
-http:// except to loopback.";
+Requests are retried as the API server's are (429, 5xx, timeouts: 4 tries within twice
+--timeout, honouring Retry-After); each answer is read up to 16 MiB.
+Exit status: 0 every ticket open and linked, 1 closed, missing or unlinked tickets found, 2 bad
+credentials or configuration, 3 Jira could not be asked about every ticket (unreachable,
+timeouts). The token is never sent over plain http:// except to loopback, and never through a
+proxy over plain http://.";
 
 #[derive(Debug, Subcommand)]
 pub enum ExceptionsCommand {
@@ -343,8 +436,8 @@ pub struct LintArgs {
     pub dir: PathBuf,
 
     /// text: rustc-style messages; json: one document; github: workflow annotations; sarif: for code scanning
-    #[arg(long, value_enum, default_value_t = LintFormat::Text)]
-    pub format: LintFormat,
+    #[arg(short = 'o', long = "output", visible_alias = "format", value_enum, default_value_t = LintFormat::Text)]
+    pub output: LintFormat,
 
     /// Exit 1 on warnings too
     #[arg(long)]
@@ -354,9 +447,12 @@ pub struct LintArgs {
     #[arg(long, value_name = "STATE")]
     pub against: Vec<PathBuf>,
 
+    #[command(flatten)]
+    pub limits: FileLimitArgs,
+
     /// Judge expiry as if at this time (RFC 3339) [default: now]
-    #[arg(long, value_name = "RFC3339")]
-    pub now: Option<String>,
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    pub now: Option<DateTime<Utc>>,
 
     /// Report every test that owners.yaml renames compared with this git
     /// revision (e.g. origin/main), with the lines ci-test-mapping needs
@@ -373,10 +469,6 @@ pub struct SuggestArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,
 
-    /// The exceptions directory to extend
-    #[arg(long, value_name = "DIR", default_value = "exceptions")]
-    pub exceptions: PathBuf,
-
     /// The placeholder written as each entry's `jira:`
     #[arg(long, value_name = "PLACEHOLDER", default_value = "TODO")]
     pub jira: String,
@@ -385,17 +477,11 @@ pub struct SuggestArgs {
     #[arg(long)]
     pub stdout: bool,
 
-    /// Only namespaces whose whole name matches this regex
-    #[arg(long, value_name = "REGEX")]
-    pub namespace: Option<String>,
+    #[command(flatten)]
+    pub judge: JudgeArgs,
 
-    /// Cluster topology
-    #[arg(long, value_enum, default_value_t = TopologyMode::Auto)]
-    pub topology: TopologyMode,
-
-    /// Conventions to enforce [default: policy.yaml's profile, else generic]
-    #[arg(long, value_enum)]
-    pub profile: Option<Profile>,
+    #[command(flatten)]
+    pub limits: FileLimitArgs,
 }
 
 #[derive(Debug, Args)]
@@ -434,6 +520,9 @@ pub struct VerifyArgs {
     /// fixed is proposed for removal only when its violation is gone there
     #[arg(long, value_name = "STATE")]
     pub against: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub limits: FileLimitArgs,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -491,21 +580,6 @@ pub enum ApiFormat {
     Json,
 }
 
-impl ClusterArgs {
-    pub fn live_options(&self) -> crate::sources::live::LiveOptions {
-        crate::sources::live::LiveOptions {
-            kubeconfig: self.kubeconfig.clone(),
-            context: self.context.clone(),
-            page_size: self.page_size.max(1),
-            timeout: std::time::Duration::from_secs(self.request_timeout.clamp(1, 3600)),
-            attempts: 4,
-            progress: crate::sources::live::progress_wanted(),
-            max_page_bytes: self.max_page_mib.clamp(1, 65_536) << 20,
-            protobuf: self.api_format == ApiFormat::Protobuf,
-        }
-    }
-}
-
 #[derive(Debug, Args)]
 pub struct SnapshotArgs {
     /// Where to write the snapshot (.gz compresses)
@@ -528,6 +602,11 @@ pub struct SnapshotArgs {
 
     #[command(flatten)]
     pub cluster: ClusterArgs,
+
+    /// Give up after this many seconds in all
+    #[arg(long, value_name = "SECONDS", default_value_t = 900,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub deadline: u64,
 }
 
 #[derive(Debug, Args)]
@@ -536,6 +615,18 @@ pub struct RunArgs {
     #[arg(long = "from", value_name = "PATH")]
     pub from: Vec<PathBuf>,
 
+    /// Also judge what `vigil watch` recorded during the run (its JSON-lines intervals file)
+    #[arg(long, value_name = "FILE")]
+    pub intervals: Option<PathBuf>,
+
+    #[command(flatten)]
+    pub common: CommonRunArgs,
+}
+
+/// What `vigil run` and `vigil watch` share: where the state comes from,
+/// how it is judged, where the results go and the bounds on the run.
+#[derive(Debug, Args)]
+pub struct CommonRunArgs {
     #[command(flatten)]
     pub cluster: ClusterArgs,
 
@@ -543,15 +634,56 @@ pub struct RunArgs {
     #[arg(long, value_name = "FILE")]
     pub save_snapshot: Option<PathBuf>,
 
-    /// Also judge what `vigil watch` recorded during the run (its JSON-lines intervals file)
-    #[arg(long, value_name = "FILE")]
-    pub intervals: Option<PathBuf>,
+    #[command(flatten)]
+    pub judge: JudgeArgs,
 
+    #[command(flatten)]
+    pub junit: JunitArgs,
+
+    /// text: the summary of failures and flakes, worst first; json: every test and finding (docs/json-output.md)
+    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Text)]
+    pub output: Format,
+
+    /// Give up after this many seconds in all, still writing the JUnit
+    /// (failing `run should complete`); keep it below the CI step's timeout.
+    /// For `vigil watch`, the time the final judgement may take
+    #[arg(long, value_name = "SECONDS", default_value_t = 900,
+          value_parser = clap::value_parser!(u64).range(1..=86_400))]
+    pub deadline: u64,
+
+    #[command(flatten)]
+    pub limits: FileLimitArgs,
+}
+
+/// How a state is judged: by `run`, `watch` and `exceptions suggest`.
+#[derive(Debug, Args, Clone)]
+pub struct JudgeArgs {
     /// Directory of exception files and policy.yaml [default: ./exceptions, if present]
     #[arg(long, value_name = "DIR")]
     pub exceptions: Option<PathBuf>,
 
-    /// Where to write junit_vigil_<UTC time>.xml [default: $ARTIFACT_DIR/junit, else ./junit]
+    /// Only namespaces whose whole name matches this regex
+    #[arg(long, value_name = "REGEX", value_parser = parse_namespace_filter)]
+    pub namespace: Option<NamespaceFilter>,
+
+    /// Cluster topology; on a single-node cluster the multi-node rules are skipped as not applicable
+    #[arg(long, value_enum, default_value_t = TopologyArg::Auto)]
+    pub topology: TopologyArg,
+
+    /// Conventions to enforce [default: policy.yaml's profile, else auto: openshift when the
+    /// state is an OpenShift cluster's (ClusterVersion or Infrastructure), else generic]
+    #[arg(long, value_enum)]
+    pub profile: Option<ProfileArg>,
+
+    /// Judge as if at this time (RFC 3339), e.g. for exception expiry [default: now]
+    #[arg(long, value_name = "RFC3339", value_parser = parse_now)]
+    pub now: Option<DateTime<Utc>>,
+}
+
+/// Where the JUnit goes.
+#[derive(Debug, Args, Clone)]
+pub struct JunitArgs {
+    /// Where to write junit_<suite>_<UTC time>_<6 hex>.xml [default: $ARTIFACT_DIR/junit, else ./junit]
     #[arg(long, value_name = "DIR")]
     pub junit_dir: Option<PathBuf>,
 
@@ -562,38 +694,57 @@ pub struct RunArgs {
     /// The JUnit test suite name Sippy groups the tests under
     #[arg(long, value_name = "NAME", default_value = "vigil")]
     pub suite_name: String,
+}
 
-    /// Only namespaces whose whole name matches this regex
-    #[arg(long, value_name = "REGEX")]
-    pub namespace: Option<String>,
+/// `--namespace`: a regex that must match a namespace's whole name.
+#[derive(Debug, Clone)]
+pub struct NamespaceFilter {
+    pub pattern: String,
+    pub regex: Regex,
+}
 
-    /// Cluster topology; single-node clusters pass the multi-node rules
-    #[arg(long, value_enum, default_value_t = TopologyMode::Auto)]
-    pub topology: TopologyMode,
+fn parse_namespace_filter(s: &str) -> Result<NamespaceFilter, String> {
+    Regex::new(&format!("^(?:{s})$"))
+        .map(|regex| NamespaceFilter {
+            pattern: s.to_owned(),
+            regex,
+        })
+        .map_err(|e| {
+            format!(
+                "not a valid regex: {}",
+                e.to_string().lines().last().unwrap_or("").trim()
+            )
+        })
+}
 
-    /// Conventions to enforce [default: policy.yaml's profile, else generic]
-    #[arg(long, value_enum)]
-    pub profile: Option<Profile>,
+/// `--now`: an RFC 3339 time.
+pub fn parse_now(s: &str) -> Result<DateTime<Utc>, String> {
+    DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&Utc))
+        .map_err(|e| format!("not an RFC 3339 time ({e}); write it like 2026-11-21T04:00:00Z"))
+}
 
-    /// text: the summary of failures and flakes, worst first; json: every test and finding (docs/json-output.md)
-    #[arg(short = 'o', long = "output", value_enum, default_value_t = Format::Text)]
-    pub output: Format,
+/// `--topology`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum TopologyArg {
+    /// Read `Infrastructure.status.infrastructureTopology`, else count the nodes
+    Auto,
+    /// Treat the cluster as highly available
+    Ha,
+    /// Treat the cluster as single-node: the multi-node rules are skipped
+    Single,
+}
 
-    /// Judge as if at this time (RFC 3339), e.g. for exception expiry [default: now]
-    #[arg(long, value_name = "RFC3339")]
-    pub now: Option<String>,
-
-    /// Give up after this many seconds in all, still writing the JUnit
-    /// (failing `run should complete`); keep it below the CI step's timeout
-    #[arg(long, value_name = "SECONDS", default_value_t = 900,
-          value_parser = clap::value_parser!(u64).range(1..=86_400))]
-    pub deadline: u64,
-
-    /// The largest input file vigil reads, in MiB after decompression; a
-    /// larger one fails the collection test instead of exhausting memory
-    #[arg(long, value_name = "MIB", default_value_t = 1024,
-          value_parser = clap::value_parser!(u64).range(1..=1_048_576))]
-    pub max_file_mib: u64,
+/// `--profile`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ProfileArg {
+    /// OpenShift's conventions when the state is an OpenShift cluster's, else generic
+    Auto,
+    /// Plain Kubernetes: any priority class, limits allowed
+    Generic,
+    /// OpenShift platform conventions: system priority classes, requests without limits,
+    /// DaemonSets rolling 10% or 33% at a time
+    Openshift,
 }
 
 #[derive(Debug, Args)]

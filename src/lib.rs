@@ -12,12 +12,15 @@ pub mod checks;
 pub mod cli;
 #[cfg(feature = "devtools")]
 pub mod devtools;
+pub mod error;
 pub mod exceptions;
+pub mod input;
 pub mod model;
+pub mod outbound;
 pub mod outcomes;
 pub mod parallel;
 pub mod redact;
 pub mod reports;
 pub mod results;
-pub mod safe_read;
 pub mod sources;
+pub mod term;

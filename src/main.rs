@@ -39,9 +39,8 @@ fn main() -> std::process::ExitCode {
         })
         .unwrap_or(false);
     let parsed = if as_plugin {
-        use clap::{CommandFactory, FromArgMatches};
-        vigil::cli::Cli::command()
-            .bin_name("kubectl vigil")
+        use clap::FromArgMatches;
+        vigil::cli::command("kubectl vigil")
             .try_get_matches()
             .and_then(|m| vigil::cli::Cli::from_arg_matches(&m))
     } else {
@@ -63,7 +62,7 @@ fn main() -> std::process::ExitCode {
             e.exit()
         }
     };
-    std::process::ExitCode::from(vigil::app::dispatch(cli.command))
+    vigil::app::main(cli.command)
 }
 
 #[cfg(test)]

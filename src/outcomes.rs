@@ -122,20 +122,92 @@ pub struct Scope<'a> {
     pub missing: &'a [MissingKind],
     /// Kinds the cluster does not serve: checks needing them do not apply.
     pub not_served: &'a [String],
+    /// Kinds the input holds; `None` when it is not known (unit tests).
+    /// A check that reads a kind the input does not hold has not looked.
+    pub held: Option<&'a std::collections::BTreeSet<String>>,
 }
 
 /// Kinds whose absence means "there are none": a cluster that does not
 /// serve HPAs has no HPA scaling anything.
 const OPTIONAL_KINDS: &[&str] = &["HorizontalPodAutoscaler"];
 
-/// Why a check is skipped instead of judged: a kind it needs could not be
-/// listed (it could not look: the collection test fails for that), or the
-/// cluster does not serve that kind at all (the rule does not apply).
-fn not_evaluated(
+/// Kinds a check can do without when the input does not hold them: HPAs
+/// (none means none scales anything) and ReplicaSets (only the link from
+/// a Deployment's pods to it; the pods are still judged).
+const OPTIONAL_WHEN_ABSENT: &[&str] = &["HorizontalPodAutoscaler", "ReplicaSet"];
+
+/// The workload kinds: an input that holds any of them holds "workloads"
+/// (a dump of a cluster without StatefulSets holds none, and says nothing).
+const WORKLOADS: &[&str] = &["Deployment", "StatefulSet", "DaemonSet"];
+
+/// A check's needs as groups of which the input must hold one kind each:
+/// the workload kinds are one group; `A|B` is one group; HPAs and
+/// ReplicaSets are not needed to look.
+fn held_groups(info: &CheckInfo) -> Vec<Vec<&'static str>> {
+    let mut groups: Vec<Vec<&'static str>> = Vec::new();
+    let mut workloads: Vec<&'static str> = Vec::new();
+    for need in info.needs {
+        let kinds: Vec<&'static str> = need.split('|').collect();
+        if kinds.iter().any(|k| OPTIONAL_WHEN_ABSENT.contains(k)) {
+            continue;
+        }
+        if kinds.len() == 1 && WORKLOADS.contains(&kinds[0]) {
+            workloads.push(kinds[0]);
+        } else {
+            groups.push(kinds);
+        }
+    }
+    if !workloads.is_empty() {
+        groups.insert(0, workloads);
+    }
+    groups
+}
+
+/// The kinds a check reads that the input does not hold, each group
+/// written `A or B`; empty when it can look.
+fn not_held(
     info: &CheckInfo,
-    missing: &[MissingKind],
+    held: &std::collections::BTreeSet<String>,
     not_served: &[String],
-) -> Option<String> {
+) -> Vec<String> {
+    held_groups(info)
+        .into_iter()
+        .filter(|g| {
+            g.iter()
+                .all(|k| !held.contains(*k) && !not_served.iter().any(|s| s == k))
+        })
+        .map(|g| g.join(" or "))
+        .collect()
+}
+
+/// Every kind some check reads that the input does not hold (and that was
+/// not already reported as not served or not listed): what the collection
+/// test names as lacking.
+pub fn lacking(
+    held: &std::collections::BTreeSet<String>,
+    not_served: &[String],
+    missing: &[MissingKind],
+) -> Vec<&'static str> {
+    let known = |k: &str| {
+        held.contains(k) || not_served.iter().any(|s| s == k) || missing.iter().any(|m| m.kind == k)
+    };
+    let mut out: Vec<&'static str> = checks::ALL
+        .iter()
+        .flat_map(|c| held_groups(c.info()))
+        .filter(|g| g.iter().all(|k| !known(k)))
+        .flatten()
+        .collect();
+    out.sort_unstable();
+    out.dedup();
+    out
+}
+
+/// Why a check is skipped instead of judged: a kind it needs could not be
+/// listed (it could not look: the collection test fails for that), the
+/// cluster does not serve that kind at all (the rule does not apply), or
+/// the input does not hold it (it has not looked).
+fn not_evaluated(info: &CheckInfo, scope: &Scope) -> Option<String> {
+    let (missing, not_served) = (scope.missing, scope.not_served);
     let is_missing = |k: &str| missing.iter().any(|m| m.kind == k);
     let is_unserved = |k: &str| not_served.iter().any(|s| s == k) && !OPTIONAL_KINDS.contains(&k);
     let blind: Vec<&str> = info
@@ -153,12 +225,15 @@ fn not_evaluated(
         return Some(format!("not evaluated: could not list {}", lost.join(", ")));
     }
     let unserved: Vec<&str> = blind.into_iter().filter(|k| is_unserved(k)).collect();
-    (!unserved.is_empty()).then(|| {
-        format!(
+    if !unserved.is_empty() {
+        return Some(format!(
             "not applicable: this cluster does not serve {}",
             unserved.join(", ")
-        )
-    })
+        ));
+    }
+    let absent = not_held(info, scope.held?, not_served);
+    (!absent.is_empty())
+        .then(|| format!("not evaluated: the input holds no {}", absent.join(", no ")))
 }
 
 /// A workload vigil read but has no HA rules for (its pods are still judged
@@ -210,23 +285,9 @@ impl Evaluation {
     }
 }
 
-/// The Sippy test name. No counts, ids or object names: the same test must
-/// have the same name in every run. `namespace` is `None` for cluster-scoped tests.
+/// The Sippy test name of a check's test ([`CheckInfo::test_name`]).
 pub fn test_name(info: &CheckInfo, component: Option<&str>, namespace: Option<&str>) -> String {
-    let place = namespace
-        .map(|ns| format!(" in ns/{ns}"))
-        .unwrap_or_default();
-    // owners.yaml refuses names that cannot stand in a tag; the replace
-    // only guards names built elsewhere.
-    let tag = component
-        .map(|c| format!("[Jira:\"{}\"]", c.replace(['"', ']'], "'")))
-        .unwrap_or_default();
-    format!(
-        "[Monitor:{}]{tag} {}{place} should {}",
-        info.monitor.as_str(),
-        info.subject,
-        info.should
-    )
+    info.test_name(component, namespace)
 }
 
 /// Runs every planned check, spread over the cores, each check's findings in
@@ -267,7 +328,7 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
             let exempt = scope.topology.single_node && info.multi_node;
             let blind = check
                 .not_applicable(&ctx)
-                .or_else(|| not_evaluated(info, scope.missing, scope.not_served))
+                .or_else(|| not_evaluated(info, scope))
                 .or_else(|| {
                     // A cluster-wide test about objects the state does not hold
                     // (no Node in a manifest) has nothing to pass on.
@@ -344,14 +405,16 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
                 mode,
                 lifecycle,
                 outcome,
-                note: blind.clone().or_else(|| {
-                    exempt.then(|| {
+                // A rule that does not apply says so first: whether the
+                // input could have fed it does not matter then.
+                note: exempt
+                    .then(|| {
                         format!(
                             "not applicable: a multi-node rule on a single-node cluster ({})",
                             scope.topology.source
                         )
                     })
-                }),
+                    .or_else(|| blind.clone()),
                 findings: judged,
             });
         }
@@ -433,11 +496,6 @@ fn judge(finding: Finding, exceptions: &Exceptions, mode: Mode, today: NaiveDate
     }
 }
 
-/// Compiles `--namespace` into a full-match regex.
-pub fn namespace_filter(pattern: &str) -> Result<Regex, regex::Error> {
-    Regex::new(&format!("^(?:{pattern})$"))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -463,6 +521,7 @@ mod tests {
                 now: crate::checks::testing::now(),
                 missing: &[],
                 not_served: &[],
+                held: None,
             },
         )
     }
@@ -656,7 +715,7 @@ spec: {replicas: 1}
         assert_eq!(ev.stale.len(), 1);
         assert_eq!(ev.stale[0].jira.as_deref(), Some("OCPBUGS-2"));
         // Out of scope: not judged stale.
-        let only_a = namespace_filter("a").unwrap();
+        let only_a = Regex::new("^(?:a)$").unwrap();
         let ev = eval_with(STATE, &ex, TopologyMode::Ha, Some(&only_a));
         assert!(ev.stale.is_empty());
         assert_eq!(ev.namespaces, 1);
@@ -681,6 +740,7 @@ spec: {replicas: 1}
                 now: crate::checks::testing::now(),
                 missing: &missing,
                 not_served: &[],
+                held: None,
             },
         );
         let by = |check: &str| {
@@ -706,10 +766,10 @@ spec: {replicas: 1}
             error: "x".into(),
         }];
         let endpoints = crate::checks::find("health/endpoints").unwrap().info();
-        assert!(not_evaluated(endpoints, &only_slices, &[]).is_none());
+        assert!(ne(endpoints, &only_slices, &[], None).is_none());
         // Losing one and the cluster not serving the other: still blind.
         assert_eq!(
-            not_evaluated(endpoints, &only_slices, &["Endpoints".into()]).as_deref(),
+            ne(endpoints, &only_slices, &["Endpoints".into()], None).as_deref(),
             Some("not evaluated: could not list EndpointSlice (x)")
         );
     }
@@ -720,22 +780,80 @@ spec: {replicas: 1}
             .unwrap()
             .info();
         assert_eq!(
-            not_evaluated(pdb_rules, &[], &["PodDisruptionBudget".into()]).as_deref(),
+            ne(pdb_rules, &[], &["PodDisruptionBudget".into()], None).as_deref(),
             Some("not applicable: this cluster does not serve PodDisruptionBudget")
         );
         // No HPA API means no HPA: the replica rules still apply.
         let replicas = crate::checks::find("ha/replicas").unwrap().info();
-        assert!(not_evaluated(replicas, &[], &["HorizontalPodAutoscaler".into()]).is_none());
-        assert!(not_evaluated(replicas, &[], &["Infrastructure".into()]).is_none());
+        assert!(ne(replicas, &[], &["HorizontalPodAutoscaler".into()], None).is_none());
+        assert!(ne(replicas, &[], &["Infrastructure".into()], None).is_none());
+    }
+
+    fn ne(
+        info: &CheckInfo,
+        missing: &[MissingKind],
+        not_served: &[String],
+        held: Option<&std::collections::BTreeSet<String>>,
+    ) -> Option<String> {
+        let topology = Topology {
+            single_node: false,
+            source: String::new(),
+        };
+        not_evaluated(
+            info,
+            &Scope {
+                profile: Profile::Generic,
+                topology: &topology,
+                namespaces: None,
+                today: NaiveDate::MIN,
+                now: chrono::Utc::now(),
+                missing,
+                not_served,
+                held,
+            },
+        )
     }
 
     #[test]
-    fn namespace_filter_is_a_full_match() {
-        let re = namespace_filter("openshift-console").unwrap();
-        assert!(re.is_match("openshift-console"));
-        assert!(!re.is_match("openshift-console-operator"));
-        assert!(namespace_filter("openshift-.*")
-            .unwrap()
-            .is_match("openshift-etcd"));
+    fn a_check_whose_kinds_the_input_lacks_has_not_looked() {
+        let held = |kinds: &[&str]| -> std::collections::BTreeSet<String> {
+            kinds.iter().map(|k| k.to_string()).collect()
+        };
+        let info = |id| crate::checks::find(id).unwrap().info();
+        // Only Namespaces: nothing about pods, workloads or nodes.
+        let ns_only = held(&["Namespace"]);
+        assert_eq!(
+            ne(info("health/crashloop"), &[], &[], Some(&ns_only)).as_deref(),
+            Some("not evaluated: the input holds no Pod")
+        );
+        assert_eq!(
+            ne(info("ha/replicas"), &[], &[], Some(&ns_only)).as_deref(),
+            Some("not evaluated: the input holds no Deployment or StatefulSet")
+        );
+        assert_eq!(
+            ne(info("health/nodes"), &[], &[], Some(&ns_only)).as_deref(),
+            Some("not evaluated: the input holds no Node")
+        );
+        assert!(ne(info("ha/run-level"), &[], &[], Some(&ns_only)).is_none());
+        // Any workload kind stands for the workloads: a cluster without
+        // StatefulSets still has its Deployments judged; HPAs and
+        // ReplicaSets are not needed to look.
+        let some = held(&["Deployment", "Pod", "Node"]);
+        assert!(ne(info("ha/replicas"), &[], &[], Some(&some)).is_none());
+        assert!(ne(info("ha/spread"), &[], &[], Some(&some)).is_none());
+        assert_eq!(
+            ne(info("ha/pdb"), &[], &[], Some(&some)).as_deref(),
+            Some("not evaluated: the input holds no PodDisruptionBudget")
+        );
+        // Endpoints: a Service and either kind of endpoints.
+        let svc = held(&["Service", "EndpointSlice", "Pod", "Deployment"]);
+        assert!(ne(info("health/endpoints"), &[], &[], Some(&svc)).is_none());
+        assert_eq!(
+            lacking(&held(&["Pod"]), &[], &[])
+                .iter()
+                .take(3)
+                .collect::<Vec<_>>(),
+            [&"DaemonSet", &"Deployment", &"EndpointSlice"]
+        );
     }
 }

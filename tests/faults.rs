@@ -452,7 +452,7 @@ fn a_page_larger_than_the_limit_is_refused_not_held_in_memory() {
     );
     let (_, why) = meta(&r, "cluster state should be collected");
     assert!(
-        why.contains("could not list Pod: the response to GET /api/v1/pods?limit=1 is larger than the 1 MiB limit, even at one object per page (or the server ignores `limit`); raise --max-page-mib"),
+        why.contains("could not list Pod: the response to GET /api/v1/pods?limit=1 is larger than the 1 MiB limit on API responses (--max-page-mib); raise it if the input is genuine (even at one object per page, or the server ignores `limit`)"),
         "{why}"
     );
 }

@@ -189,6 +189,6 @@ fn an_unreachable_jira_does_not_echo_the_token() {
         ],
         &[("JIRA_TOKEN", "CANARYjiraP7q8R9")],
     );
-    assert_eq!(code, Some(2), "{text}");
+    assert_eq!(code, Some(3), "{text}");
     assert_no_canary("verify against a closed port", &text);
 }

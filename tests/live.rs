@@ -162,8 +162,8 @@ fn kinds_the_server_does_not_serve_are_skipped() {
         stderr(&out)
     );
     assert!(stdout(&out).contains("Infrastructure: not served by this cluster, skipped"));
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&snap).unwrap()).unwrap();
+    let text = std::fs::read_to_string(&snap).unwrap();
+    let json: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
     assert_eq!(
         json["vigilSnapshot"]["skipped"],
         serde_json::json!(["DeploymentConfig", "Rollout", "Infrastructure"])
@@ -188,12 +188,16 @@ fn pagination_reads_every_page() {
             f.to_str().unwrap(),
         ]);
         assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
-        let json: serde_json::Value =
-            serde_json::from_str(&std::fs::read_to_string(&f).unwrap()).unwrap();
-        let mut names: Vec<String> = json["items"]
-            .as_array()
-            .unwrap()
+        // JSON lines: every line a List, the last one the end marker.
+        let text = std::fs::read_to_string(&f).unwrap();
+        let lines: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert!(lines.last().unwrap()["vigilSnapshotEnd"]["objects"].is_u64());
+        let mut names: Vec<String> = lines
             .iter()
+            .flat_map(|l| l["items"].as_array().unwrap())
             .map(|o| {
                 format!(
                     "{} {}/{}",

@@ -216,6 +216,7 @@ fn mutated_state_files_never_panic_and_always_name_the_place() {
                                     now,
                                     missing: &[],
                                     not_served: &[],
+                                    held: None,
                                 },
                             );
                         }

@@ -6,16 +6,18 @@ use std::time::Duration;
 
 use chrono::Utc;
 
-use super::{exit, judge, parse_now, Judging};
-use crate::checks::Profile;
+use super::{args, judge, Judging};
 use crate::cli::{ExceptionsCommand, Format, LintArgs, LintFormat, SuggestArgs, VerifyArgs};
+use crate::error::{Error, Result, Status};
 use crate::exceptions::diagnostics::PLACEHOLDER_CODE;
+use crate::exceptions::suggest::Suggestion;
 use crate::exceptions::verify::{self, Fatal, TicketState};
-use crate::exceptions::{lint, suggest, Diagnostic, Exceptions, Level};
+use crate::exceptions::{lint, suggest, Diagnostic, Disposition, Exceptions, Level};
 use crate::model::TopologyMode;
+use crate::outcomes::{Evaluation, Outcome};
 use crate::sources;
 
-pub fn dispatch(cmd: ExceptionsCommand) -> u8 {
+pub fn dispatch(cmd: ExceptionsCommand) -> Result {
     match cmd {
         ExceptionsCommand::Lint(a) => run_lint(&a),
         ExceptionsCommand::Suggest(a) => run_suggest(&a),
@@ -23,34 +25,26 @@ pub fn dispatch(cmd: ExceptionsCommand) -> u8 {
     }
 }
 
-fn run_lint(args: &LintArgs) -> u8 {
-    let now = match parse_now(args.now.as_deref()) {
-        Ok(n) => n,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return exit::CONFIG;
-        }
-    };
+fn run_lint(a: &LintArgs) -> Result {
+    let now = a.now;
     let today = now.unwrap_or_else(Utc::now).date_naive();
-    let (ex, mut diags) = Exceptions::read(&args.dir, true);
+    let (ex, mut diags) = Exceptions::read(&a.dir, true);
     let Some(ex) = ex else {
         super::run::eprint_diagnostics(&diags);
-        return exit::CONFIG;
+        return Err(Error::Config(format!(
+            "{} cannot be read as an exceptions directory (see above)",
+            a.dir.display()
+        )));
     };
     diags.extend(lint::rules(&ex, Some(today)));
-    if let Some(base) = &args.base {
-        match owners_at(&args.dir, base) {
-            Ok(before) => diags.extend(lint::renames(&ex, &before, base)),
-            Err(e) => {
-                eprintln!("error: --base {base}: {e}");
-                return exit::CONFIG;
-            }
-        }
+    if let Some(base) = &a.base {
+        let before =
+            owners_at(&a.dir, base).map_err(|e| Error::Usage(format!("--base {base}: {e}")))?;
+        diags.extend(lint::renames(&ex, &before, base));
     }
+    let args = a;
     if !args.against.is_empty() {
-        let Some(judged) = judge_against(&ex, &args.against, now) else {
-            return exit::CONFIG;
-        };
+        let judged = judge_against(&ex, &args.against, now, &args.limits)?;
         let state = args
             .against
             .iter()
@@ -68,31 +62,26 @@ fn run_lint(args: &LintArgs) -> u8 {
     diags.sort_by(|a, b| (&a.path, a.line, a.column).cmp(&(&b.path, b.line, b.column)));
     let errors = diags.iter().filter(|d| d.level == Level::Error).count();
     let warnings = diags.len() - errors;
-    let mut out = anstream::stdout();
-    let _ = match args.format {
+    let mut out = crate::term::stdout();
+    let written = match args.output {
         LintFormat::Text => write_lint_text(&mut out, &args.dir, &ex, &diags, errors, warnings),
-        LintFormat::Json => writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
+        LintFormat::Json => crate::term::write_json(
+            &mut out,
+            &serde_json::json!({
                 "errors": errors,
                 "warnings": warnings,
                 "diagnostics": diags,
-            }))
-            .expect("serializes")
+            }),
         ),
         LintFormat::Github => write_github(&mut out, &diags),
-        LintFormat::Sarif => writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&sarif(&diags)).expect("serializes")
-        ),
+        LintFormat::Sarif => crate::term::write_json(&mut out, &sarif(&diags)),
     };
-    if errors > 0 || (args.deny_warnings && warnings > 0) {
-        exit::FAILED
+    super::printed(written.and_then(|()| out.flush()))?;
+    Ok(if errors > 0 || (args.deny_warnings && warnings > 0) {
+        Status::Failed
     } else {
-        exit::OK
-    }
+        Status::Passed
+    })
 }
 
 fn write_lint_text(
@@ -112,21 +101,31 @@ fn write_lint_text(
         let (label, msg) = first.split_once(": ").unwrap_or(("", first));
         writeln!(out, "{style}{label}{style:#}: {msg}\n{rest}\n")?;
     }
+    let plural = crate::reports::plural;
+    let mut read = vec![plural(ex.files.len(), "component file")];
+    read.extend(
+        ex.owners
+            .path
+            .iter()
+            .map(|_| crate::exceptions::OWNERS_FILE.to_owned()),
+    );
+    if dir.join("policy.yaml").is_file() {
+        read.push("policy.yaml".to_owned());
+    }
+    let read = format!(
+        "{} ({})",
+        read.join(", "),
+        plural(ex.entries.len(), "entry")
+    );
     if diags.is_empty() {
-        writeln!(
-            out,
-            "{}: {}, {}, no problems",
-            dir.display(),
-            crate::reports::plural(ex.files.len(), "file"),
-            crate::reports::plural(ex.entries.len(), "entry")
-        )
+        writeln!(out, "{}: {read}, no problems", dir.display())
     } else {
         writeln!(
             out,
-            "{}: {errors} error{}, {warnings} warning{}",
+            "{}: {}, {}",
             dir.display(),
-            if errors == 1 { "" } else { "s" },
-            if warnings == 1 { "" } else { "s" }
+            plural(errors, "error"),
+            plural(warnings, "warning")
         )
     }
 }
@@ -165,7 +164,7 @@ fn sarif(diags: &[Diagnostic]) -> serde_json::Value {
                 "level": if d.level == Level::Error { "error" } else { "warning" },
                 "message": {"text": text},
                 "locations": [{"physicalLocation": {
-                    "artifactLocation": {"uri": uri.to_string_lossy().replace('\\', "/")},
+                    "artifactLocation": {"uri": uri_reference(&uri.to_string_lossy().replace('\\', "/"))},
                     "region": region,
                 }}],
             })
@@ -186,6 +185,21 @@ fn sarif(diags: &[Diagnostic]) -> serde_json::Value {
             "results": results,
         }],
     })
+}
+
+/// A relative path as a SARIF `uri` (an RFC 3986 relative reference): every
+/// byte but the unreserved ones and `/` percent-encoded, so `a#frag.yaml`
+/// or `a b.yaml` stay the file they name.
+fn uri_reference(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for b in path.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~' | b'/') {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// GitHub workflow command escaping: data and property values.
@@ -230,176 +244,190 @@ fn write_github(out: &mut dyn Write, diags: &[Diagnostic]) -> std::io::Result<()
     Ok(())
 }
 
-fn run_suggest(args: &SuggestArgs) -> u8 {
-    let ns_filter = match args
-        .namespace
-        .as_deref()
-        .map(crate::outcomes::namespace_filter)
-    {
-        None => None,
-        Some(Ok(re)) => Some(re),
-        Some(Err(e)) => {
-            eprintln!("error: --namespace is not a valid regex:\n{e}");
-            return exit::CONFIG;
-        }
-    };
-    if !args.exceptions.exists() {
-        if let Err(e) = std::fs::create_dir_all(&args.exceptions) {
-            eprintln!("error: cannot create {}: {e}", args.exceptions.display());
-            return exit::CONFIG;
-        }
-        eprintln!("created {}", args.exceptions.display());
+fn run_suggest(args: &SuggestArgs) -> Result {
+    let dir = args
+        .judge
+        .exceptions
+        .clone()
+        .unwrap_or_else(|| std::path::PathBuf::from("exceptions"));
+    if !dir.exists() {
+        std::fs::create_dir_all(&dir).map_err(|e| Error::write(&dir, e))?;
+        crate::term::eprint_line(format_args!("created {}", dir.display()));
     }
-    let (ex, diags) = Exceptions::read(&args.exceptions, true);
+    let (ex, diags) = Exceptions::read(&dir, true);
     let blocking: Vec<Diagnostic> = diags
         .into_iter()
         .filter(|d| d.level == Level::Error && d.code != Some(PLACEHOLDER_CODE))
         .collect();
     let Some(ex) = ex.filter(|_| blocking.is_empty()) else {
         super::run::eprint_diagnostics(&blocking);
-        eprintln!("error: fix these first (`vigil exceptions lint` lists them): a broken entry would be suggested again");
-        return exit::CONFIG;
+        return Err(Error::Config(
+            "fix these first (`vigil exceptions lint` lists them): a broken entry would be suggested again".into(),
+        ));
     };
     let live = args.from.len() == 1 && args.from[0].as_os_str() == "live" && !args.from[0].exists();
     let loaded = if live {
-        match sources::live::collect(&args.cluster.live_options()) {
-            Ok(c) => super::loaded_from_live(c),
-            Err(e) => {
-                eprintln!("error: {e}");
-                return exit::UNREACHABLE;
-            }
-        }
+        sources::live::collect(&args::live_options(&args.cluster))
+            .map(super::loaded_from_live)
+            .map_err(|e| {
+                if e.is_config() {
+                    Error::Config(e.to_string())
+                } else {
+                    Error::Unreachable(e.to_string())
+                }
+            })?
     } else {
-        match sources::load_paths(&args.from) {
-            Ok(l) => l,
-            Err(e) => {
-                eprintln!("error: {e}");
-                return exit::CONFIG;
-            }
+        let loaded = sources::load_paths_with(&args.from, &args::file_limits(&args.limits));
+        if let Some(p) = loaded.problems.first() {
+            return Err(Error::Input {
+                path: p.path.clone(),
+                line: p.line,
+                message: p.message.clone(),
+            });
         }
+        loaded
     };
     let judged = judge(
         loaded,
         &ex,
         &Judging {
-            topology: args.topology,
+            topology: args::topology(args.judge.topology),
             profile: args
+                .judge
                 .profile
-                .or(ex.policy.profile)
-                .unwrap_or(Profile::Generic),
-            namespaces: ns_filter.as_ref(),
-            now: None,
-            today: Utc::now().date_naive(),
+                .and_then(args::profile)
+                .or(ex.policy.profile),
+            profile_from: "given",
+            namespaces: args.judge.namespace.as_ref().map(|n| &n.regex),
+            now: args.judge.now,
+            today: args.judge.now.unwrap_or_else(Utc::now).date_naive(),
             phase: &|_| {},
         },
     );
-    let suggestions = suggest::suggestions(&judged.evaluation);
+    let suggestions = suggestions(&judged.evaluation);
+    let mut out = crate::term::stdout();
     if suggestions.is_empty() {
-        println!("nothing to suggest: every violation is covered by an exception");
-        return exit::OK;
+        super::printed(writeln!(
+            out,
+            "nothing to suggest: every violation is covered by an exception"
+        ))?;
+        return Ok(Status::Passed);
     }
-    let edits = match suggest::plan(&ex, &args.exceptions, suggestions, &args.jira) {
-        Ok(e) => e,
-        Err(e) => {
-            eprintln!("error: cannot read an exceptions file: {e}");
-            return exit::CONFIG;
-        }
-    };
-    let mut out = anstream::stdout();
+    let edits = suggest::plan(&ex, &dir, suggestions, &args.jira)
+        .map_err(|e| Error::Config(format!("cannot read an exceptions file: {e}")))?;
     for edit in &edits {
         if args.stdout {
             let how = if edit.new { "new file" } else { "append" };
-            let _ = writeln!(
+            super::printed(writeln!(
                 out,
                 "# ---- {} ({how})\n{}",
                 edit.path.display(),
                 edit.added
-            );
+            ))?;
             continue;
         }
-        if let Err(e) = suggest::write(edit) {
-            eprintln!("error: cannot write {}: {e}", edit.path.display());
-            return exit::CONFIG;
-        }
-        let _ = writeln!(
+        suggest::write(edit).map_err(|e| Error::write(&edit.path, e))?;
+        super::printed(writeln!(
             out,
-            "{}: {} {} entr{}",
+            "{}: {} {}",
             edit.path.display(),
             if edit.new { "created with" } else { "appended" },
-            edit.entries.len(),
-            if edit.entries.len() == 1 { "y" } else { "ies" }
-        );
+            crate::reports::plural(edit.entries.len(), "entry")
+        ))?;
     }
     if !args.stdout {
-        let _ = writeln!(
+        super::printed(writeln!(
             out,
             "next: file a ticket per entry, replace each `jira: {}` with its key, then run `vigil exceptions lint`",
             args.jira
-        );
+        ))?;
     }
-    exit::OK
+    Ok(Status::Passed)
 }
 
-fn run_verify(args: &VerifyArgs) -> u8 {
+/// Entries for every unexcepted violation, one per (check, namespace, object).
+/// Cluster-wide findings are left out: they have no namespace to file them under.
+fn suggestions(ev: &Evaluation) -> Vec<Suggestion> {
+    let mut by_key: std::collections::BTreeMap<(String, &'static str, String), Vec<String>> =
+        Default::default();
+    for t in &ev.tests {
+        let Some(ns) = &t.namespace else { continue };
+        for j in &t.findings {
+            if j.outcome == Outcome::Pass || j.disposition != Disposition::New {
+                continue;
+            }
+            by_key
+                .entry((ns.clone(), j.finding.check, j.finding.object()))
+                .or_default()
+                .push(j.finding.to_string());
+        }
+    }
+    by_key
+        .into_iter()
+        .map(|((namespace, check, object), comments)| Suggestion {
+            namespace,
+            check,
+            object,
+            comments,
+        })
+        .collect()
+}
+
+fn run_verify(args: &VerifyArgs) -> Result {
     let (ex, diags) = Exceptions::read(&args.dir, true);
     let Some(ex) = ex else {
         super::run::eprint_diagnostics(&diags);
-        return exit::CONFIG;
+        return Err(Error::Config(format!(
+            "{} cannot be read as an exceptions directory (see above)",
+            args.dir.display()
+        )));
     };
     let problems = diags.iter().filter(|d| d.level == Level::Error).count();
     if problems > 0 {
-        eprintln!(
-            "warning: {problems} problem(s) in {} (see `vigil exceptions lint`); verifying the entries that could be read",
+        crate::term::warning(&format!(
+            "{} in {} (see `vigil exceptions lint`); verifying the entries that could be read",
+            crate::reports::plural(problems, "problem"),
             args.dir.display()
-        );
+        ));
     }
     let token = std::env::var(&args.token_env)
         .ok()
-        .filter(|t| !t.is_empty());
+        .filter(|t| !t.trim().is_empty());
+    let what = format!("the token in ${}", args.token_env);
     if let Some(t) = &token {
         crate::redact::register(t);
-        if let Some(host) = plain_http_host(&args.jira_url) {
-            if !crate::sources::live::is_loopback(&host) {
-                eprintln!(
-                    "error: refusing to send the token in ${} over plain http:// to {host}: anyone on the network could read it; use Jira's https:// URL",
-                    args.token_env
-                );
-                return exit::CONFIG;
-            }
-        }
+        crate::outbound::check_header_value(t.trim(), &what).map_err(Error::Config)?;
     }
+    // The one outbound policy, token or not (Jira's answers are trusted).
+    let route = crate::outbound::route(&args.jira_url, &what).map_err(Error::Config)?;
     if token.is_none() {
-        eprintln!(
-            "warning: ${} is not set; asking Jira anonymously",
+        crate::term::warning(&format!(
+            "${} is not set; asking Jira anonymously",
             args.token_env
-        );
+        ));
     }
     let tickets = verify::referenced(&ex);
     let total = tickets.len();
-    let mut results = match verify::verify(
-        &args.jira_url,
-        token.as_deref(),
-        tickets,
-        usize::from(args.concurrency),
-        Duration::from_secs(args.timeout),
-    ) {
-        Ok(r) => r,
-        Err(Fatal::Unauthorized { status, key }) => {
-            eprintln!(
-                "error: Jira refused the request for {key} (HTTP {status}): check the token in ${}",
-                args.token_env
-            );
-            return exit::CONFIG;
-        }
+    let jira = verify::Jira {
+        base_url: &args.jira_url,
+        token: token.as_deref().map(str::trim),
+        direct: route.direct,
+        timeout: Duration::from_secs(args.timeout),
     };
+    let mut results = verify::verify(&jira, tickets, usize::from(args.concurrency)).map_err(
+        |Fatal::Unauthorized { status, key }| {
+            Error::Config(format!(
+                "Jira refused the request for {key} (HTTP {status}): check the token in ${}",
+                args.token_env
+            ))
+        },
+    )?;
     verify::check_links(&ex, &mut results);
     // With a state, a fixed ticket whose violation is still there is not
     // dropped: the entry is what keeps that test a flake.
     let mut still_violated: Vec<String> = Vec::new();
     if !args.against.is_empty() {
-        if judge_against(&ex, &args.against, None).is_none() {
-            return exit::CONFIG;
-        }
+        judge_against(&ex, &args.against, None, &args.limits)?;
         for t in &results {
             if !matches!(t.state, TicketState::Closed { .. }) {
                 continue;
@@ -418,131 +446,150 @@ fn run_verify(args: &VerifyArgs) -> u8 {
         }
     }
     let edits = verify::proposed_edits_keeping(&ex, &results, |e| e.was_used());
-    let bad: Vec<_> = results
+    let bad = results
         .iter()
         .filter(|t| matches!(t.state, TicketState::Closed { .. } | TicketState::Missing))
-        .collect();
-    let unlinked: Vec<_> = results
+        .count();
+    let unlinked = results
         .iter()
         .filter(|t| matches!(t.state, TicketState::Open { .. }) && !t.unlinked.is_empty())
-        .collect();
-    let unknown: Vec<_> = results
+        .count();
+    let unknown = results
         .iter()
         .filter(|t| matches!(t.state, TicketState::Unknown { .. }))
-        .collect();
+        .count();
     let mut written = Vec::new();
     if args.write {
         for e in &edits {
-            let r = crate::atomic::write(&e.path, crate::atomic::Existing::Replace, |w| {
-                w.write_all(e.after.as_bytes())
-            });
-            match r {
-                Ok(()) => written.push(e.path.display().to_string()),
-                Err(err) => {
-                    eprintln!("error: cannot write {}: {err}", e.path.display());
-                    return exit::CONFIG;
-                }
-            }
+            // What Jira said is in the new text: never a credential.
+            let text = crate::redact::known(&e.after);
+            crate::atomic::write(&e.path, crate::atomic::Existing::Replace, |w| {
+                w.write_all(text.as_bytes())
+            })
+            .map_err(|err| Error::write(&e.path, err))?;
+            written.push(e.path.display().to_string());
         }
     }
-    let mut out = anstream::stdout();
-    let _ = match args.output {
-        Format::Json => writeln!(
-            out,
-            "{}",
-            serde_json::to_string_pretty(&serde_json::json!({
+    let mut out = crate::term::stdout();
+    let printed = match args.output {
+        Format::Json => crate::term::write_json(
+            &mut out,
+            &serde_json::json!({
                 "tickets": results,
-                "closed_or_missing": bad.len(),
-                "unlinked": unlinked.len(),
+                "closed_or_missing": bad,
+                "unlinked": unlinked,
                 "closed_but_still_violated": still_violated,
-                "unverified": unknown.len(),
+                "unverified": unknown,
                 "edits": edits.iter().map(|e| serde_json::json!({
                     "file": e.path.display().to_string(),
                     "patch": e.diff(),
                     "written": args.write,
                 })).collect::<Vec<_>>(),
-            }))
-            .expect("serializes")
+            }),
         ),
-        Format::Text => {
-            for t in &results {
-                let line = match &t.state {
-                    TicketState::Open { .. } if t.unlinked.is_empty() => continue,
-                    TicketState::Open { .. } => format!(
-                        "{} is open, but Sippy links it to no test of its entries: its summary or description must contain each exact test name. Paste:\n{}",
-                        t.key,
-                        t.unlinked.iter().map(|n| format!("      {n}")).collect::<Vec<_>>().join("\n")
-                    ),
-                    TicketState::Closed { status, resolution } => format!(
-                        "{} is closed ({status}{}): see the proposed edit below",
-                        t.key,
-                        resolution.as_ref().map(|r| format!(", {r}")).unwrap_or_default()
-                    ),
-                    TicketState::Missing => format!("{} does not exist: a typo?", t.key),
-                    TicketState::Unknown { error } => format!("{} could not be checked: {error}", t.key),
-                };
-                let _ = writeln!(
-                    out,
-                    "{line}\n    referenced at {}",
-                    t.referenced_at.join(", ")
-                );
-            }
-            for s in &still_violated {
-                let _ = writeln!(out, "{s}");
-            }
-            if !edits.is_empty() {
-                if args.write {
-                    let _ = writeln!(out, "\nApplied to {}:", written.join(", "));
-                } else {
-                    let _ = writeln!(
-                        out,
-                        "\nProposed edits for closed tickets (apply with --write, or `git apply`):"
-                    );
-                }
-                for e in &edits {
-                    let _ = write!(out, "{}", e.diff());
-                }
-            }
+        Format::Text => write_verify_text(
+            &mut out,
+            &results,
+            &still_violated,
+            &edits,
+            &written,
+            args.write,
+        )
+        .and_then(|()| {
             writeln!(
                 out,
-                "{total} tickets: {} open, {} closed or missing, {} not linked to their tests, {} not checked",
-                total - bad.len() - unknown.len(),
-                bad.len(),
-                unlinked.len(),
-                unknown.len()
+                "{}: {} open, {} closed or missing, {} not linked to their tests, {} not checked",
+                crate::reports::plural(total, "ticket"),
+                total - bad - unknown,
+                bad,
+                unlinked,
+                unknown
             )
-        }
+        }),
     };
-    if !bad.is_empty() || !unlinked.is_empty() {
-        exit::FAILED
-    } else if !unknown.is_empty() {
-        exit::CONFIG
+    super::printed(printed.and_then(|()| out.flush()))?;
+    Ok(if bad > 0 || unlinked > 0 {
+        Status::Failed
+    } else if unknown > 0 {
+        Status::Unreachable
     } else {
-        exit::OK
+        Status::Passed
+    })
+}
+
+fn write_verify_text(
+    out: &mut dyn Write,
+    results: &[verify::Ticket],
+    still_violated: &[String],
+    edits: &[verify::Edit],
+    written: &[String],
+    write: bool,
+) -> std::io::Result<()> {
+    for t in results {
+        let line = match &t.state {
+            TicketState::Open { .. } if t.unlinked.is_empty() => continue,
+            TicketState::Open { .. } => format!(
+                "{} is open, but Sippy links it to no test of its entries: its summary or description must contain each exact test name. Paste:\n{}",
+                t.key,
+                t.unlinked.iter().map(|n| format!("      {n}")).collect::<Vec<_>>().join("\n")
+            ),
+            TicketState::Closed { status, resolution } => format!(
+                "{} is closed ({}{}): see the proposed edit below",
+                t.key,
+                crate::term::one_line(status),
+                resolution.as_ref().map(|r| format!(", {}", crate::term::one_line(r))).unwrap_or_default()
+            ),
+            TicketState::Missing => format!("{} does not exist: a typo?", t.key),
+            TicketState::Unknown { error } => format!("{} could not be checked: {}", t.key, crate::term::one_line(error)),
+        };
+        writeln!(
+            out,
+            "{line}\n    referenced at {}",
+            t.referenced_at.join(", ")
+        )?;
     }
+    for s in still_violated {
+        writeln!(out, "{s}")?;
+    }
+    if !edits.is_empty() {
+        if write {
+            writeln!(out, "\nApplied to {}:", written.join(", "))?;
+        } else {
+            writeln!(
+                out,
+                "\nProposed edits for closed tickets (apply with --write, or `git apply`):"
+            )?;
+        }
+        for e in edits {
+            write!(out, "{}", e.diff())?;
+        }
+    }
+    Ok(())
 }
 
 /// Judges the state `--against` names with `ex`, which marks the entries
-/// that matched a violation (`Entry::was_used`). `None` (said on stderr)
-/// when the state cannot be read.
+/// that matched a violation (`Entry::was_used`).
 fn judge_against(
     ex: &Exceptions,
     paths: &[std::path::PathBuf],
     now: Option<chrono::DateTime<Utc>>,
-) -> Option<super::Judged> {
-    let loaded = match sources::load_paths(paths) {
-        Ok(l) => l,
-        Err(e) => {
-            eprintln!("error: --against: {e}");
-            return None;
-        }
-    };
-    Some(judge(
+    limits: &crate::cli::FileLimitArgs,
+) -> Result<super::Judged> {
+    let loaded = sources::load_paths_with(paths, &args::file_limits(limits));
+    if let Some(p) = loaded.problems.first() {
+        return Err(Error::Input {
+            path: p.path.clone(),
+            line: p.line,
+            message: format!("--against: {}", p.message),
+        });
+    }
+    Ok(judge(
         loaded,
         ex,
         &Judging {
             topology: TopologyMode::Auto,
-            profile: ex.policy.profile.unwrap_or(Profile::Generic),
+            profile: ex.policy.profile,
+            profile_from: "policy.yaml",
             namespaces: None,
             now,
             today: now.unwrap_or_else(Utc::now).date_naive(),
@@ -578,33 +625,18 @@ fn owners_at(dir: &Path, base: &str) -> Result<crate::exceptions::Owners, String
     ))
 }
 
-/// The host of an `http://` URL (`None` for https and anything else).
-fn plain_http_host(url: &str) -> Option<String> {
-    let rest = url.strip_prefix("http://")?;
-    let authority = rest.split(['/', '?', '#']).next().unwrap_or("");
-    let host_port = authority.rsplit('@').next().unwrap_or("");
-    let host = if let Some(v6) = host_port.strip_prefix('[') {
-        v6.split(']').next().unwrap_or("").to_owned()
-    } else {
-        host_port.split(':').next().unwrap_or("").to_owned()
-    };
-    Some(host)
-}
-
 #[cfg(test)]
 mod tests {
     #[test]
-    fn plain_http_hosts() {
-        use super::plain_http_host as h;
+    fn sarif_uris_are_percent_encoded() {
         assert_eq!(
-            h("http://jira.example.com/x").as_deref(),
-            Some("jira.example.com")
+            super::uri_reference("exceptions/a#frag.yaml"),
+            "exceptions/a%23frag.yaml"
         );
+        assert_eq!(super::uri_reference("a b/ü.yaml"), "a%20b/%C3%BC.yaml");
         assert_eq!(
-            h("http://user:pw@127.0.0.1:8080").as_deref(),
-            Some("127.0.0.1")
+            super::uri_reference("exceptions/etcd.yaml"),
+            "exceptions/etcd.yaml"
         );
-        assert_eq!(h("http://[::1]:80/").as_deref(), Some("::1"));
-        assert_eq!(h("https://jira.example.com"), None);
     }
 }

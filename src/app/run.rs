@@ -1,91 +1,209 @@
-//! `vigil run`: sources -> model -> checks -> exceptions -> outcomes ->
-//! reports, and the exit status.
+//! `vigil run`: resolve -> acquire -> judge -> report -> verdict. Every
+//! step returns what the next one takes; the meta tests are named fields,
+//! and whatever cuts the run short, the [`Guard`] still writes the JUnit.
+//! `vigil watch` ends with the same steps ([`judge_and_report`]).
 
 use std::io::Write;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 
-use super::exit;
-use super::guard::{self, Abort, Guard};
+use super::args;
+use super::guard::{Abort, Guard};
 use crate::checks::Profile;
-use crate::cli::{Format, RunArgs};
+use crate::cli::{CommonRunArgs, Format, RunArgs};
+use crate::error::{Result, Status};
 use crate::exceptions::{Diagnostic, Exceptions};
-use crate::outcomes::{self, Outcome};
-use crate::reports::junit::Target;
+use crate::outcomes::Outcome;
 use crate::reports::{
     self, plural, MetaTest, RunReport, META_COLLECTED, META_COMPLETED, META_EXCEPTIONS,
     META_REACHABLE,
 };
 use crate::sources::{self, Loaded};
 
-pub(super) fn eprint_diagnostics(diags: &[Diagnostic]) {
-    let mut err = anstream::stderr();
-    for d in diags {
-        let _ = writeln!(err, "{d}\n");
+/// `vigil run`. Whatever happens, a JUnit file records it.
+pub fn run(args: &RunArgs, guard: &Guard) -> Result {
+    let plan = Plan::resolve(&args.common);
+    let intervals = match &args.intervals {
+        None => Vec::new(),
+        Some(p) => {
+            guard.phase("reading the --intervals file");
+            match crate::model::intervals::read(p, args::file_limit(&args.common.limits)) {
+                Ok(i) => i,
+                Err(e) => return Ok(guard.abort(&Abort::Usage(format!("--intervals {e}")))),
+            }
+        }
+    };
+    let watched = (!intervals.is_empty() || args.intervals.is_some())
+        .then(|| crate::checks::during::watch_test(&intervals));
+    guard.phase(if args.from.is_empty() {
+        "collecting the cluster state"
+    } else {
+        "reading the --from inputs"
+    });
+    let mut acquired = acquire(&args.common, &args.from);
+    if let Some(l) = &mut acquired.loaded {
+        l.intervals = intervals;
+    }
+    judge_and_report(&args.common, &plan, guard, acquired, watched)
+}
+
+/// The command line, resolved once.
+pub(super) struct Plan {
+    started: Instant,
+    wall: DateTime<Utc>,
+    /// The day exception expiry is judged against: a matter of the calendar,
+    /// not of the state's age.
+    today: NaiveDate,
+}
+
+impl Plan {
+    pub(super) fn resolve(common: &CommonRunArgs) -> Plan {
+        let wall = Utc::now();
+        Plan {
+            started: Instant::now(),
+            wall,
+            today: common.judge.now.unwrap_or(wall).date_naive(),
+        }
     }
 }
 
-fn junit_dir(args: &RunArgs) -> Option<PathBuf> {
-    if args.no_junit {
-        return None;
+/// The state and how getting it went.
+pub(super) struct Acquired {
+    /// `None` when the cluster could not be reached.
+    pub loaded: Option<Loaded>,
+    /// `live cluster https://... (v1.34.4)`, `3 files from state/`.
+    pub source: String,
+    pub reachable: MetaTest,
+    pub collection: Collection,
+}
+
+/// What the collection test says.
+#[derive(Default)]
+pub(super) struct Collection {
+    pub problems: Vec<String>,
+    pub notes: Vec<String>,
+    /// The worst status the collection calls for (an unreadable input: 2,
+    /// an unreachable cluster: 3).
+    pub status: Option<Status>,
+    /// Some objects were read, so the checks ran on them.
+    pub judged_anyway: bool,
+}
+
+impl Collection {
+    fn problem(&mut self, status: Status, what: String) {
+        self.problems.push(what);
+        self.status = Some(self.status.map_or(status, |s| s.worst(status)));
     }
-    Some(args.junit_dir.clone().unwrap_or_else(default_junit_dir))
-}
 
-/// `$ARTIFACT_DIR/junit`, else `./junit`.
-pub(crate) fn default_junit_dir() -> PathBuf {
-    match std::env::var_os("ARTIFACT_DIR").filter(|v| !v.is_empty()) {
-        Some(a) => PathBuf::from(a).join("junit"),
-        None => PathBuf::from("junit"),
+    fn test(&self) -> MetaTest {
+        let notes = self.notes.join("\n");
+        match self.problems.as_slice() {
+            [] if notes.is_empty() => MetaTest::pass(META_COLLECTED),
+            [] => MetaTest::pass_with(META_COLLECTED, notes),
+            problems => {
+                let message = if problems.len() == 1 {
+                    problems[0].clone()
+                } else {
+                    format!("{} problems; first: {}", problems.len(), problems[0])
+                };
+                let mut details = if problems.len() > 1 {
+                    problems.join("\n") + "\n"
+                } else {
+                    String::new()
+                };
+                if self.judged_anyway {
+                    details.push_str(
+                        "Everything else that was read was judged; the tests of checks that could not look are skipped.",
+                    );
+                }
+                if !notes.is_empty() {
+                    details.push('\n');
+                    details.push_str(&notes);
+                }
+                MetaTest::fail(META_COLLECTED, message, details.trim().to_owned())
+            }
+        }
     }
 }
 
-enum Acquired {
-    State(Loaded, String),
-    Unreachable(sources::live::Unreachable),
-}
-
-fn acquire(args: &RunArgs) -> Acquired {
-    if args.from.is_empty() {
-        return match sources::live::collect(&args.cluster.live_options()) {
+/// Reads the state: from `--from` paths, or from the cluster.
+pub(super) fn acquire(common: &CommonRunArgs, from: &[PathBuf]) -> Acquired {
+    if from.is_empty() {
+        return match sources::live::collect(&args::live_options(&common.cluster)) {
             Ok(c) => {
                 let source = format!(
                     "live cluster {} ({})",
                     c.server_url,
                     c.info.server.as_deref().unwrap_or("unknown version")
                 );
-                Acquired::State(super::loaded_from_live(c), source)
+                acquired(super::loaded_from_live(c), source, from)
             }
-            Err(e) => Acquired::Unreachable(e),
+            Err(e) => unreachable_cluster(e),
         };
     }
-    let limits = sources::Limits {
-        max_file_bytes: args.max_file_mib << 20,
-    };
-    let l = sources::load_paths_with(&args.from, &limits);
+    let l = sources::load_paths_with(from, &args::file_limits(&common.limits));
     let source = format!(
         "{} from {}",
         plural(l.files.len(), "file"),
-        args.from
-            .iter()
+        from.iter()
             .map(|p| p.display().to_string())
             .collect::<Vec<_>>()
             .join(", ")
     );
-    Acquired::State(l, source)
+    acquired(l, source, from)
 }
 
-/// What the collection test says, beyond the kinds a live run could not list.
-struct Collection {
-    problems: Vec<String>,
-    notes: Vec<String>,
-    /// An input error (exit 2) rather than a failing test.
-    input_error: bool,
-    /// Some objects were read, so the checks ran on them.
-    judged_anyway: bool,
+fn acquired(loaded: Loaded, source: String, from: &[PathBuf]) -> Acquired {
+    let collection = assess_collection(&loaded, from);
+    Acquired {
+        loaded: Some(loaded),
+        source,
+        reachable: MetaTest::pass(META_REACHABLE),
+        collection,
+    }
 }
+
+/// The cluster could not be reached: both tests fail, nothing is judged.
+pub(super) fn unreachable_cluster(e: sources::live::Unreachable) -> Acquired {
+    let status = if e.is_config() {
+        Status::Config
+    } else {
+        Status::Unreachable
+    };
+    let collection = Collection {
+        status: Some(status),
+        problems: vec![format!(
+            "nothing collected: the cluster could not be reached ({e})"
+        )],
+        ..Default::default()
+    };
+    Acquired {
+        loaded: None,
+        source: if e.is_config() {
+            "cluster not configured".to_owned()
+        } else {
+            "cluster unreachable".to_owned()
+        },
+        reachable: MetaTest::fail(META_REACHABLE, e.to_string(), e.to_string()),
+        collection,
+    }
+}
+
+/// The kinds whose presence makes an input a cluster state: without a
+/// Pod, a Node or a workload there is nothing to judge a cluster by.
+const CLUSTER_KINDS: &[&str] = &[
+    "Pod",
+    "Node",
+    "Deployment",
+    "StatefulSet",
+    "DaemonSet",
+    "ReplicaSet",
+    "ReplicationController",
+    "DeploymentConfig",
+    "Rollout",
+];
 
 /// `[Monitor:vigil] cluster state should be collected`: fails when any
 /// input could not be read, when nothing a cluster state holds was found
@@ -93,14 +211,11 @@ struct Collection {
 /// kind; passes with notes otherwise.
 fn assess_collection(loaded: &Loaded, paths: &[PathBuf]) -> Collection {
     let mut c = Collection {
-        problems: Vec::new(),
-        notes: Vec::new(),
-        input_error: false,
         judged_anyway: !loaded.objects.is_empty(),
+        ..Default::default()
     };
     for p in &loaded.problems {
-        c.problems.push(p.to_string());
-        c.input_error = true;
+        c.problem(Status::Config, p.to_string());
     }
     if loaded.conflicting > 0 {
         c.notes.push(format!(
@@ -110,6 +225,8 @@ fn assess_collection(loaded: &Loaded, paths: &[PathBuf]) -> Collection {
         ));
     }
     if let Some(info) = &loaded.collection {
+        // A kind that could not be listed fails the collection test (exit
+        // 1, like any failing test): the cluster answered, the rest is judged.
         for m in &info.missing {
             c.problems
                 .push(format!("could not list {}: {}", m.kind, m.error));
@@ -126,54 +243,20 @@ fn assess_collection(loaded: &Loaded, paths: &[PathBuf]) -> Collection {
                 "{k}: not served by this cluster; the checks that need it are skipped"
             ));
         }
+        if info.version < crate::sources::snapshot::FORMAT_VERSION && !paths.is_empty() {
+            c.notes.push(format!(
+                "a version {} snapshot: it has no end marker, so a copy cut short cannot be told from a whole one",
+                info.version
+            ));
+        }
     }
-    if loaded.objects.is_empty()
-        && loaded
-            .collection
-            .as_ref()
-            .is_none_or(|i| i.missing.is_empty())
-    {
-        let mut what = if paths.is_empty() {
-            "the cluster returned no objects of the kinds vigil reads".to_owned()
-        } else {
-            format!(
-                "no Kubernetes objects of the kinds vigil reads were found in {}: {} read",
-                paths
-                    .iter()
-                    .map(|p| p.display().to_string())
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                plural(loaded.files.len(), "state file"),
-            )
-        };
-        if loaded.kindless > 0 {
-            what.push_str(&format!(
-                ", {} without `kind` (not Kubernetes objects)",
-                plural(loaded.kindless, "document")
-            ));
-        }
-        if loaded.other_kinds > 0 {
-            what.push_str(&format!(
-                ", {} of kinds vigil does not read",
-                plural(loaded.other_kinds, "object")
-            ));
-        }
-        if !loaded.ignored.is_empty() {
-            let names: Vec<String> = loaded
-                .ignored
-                .iter()
-                .map(|p| p.display().to_string())
-                .collect();
-            what.push_str(&format!(
-                "; not state files, so not read: {} (an archive? unpack it first, e.g. `tar -xf FILE`)",
-                names.join(", ")
-            ));
-        }
-        what.push_str(
-            "; vigil reads `kubectl get -o yaml|json` output, must-gather directories and vigil snapshots",
-        );
-        c.problems.push(what);
-        c.input_error = true;
+    let could_not_list = loaded
+        .collection
+        .as_ref()
+        .is_some_and(|i| !i.missing.is_empty());
+    if !holds_cluster_data(loaded) && !could_not_list {
+        c.judged_anyway = false;
+        c.problem(Status::Config, nothing_found(loaded, paths));
     } else if loaded.kindless > 0 {
         c.notes.push(format!(
             "{} without `kind` were passed over (not Kubernetes objects)",
@@ -183,40 +266,84 @@ fn assess_collection(loaded: &Loaded, paths: &[PathBuf]) -> Collection {
     c
 }
 
-fn collected_test(c: &Collection) -> MetaTest {
-    let notes = c.notes.join("\n");
-    match c.problems.as_slice() {
-        [] if notes.is_empty() => MetaTest::pass(META_COLLECTED),
-        [] => MetaTest::pass_with(META_COLLECTED, notes),
-        problems => {
-            let message = if problems.len() == 1 {
-                problems[0].clone()
-            } else {
-                format!("{} problems; first: {}", problems.len(), problems[0])
-            };
-            let mut details = if problems.len() > 1 {
-                problems.join("\n") + "\n"
-            } else {
-                String::new()
-            };
-            if c.judged_anyway {
-                details.push_str(
-                    "Everything else that was read was judged; the tests of checks that could not look are skipped.",
-                );
-            }
-            if !notes.is_empty() {
-                details.push('\n');
-                details.push_str(&notes);
-            }
-            MetaTest::fail(META_COLLECTED, message, details.trim().to_owned())
-        }
-    }
+/// Whether the input holds any kind a cluster's health is judged by.
+fn holds_cluster_data(loaded: &Loaded) -> bool {
+    CLUSTER_KINDS.iter().any(|k| loaded.lists.contains(*k))
+        || loaded.collection.as_ref().is_some_and(|i| {
+            i.kinds_listed()
+                .iter()
+                .any(|k| CLUSTER_KINDS.contains(&k.as_str()))
+        })
+        || loaded
+            .objects
+            .iter()
+            .any(|o| CLUSTER_KINDS.contains(&o.kind()))
 }
 
-/// The exceptions directory, loaded, with the meta test and what to say
-/// about it in every report.
-fn load_exceptions(args: &RunArgs) -> (Option<Exceptions>, MetaTest, String) {
-    let (ex_dir, explicit) = match &args.exceptions {
+/// What an input without cluster data held, and what vigil reads.
+fn nothing_found(loaded: &Loaded, paths: &[PathBuf]) -> String {
+    let mut what = if paths.is_empty() {
+        "the cluster returned no Pod, Node or workload".to_owned()
+    } else {
+        format!(
+            "no Pod, Node or workload (Deployment, StatefulSet, DaemonSet) was found in {}: {} read",
+            paths
+                .iter()
+                .map(|p| p.display().to_string())
+                .collect::<Vec<_>>()
+                .join(", "),
+            plural(loaded.files.len(), "state file"),
+        )
+    };
+    let mut kinds: Vec<&str> = loaded.objects.iter().map(|o| o.kind()).collect();
+    kinds.sort_unstable();
+    kinds.dedup();
+    if !kinds.is_empty() {
+        what.push_str(&format!(
+            ", only {} ({}), which say nothing of the cluster's health",
+            plural(loaded.objects.len(), "object"),
+            kinds.join(", ")
+        ));
+    }
+    if loaded.kindless > 0 {
+        what.push_str(&format!(
+            ", {} without `kind` (not Kubernetes objects)",
+            plural(loaded.kindless, "document")
+        ));
+    }
+    if loaded.other_kinds > 0 {
+        what.push_str(&format!(
+            ", {} of kinds vigil does not read",
+            plural(loaded.other_kinds, "object")
+        ));
+    }
+    if !loaded.ignored.is_empty() {
+        let names: Vec<String> = loaded
+            .ignored
+            .iter()
+            .map(|p| p.display().to_string())
+            .collect();
+        what.push_str(&format!(
+            "; not state files, so not read: {}",
+            names.join(", ")
+        ));
+    }
+    what.push_str(
+        "; vigil reads `kubectl get -o yaml|json` output, must-gather directories and archives, and vigil snapshots",
+    );
+    what
+}
+
+/// The exceptions directory, loaded, with its meta test and what every
+/// report says about it.
+struct LoadedExceptions {
+    exceptions: Option<Exceptions>,
+    test: MetaTest,
+    described: String,
+}
+
+fn load_exceptions(dir: Option<&PathBuf>) -> LoadedExceptions {
+    let (ex_dir, explicit) = match dir {
         Some(d) => (d.clone(), true),
         None => (PathBuf::from("exceptions"), false),
     };
@@ -234,8 +361,11 @@ fn load_exceptions(args: &RunArgs) -> (Option<Exceptions>, MetaTest, String) {
                     ex_dir.display()
                 ),
             };
-            let test = MetaTest::pass_with(META_EXCEPTIONS, format!("exceptions: {described}"));
-            (Some(ex), test, described)
+            LoadedExceptions {
+                test: MetaTest::pass_with(META_EXCEPTIONS, format!("exceptions: {described}")),
+                exceptions: Some(ex),
+                described,
+            }
         }
         Err(diags) => {
             eprint_diagnostics(&diags);
@@ -243,203 +373,205 @@ fn load_exceptions(args: &RunArgs) -> (Option<Exceptions>, MetaTest, String) {
                 .iter()
                 .filter(|d| d.level == crate::exceptions::Level::Error)
                 .count();
-            let test = MetaTest::fail(
-                META_EXCEPTIONS,
-                format!(
-                    "{} in {}; no check was judged",
-                    plural(errors, "problem"),
-                    ex_dir.display()
+            LoadedExceptions {
+                exceptions: None,
+                test: MetaTest::fail(
+                    META_EXCEPTIONS,
+                    format!(
+                        "{} in {}; no check was judged",
+                        plural(errors, "problem"),
+                        ex_dir.display()
+                    ),
+                    diags
+                        .iter()
+                        .map(|d| d.to_string())
+                        .collect::<Vec<_>>()
+                        .join("\n\n"),
                 ),
-                diags
-                    .iter()
-                    .map(|d| d.to_string())
-                    .collect::<Vec<_>>()
-                    .join("\n\n"),
-            );
-            (None, test, format!("{} (invalid)", ex_dir.display()))
+                described: format!("{} (invalid)", ex_dir.display()),
+            }
         }
     }
 }
 
-/// `vigil run`. Whatever happens, a JUnit file records it: see [`guard`].
-pub fn run(args: &RunArgs) -> u8 {
-    let wall = Utc::now();
-    let target = junit_dir(args).map(|d| Target::new(d, args.suite_name.clone(), wall));
-    let guard = Guard::install(
-        target.clone(),
-        Some(std::time::Duration::from_secs(args.deadline)),
-    );
-    let run = std::panic::AssertUnwindSafe(|| run_guarded(args, &guard, target.as_ref(), wall));
-    match std::panic::catch_unwind(run) {
-        Ok(code) => code,
-        Err(p) => guard.abort(&Abort::Panic(guard::panic_message(&*p))),
+pub(super) fn eprint_diagnostics(diags: &[Diagnostic]) {
+    let mut err = crate::term::stderr();
+    for d in diags {
+        let _ = writeln!(err, "{d}\n");
     }
 }
 
-fn run_guarded(args: &RunArgs, guard: &Guard, target: Option<&Target>, wall: DateTime<Utc>) -> u8 {
-    let started = Instant::now();
-    guard.phase("checking the command line");
-    let now_flag = match super::parse_now(args.now.as_deref()) {
-        Ok(n) => n,
-        Err(e) => return guard.abort(&Abort::Usage(e)),
-    };
-    // Exception expiry is a matter of the calendar, not of the state's age.
-    let today = now_flag.unwrap_or(wall).date_naive();
-    let ns_filter = match args.namespace.as_deref().map(outcomes::namespace_filter) {
-        None => None,
-        Some(Ok(re)) => Some(re),
-        Some(Err(e)) => {
-            return guard.abort(&Abort::Usage(format!(
-                "--namespace is not a valid regex: {}",
-                e.to_string().lines().last().unwrap_or("")
-            )))
-        }
-    };
+/// The meta tests, by name, in the order they are written.
+struct Meta {
+    completed: MetaTest,
+    reachable: MetaTest,
+    collected: MetaTest,
+    exceptions: MetaTest,
+    /// `vigil watch` and `run --intervals` only.
+    watched: Option<MetaTest>,
+}
 
-    let intervals = match &args.intervals {
-        None => Vec::new(),
-        Some(p) => match crate::model::intervals::read(p) {
-            Ok(i) => i,
-            Err(e) => return guard.abort(&Abort::Usage(format!("--intervals {e}"))),
-        },
-    };
-    let mut status = exit::OK;
+impl Meta {
+    fn into_vec(self) -> Vec<MetaTest> {
+        let mut v = vec![
+            self.completed,
+            self.reachable,
+            self.collected,
+            self.exceptions,
+        ];
+        v.extend(self.watched);
+        v
+    }
+}
 
+/// Judges what was acquired, writes the JUnit and the summary, and gives
+/// the verdict: the end of `run` and of `watch`.
+pub(super) fn judge_and_report(
+    common: &CommonRunArgs,
+    plan: &Plan,
+    guard: &Guard,
+    acquired: Acquired,
+    watched: Option<MetaTest>,
+) -> Result {
     // Exceptions first: a broken list must not be mistaken for new failures.
     guard.phase("reading the exceptions");
-    let (exceptions, exceptions_test, exceptions_used) = load_exceptions(args);
-    if exceptions.is_none() {
-        status = exit::CONFIG;
-    }
-
-    // The state: from files, or from the cluster.
-    guard.phase(if args.from.is_empty() {
-        "collecting the cluster state"
+    let ex = load_exceptions(common.judge.exceptions.as_ref());
+    let mut status = if ex.exceptions.is_none() {
+        Status::Config
     } else {
-        "reading the --from inputs"
-    });
-    let (reachable, collected, loaded, source) = match acquire(args) {
-        Acquired::State(loaded, source) => {
-            let assessed = assess_collection(&loaded, &args.from);
-            if assessed.input_error {
-                status = status.max(exit::CONFIG);
-            }
-            for p in &assessed.problems {
-                eprintln!("error: {}", printable(p));
-            }
-            for n in &assessed.notes {
-                eprintln!("note: {}", printable(n));
-            }
-            if let Some(path) = &args.save_snapshot {
-                guard.phase("writing the snapshot");
-                if let Err(e) = save_snapshot(path, &loaded, now_flag) {
-                    eprintln!("error: cannot write the snapshot {}: {e}", path.display());
-                    status = status.max(exit::CONFIG);
-                }
-            }
-            (
-                MetaTest::pass(META_REACHABLE),
-                collected_test(&assessed),
-                Some(loaded),
-                source,
-            )
-        }
-        Acquired::Unreachable(e) => {
-            eprintln!("error: {}", printable(&e.to_string()));
-            status = if e.is_config() {
-                exit::CONFIG
-            } else {
-                exit::UNREACHABLE
-            };
-            (
-                MetaTest::fail(META_REACHABLE, e.to_string(), e.to_string()),
-                MetaTest::fail(
-                    META_COLLECTED,
-                    "nothing collected: the cluster could not be reached",
-                    e.to_string(),
-                ),
-                None,
-                if e.is_config() {
-                    "cluster not configured".to_owned()
-                } else {
-                    "cluster unreachable".to_owned()
-                },
-            )
-        }
+        Status::Passed
     };
-    let mut meta = vec![
-        MetaTest::pass(META_COMPLETED),
+    let Acquired {
+        loaded,
+        source,
         reachable,
-        collected,
-        exceptions_test,
-    ];
-    let profile = args
-        .profile
-        .or(exceptions.as_ref().and_then(|e| e.policy.profile))
-        .unwrap_or(Profile::Generic);
-
+        mut collection,
+    } = acquired;
+    for p in &collection.problems {
+        crate::term::error(p);
+    }
+    for n in &collection.notes {
+        crate::term::note(n);
+    }
+    if let (Some(path), Some(loaded)) = (&common.save_snapshot, &loaded) {
+        guard.phase("writing the snapshot");
+        if let Err(e) = save_snapshot(path, loaded, common.judge.now) {
+            crate::term::error(&format!(
+                "cannot write the snapshot {}: {e}",
+                path.display()
+            ));
+            status = status.worst(Status::Config);
+        }
+    }
+    let (profile, profile_from) =
+        match (common.judge.profile.and_then(args::profile), &ex.exceptions) {
+            (Some(p), _) => (Some(p), "--profile"),
+            (None, Some(e)) if common.judge.profile.is_none() && e.policy.profile.is_some() => {
+                (e.policy.profile, "policy.yaml")
+            }
+            _ => (None, ""),
+        };
     guard.phase("judging");
-    let mut topology = None;
-    let mut evaluation = None;
-    let mut now = (
-        now_flag.unwrap_or(wall),
-        if now_flag.is_some() {
-            "--now"
-        } else {
-            "wall clock"
-        },
-    );
-    // Nothing read, nothing judged: an empty state must not yield passes.
-    let loaded = loaded.filter(|l| !l.objects.is_empty()).map(|mut l| {
-        l.intervals = intervals;
-        l
-    });
-    if let (Some(loaded), Some(exceptions)) = (loaded, &exceptions) {
-        let judged = super::judge(
+    // Nothing a cluster is judged by: nothing judged, rather than passes.
+    let loaded = loaded.filter(|_| collection.judged_anyway);
+    let judged = match (loaded, &ex.exceptions) {
+        (Some(loaded), Some(exceptions)) => Some(super::judge(
             loaded,
             exceptions,
             &super::Judging {
-                topology: args.topology,
+                topology: args::topology(common.judge.topology),
                 profile,
-                namespaces: ns_filter.as_ref(),
-                now: now_flag,
-                today,
+                profile_from,
+                namespaces: common.judge.namespace.as_ref().map(|n| &n.regex),
+                now: common.judge.now,
+                today: plan.today,
                 phase: &|what| guard.phase(what),
             },
-        );
-        if let Some(problem) = scope_problem(&judged, args.namespace.as_deref()) {
-            eprintln!("error: {}", printable(&problem));
-            status = status.max(exit::CONFIG);
-            let collected = &mut meta[2];
-            if collected.outcome == Outcome::Fail {
-                let details = collected.details.take().unwrap_or_default();
-                collected.details = Some(format!("{problem}\n{details}"));
-            } else {
-                *collected = MetaTest::fail(META_COLLECTED, problem.clone(), problem);
-            }
+        )),
+        _ => None,
+    };
+    if let Some(j) = &judged {
+        if let Some(problem) = scope_problem(
+            j,
+            common.judge.namespace.as_ref().map(|n| n.pattern.as_str()),
+        ) {
+            crate::term::error(&problem);
+            collection.problems.insert(0, problem);
+            collection.status = Some(Status::Config);
         }
-        now = (judged.now, judged.now_source);
-        // The process ends after the report: the kernel takes the model's
-        // memory back at once, where freeing it object by object took 0.3 s
-        // at 150k pods. (Only the model: files and locks are not in it.)
-        std::mem::forget(judged.model);
-        evaluation = Some(judged.evaluation);
-        topology = Some(judged.topology);
+        if !j.lacking.is_empty() {
+            let note = format!(
+                "the input holds no {}: the checks that read them are skipped as not evaluated",
+                j.lacking.join(", ")
+            );
+            crate::term::note(&note);
+            collection.notes.push(note);
+        }
     }
+    if let Some(s) = collection.status {
+        status = status.worst(s);
+    }
+    let meta = Meta {
+        completed: MetaTest::pass(META_COMPLETED),
+        reachable,
+        collected: collection.test(),
+        exceptions: ex.test,
+        watched,
+    };
+    let report = build_report(common, plan, source, ex.described, meta, judged);
+    finish(common, plan, guard, report, status)
+}
 
+fn build_report(
+    common: &CommonRunArgs,
+    plan: &Plan,
+    source: String,
+    exceptions: String,
+    meta: Meta,
+    judged: Option<super::Judged>,
+) -> RunReport {
+    let (now, now_source) = match &judged {
+        Some(j) => (j.now, j.now_source),
+        None => match common.judge.now {
+            Some(t) => (t, "--now"),
+            None => (plan.wall, "wall clock"),
+        },
+    };
+    let (topology, profile, profile_source, evaluation) = match judged {
+        Some(j) => {
+            // The process ends after the report: the kernel takes the
+            // model's memory back at once, where freeing it object by object
+            // took 0.3 s at 150k pods. (Only the model: files and locks are
+            // not in it.)
+            std::mem::forget(j.model);
+            (
+                Some(j.topology),
+                j.profile,
+                j.profile_source,
+                Some(j.evaluation),
+            )
+        }
+        None => (
+            None,
+            Profile::Generic,
+            "nothing was judged".to_owned(),
+            None,
+        ),
+    };
     let mut report = RunReport {
-        suite: args.suite_name.clone(),
-        started_at: wall,
-        now: now.0.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        now_source: now.1.to_owned(),
+        suite: common.junit.suite_name.clone(),
+        started_at: plan.wall,
+        now: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        now_source: now_source.to_owned(),
         topology,
         profile,
+        profile_source,
         source,
-        exceptions: Some(exceptions_used),
-        meta,
+        exceptions: Some(exceptions),
+        meta: meta.into_vec(),
         evaluation,
         junit: None,
-        seconds: started.elapsed().as_secs_f64(),
+        seconds: plan.started.elapsed().as_secs_f64(),
     };
     // The summary's order (broken now first, counts per monitor and
     // component) on the CI page too.
@@ -447,14 +579,26 @@ fn run_guarded(args: &RunArgs, guard: &Guard, target: Option<&Target>, wall: Dat
         if let Some(m) = report
             .meta
             .iter_mut()
-            .find(|m| m.name == reports::META_COMPLETED && m.outcome == Outcome::Pass)
+            .find(|m| m.name == META_COMPLETED && m.outcome == Outcome::Pass)
         {
             m.details = Some(d);
         }
     }
+    report
+}
+
+/// Writes the JUnit (unless the guard already ended the run), prints the
+/// summary and returns the verdict.
+fn finish(
+    common: &CommonRunArgs,
+    plan: &Plan,
+    guard: &Guard,
+    mut report: RunReport,
+    mut status: Status,
+) -> Result {
     guard.phase("building the JUnit");
     let written = guard.finish(|| {
-        target.map(|t| {
+        guard.target().map(|t| {
             let junit = reports::junit::build(&report);
             guard.phase("writing the JUnit");
             (t, t.write(&junit))
@@ -462,37 +606,29 @@ fn run_guarded(args: &RunArgs, guard: &Guard, target: Option<&Target>, wall: Dat
     });
     match written {
         // Ended meanwhile (signal or deadline): that path wrote the JUnit.
-        None => return exit::INCOMPLETE,
+        None => return Ok(Status::Incomplete),
         Some(Some((_, Ok(p)))) => report.junit = Some(p.display().to_string()),
         Some(Some((t, Err(e)))) => {
-            eprintln!("error: cannot write JUnit into {}: {e}", t.dir.display());
-            status = status.max(exit::CONFIG);
+            crate::term::error(&format!("cannot write JUnit into {}: {e}", t.dir.display()));
+            status = status.worst(Status::Config);
         }
         Some(None) => {}
     }
-    report.seconds = started.elapsed().as_secs_f64();
+    report.seconds = plan.started.elapsed().as_secs_f64();
     guard.phase("writing the summary");
-
     // Buffered: a big cluster's summary is thousands of small writes.
-    let mut out = std::io::BufWriter::new(anstream::stdout());
-    let printed = match args.output {
+    let mut out = std::io::BufWriter::new(crate::term::stdout());
+    let printed = match common.output {
         Format::Text => reports::text::write(&mut out, &report),
         Format::Json => reports::json::write(&mut out, &report),
     }
     .and_then(|()| out.flush());
-    if let Err(e) = printed {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("error: cannot write to stdout: {e}");
-        }
-    }
+    super::printed(printed)?;
     guard.phase("exiting");
-    if status != exit::OK {
-        return status;
+    if report.worst_blocking() == Outcome::Fail {
+        status = status.worst(Status::Failed);
     }
-    match report.worst_blocking() {
-        Outcome::Fail => exit::FAILED,
-        _ => exit::OK,
-    }
+    Ok(status)
 }
 
 /// Nothing to judge in scope: no namespace in the state, or none that
@@ -523,26 +659,23 @@ fn scope_problem(judged: &super::Judged, filter: Option<&str>) -> Option<String>
 }
 
 /// Saves what was read. A state read from files is saved with the time it
-/// describes (not the wall clock), so that replaying the snapshot measures
-/// ages exactly as this run did.
+/// describes (not the wall clock) and the kinds it holds, so that replaying
+/// the snapshot measures ages and skips checks exactly as this run did.
 fn save_snapshot(
     path: &std::path::Path,
     loaded: &Loaded,
     now_flag: Option<DateTime<Utc>>,
 ) -> std::io::Result<()> {
     let info = loaded.collection.clone().unwrap_or_else(|| {
-        let (now, _) = super::state_now(loaded, now_flag);
+        let (now, _) = super::judge::state_now(loaded, now_flag);
+        let mut kinds: std::collections::BTreeSet<String> = loaded.lists.clone();
+        kinds.extend(loaded.objects.iter().map(|o| o.kind().to_owned()));
         sources::snapshot::CollectionInfo {
             version: sources::snapshot::FORMAT_VERSION,
             collected_at: now.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+            kinds: Some(kinds.into_iter().collect()),
             ..Default::default()
         }
     });
     sources::snapshot::write(path, &loaded.objects, &info)
-}
-
-/// Text from inputs and servers made safe for a terminal: control
-/// characters (screen clears, clipboard writes) are shown, not obeyed.
-pub(crate) fn printable(s: &str) -> String {
-    crate::reports::text::printable(&crate::redact::text(s)).into_owned()
 }

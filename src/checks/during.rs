@@ -17,6 +17,62 @@ use crate::model::intervals::{Interval, Reason};
 use crate::model::objects::Str;
 use crate::model::time::human;
 
+/// Longer than this in all, a kind not watched fails the watch test:
+/// shorter gaps (an API server restarting) are noted, not failed.
+pub const WATCH_GAP_FAILS_AFTER: i64 = 60;
+
+/// `[Monitor:vigil] cluster should be watched during the run`, from the
+/// intervals: it fails when a kind went unwatched for longer than
+/// [`WATCH_GAP_FAILS_AFTER`] seconds in all (watching forbidden, the server
+/// failing), saying when and why; what happened then was not seen.
+pub fn watch_test(intervals: &[Interval]) -> crate::reports::MetaTest {
+    use crate::reports::{MetaTest, META_WATCHED};
+    let mut per: BTreeMap<&str, (i64, Vec<String>)> = BTreeMap::new();
+    for i in intervals.iter().filter(|i| i.reason == Reason::NotWatched) {
+        let e = per.entry(i.kind.as_str()).or_default();
+        e.0 += i.seconds();
+        let until = if i.ongoing {
+            "until the watch stopped".to_owned()
+        } else {
+            format!("to {}", clock(i.end))
+        };
+        e.1.push(format!(
+            "{} not watched from {} {until} ({}){}",
+            i.kind,
+            clock(i.start),
+            human(chrono::Duration::seconds(i.seconds())),
+            i.message
+                .as_deref()
+                .map(|m| format!(": {}", crate::redact::text(m)))
+                .unwrap_or_default()
+        ));
+    }
+    let failing: Vec<&str> = per
+        .iter()
+        .filter(|(_, (secs, _))| *secs > WATCH_GAP_FAILS_AFTER)
+        .map(|(k, _)| *k)
+        .collect();
+    let lines: Vec<String> = per.values().flat_map(|(_, l)| l.clone()).collect();
+    if failing.is_empty() {
+        return if lines.is_empty() {
+            MetaTest::pass(META_WATCHED)
+        } else {
+            MetaTest::pass_with(
+                META_WATCHED,
+                format!("short gaps, not counted:\n{}", lines.join("\n")),
+            )
+        };
+    }
+    MetaTest::fail(
+        META_WATCHED,
+        format!(
+            "{} not watched for more than {WATCH_GAP_FAILS_AFTER}s during the run: what happened then was not seen, and its tests may pass on what the watch missed",
+            failing.join(", ")
+        ),
+        lines.join("\n"),
+    )
+}
+
 /// Adds the findings of `info`'s check from the recorded intervals. `out`
 /// holds the findings the check made on the final state.
 pub fn judge(info: &CheckInfo, ctx: &Context, out: &mut Vec<Finding>) {
@@ -45,7 +101,11 @@ pub fn judge(info: &CheckInfo, ctx: &Context, out: &mut Vec<Finding>) {
                 .push(i);
         }
         for list in per.values() {
-            let n = list.len() as i64;
+            let n = list
+                .iter()
+                .map(|i| i.instants())
+                .sum::<u64>()
+                .min(i64::MAX as u64) as i64;
             if n < flake_at {
                 continue;
             }
@@ -93,6 +153,7 @@ fn describe(i: &Interval) -> String {
         Reason::NodeNotReady => "NotReady",
         Reason::NodePressure => "under pressure",
         Reason::NodeCordoned => "cordoned",
+        Reason::NotWatched => "not watched",
     };
     let mut s = if i.reason.is_instant() {
         format!("{what} during the run at {}", clock(i.start))
@@ -183,6 +244,7 @@ mod tests {
             end: t(end),
             ongoing: false,
             message: None,
+            count: None,
         }
     }
 

@@ -77,10 +77,8 @@ impl fmt::Display for Lifecycle {
     }
 }
 
-/// `--profile`: which conventions the HA checks enforce.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize, clap::ValueEnum,
-)]
+/// Which conventions the HA checks enforce (`--profile`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Profile {
     /// Plain Kubernetes: any priority class, limits allowed.
@@ -205,6 +203,38 @@ pub struct CheckInfo {
     /// could not list one, the check's tests fail as not evaluated.
     pub needs: &'static [&'static str],
     pub thresholds: &'static [Threshold],
+}
+
+impl CheckInfo {
+    /// The Sippy test name. No counts, ids or object names: the same test
+    /// must have the same name in every run. `namespace` is `None` for
+    /// cluster-scoped tests.
+    pub fn test_name(&self, component: Option<&str>, namespace: Option<&str>) -> String {
+        let place = namespace
+            .map(|ns| format!(" in ns/{ns}"))
+            .unwrap_or_default();
+        // owners.yaml refuses names that cannot stand in a tag; the replace
+        // only guards names built elsewhere.
+        let tag = component
+            .map(|c| format!("[Jira:\"{}\"]", c.replace(['"', ']'], "'")))
+            .unwrap_or_default();
+        format!(
+            "[Monitor:{}]{tag} {}{place} should {}",
+            self.monitor.as_str(),
+            self.subject,
+            self.should
+        )
+    }
+
+    /// The check's test name as `vigil checks` shows it: with
+    /// `ns/<namespace>` for per-namespace checks, with the component for
+    /// cluster-wide ones.
+    pub fn test_name_pattern(&self) -> String {
+        match self.cluster_scoped {
+            Some(component) => self.test_name(Some(component), None),
+            None => self.test_name(None, Some("<namespace>")),
+        }
+    }
 }
 
 /// Everything a check may read.

@@ -271,8 +271,8 @@ pub fn renames(ex: &Exceptions, before: &super::Owners, base: &str) -> Vec<Diagn
                 if info.cluster_scoped.is_some() {
                     continue;
                 }
-                let old = crate::outcomes::test_name(info, c.before.as_deref(), Some(&c.namespace));
-                let new = crate::outcomes::test_name(info, c.after.as_deref(), Some(&c.namespace));
+                let old = info.test_name(c.before.as_deref(), Some(&c.namespace));
+                let new = info.test_name(c.after.as_deref(), Some(&c.namespace));
                 lines.push(format!("    {new:?}: {old:?},"));
             }
             let owner = c.after.clone().or(c.before.clone()).unwrap_or_default();

@@ -99,8 +99,7 @@ impl Exceptions {
         claims: &mut BTreeMap<String, (PathBuf, u64)>,
         diags: &mut Vec<Diagnostic>,
     ) {
-        let text = match crate::safe_read::read_to_string(path, crate::safe_read::MAX_CONFIG_BYTES)
-        {
+        let text = match crate::input::read_to_string(path, crate::input::CONFIG) {
             Ok(t) => t,
             Err(e) => {
                 diags.push(Diagnostic::error(path, None, format!("cannot read: {e}")));

@@ -42,13 +42,13 @@ impl Owners {
 
     /// Reads `path` if it exists; problems go to `diags`.
     pub fn load(path: &Path, diags: &mut Vec<Diagnostic>) -> Owners {
-        match crate::safe_read::read_to_string(path, crate::safe_read::MAX_CONFIG_BYTES) {
+        match crate::input::read_to_string(path, crate::input::CONFIG) {
             Ok(text) => {
                 let mut o = Owners::parse(path, &text, diags);
                 o.path = Some(path.to_owned());
                 o
             }
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Owners::default(),
+            Err(e) if e.is_not_found() => Owners::default(),
             Err(e) => {
                 diags.push(Diagnostic::error(path, None, format!("cannot read: {e}")));
                 Owners::default()

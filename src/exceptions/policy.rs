@@ -66,9 +66,9 @@ impl Policy {
 /// read is still returned so that every problem is reported in one run.
 pub fn load(path: &Path, diags: &mut Vec<Diagnostic>) -> Policy {
     let mut policy = Policy::default();
-    let text = match crate::safe_read::read_to_string(path, crate::safe_read::MAX_CONFIG_BYTES) {
+    let text = match crate::input::read_to_string(path, crate::input::CONFIG) {
         Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return policy,
+        Err(e) if e.is_not_found() => return policy,
         Err(e) => {
             diags.push(Diagnostic::error(path, None, format!("cannot read: {e}")));
             return policy;
@@ -90,9 +90,11 @@ pub fn load(path: &Path, diags: &mut Vec<Diagnostic>) -> Policy {
         match p.value.as_str() {
             "generic" => policy.profile = Some(Profile::Generic),
             "openshift" => policy.profile = Some(Profile::Openshift),
+            // Detected from the state, as without a profile.
+            "auto" => {}
             other => diags.push(
                 Diagnostic::at(path, &p, format!("unknown profile `{other}`"))
-                    .hint("the profiles are: generic, openshift"),
+                    .hint("the profiles are: auto, generic, openshift"),
             ),
         }
     }

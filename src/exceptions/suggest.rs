@@ -8,8 +8,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use super::{Disposition, Exceptions};
-use crate::outcomes::{Evaluation, Outcome};
+use super::tree::{yaml_comment, yaml_scalar};
+use super::Exceptions;
 
 /// One suggested entry.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
@@ -34,37 +34,12 @@ pub struct FileEdit {
     pub added: String,
 }
 
-/// Entries for every unexcepted violation, one per (check, namespace, object).
-/// Cluster-wide findings are left out: they have no namespace to file them under.
-pub fn suggestions(ev: &Evaluation) -> Vec<Suggestion> {
-    let mut by_key: BTreeMap<(String, &'static str, String), Vec<String>> = BTreeMap::new();
-    for t in &ev.tests {
-        let Some(ns) = &t.namespace else { continue };
-        for j in &t.findings {
-            if j.outcome == Outcome::Pass || j.disposition != Disposition::New {
-                continue;
-            }
-            by_key
-                .entry((ns.clone(), j.finding.check, j.finding.object()))
-                .or_default()
-                .push(j.finding.to_string());
-        }
-    }
-    by_key
-        .into_iter()
-        .map(|((namespace, check, object), comments)| Suggestion {
-            namespace,
-            check,
-            object,
-            comments,
-        })
-        .collect()
-}
-
 fn render(s: &Suggestion, indent: &str, jira: &str) -> String {
     let mut out = String::new();
+    // The comments quote the cluster (event messages, object names): each
+    // stays one comment line, whatever it holds.
     for c in s.comments.iter().take(5) {
-        out.push_str(&format!("{indent}# {}\n", c.replace('\n', " ")));
+        out.push_str(&format!("{indent}# {}\n", yaml_comment(c)));
     }
     if s.comments.len() > 5 {
         out.push_str(&format!(
@@ -73,26 +48,13 @@ fn render(s: &Suggestion, indent: &str, jira: &str) -> String {
         ));
     }
     out.push_str(&format!(
-        "{indent}- check: {}\n{indent}  namespace: {}\n{indent}  object: {}\n{indent}  jira: {jira}\n",
+        "{indent}- check: {}\n{indent}  namespace: {}\n{indent}  object: {}\n{indent}  jira: {}\n",
         s.check,
-        s.namespace,
-        quote_if_needed(&s.object)
+        yaml_scalar(&s.namespace),
+        yaml_scalar(&s.object),
+        yaml_scalar(jira),
     ));
     out
-}
-
-/// Object names are plain in practice, but a glob-looking or YAML-special
-/// first character must not change the meaning of the file.
-fn quote_if_needed(s: &str) -> String {
-    let special = s.starts_with([
-        '*', '&', '!', '|', '>', '\'', '"', '%', '@', '`', '{', '[', '-', '?', ':', '#',
-    ]) || s.contains(": ")
-        || s.contains(" #");
-    if special {
-        format!("'{}'", s.replace('\'', "''"))
-    } else {
-        s.to_owned()
-    }
 }
 
 /// Where `exceptions:` items go in an existing file, and how they are indented.
@@ -328,7 +290,33 @@ mod tests {
     fn appended_text_parses_as_yaml() {
         let text = "component: A\nnamespaces: [ns]\nexceptions: []\n";
         let (out, _) = append(text, &[s("Deployment/a"), s("*weird: name")], "TODO");
-        assert!(out.contains("object: '*weird: name'"), "{out}");
+        assert!(out.contains("object: \"*weird: name\""), "{out}");
         crate::exceptions::tree::parse(&out).unwrap().unwrap();
+    }
+
+    /// Text from the cluster (an event message in a comment, an object
+    /// name) cannot add entries: the file reads back as exactly the entries
+    /// meant, whatever line breaks and controls it holds.
+    #[test]
+    fn hostile_text_reads_back_as_exactly_the_entries_meant() {
+        let hostile = "ok\r  - check: ha/replicas\r    allow: pwned\r    approved-by: x\u{85}\u{2028}- check: ha/pdb\n#";
+        let mut sug = s("Deployment/a");
+        sug.comments = vec![format!("Deployment/a: {hostile}")];
+        let mut weird = s("Deployment/evil\n  - check: ha/probes\n    allow: x");
+        weird.comments = vec![hostile.to_owned()];
+        let text = "component: A\nnamespaces: [ns]\nexceptions: []\n";
+        let (out, _) = append(text, &[sug, weird], "TODO");
+        let doc: serde_json::Value = serde_saphyr::from_str(&out).expect("parses");
+        let entries = doc["exceptions"].as_array().unwrap();
+        assert_eq!(entries.len(), 2, "{out}");
+        for e in entries {
+            let keys: Vec<&String> = e.as_object().unwrap().keys().collect();
+            assert_eq!(keys, ["check", "jira", "namespace", "object"], "{out}");
+            assert_eq!(e["jira"], "TODO");
+        }
+        assert_eq!(
+            entries[1]["object"],
+            "Deployment/evil\n  - check: ha/probes\n    allow: x"
+        );
     }
 }

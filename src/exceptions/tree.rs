@@ -131,6 +131,38 @@ pub fn loc<T>(s: &Spanned<T>) -> Location {
     s.referenced
 }
 
+/// `s` as a YAML scalar that reads back as exactly `s`: double-quoted,
+/// with every control and line-breaking character escaped. For text from
+/// outside (a Jira summary, an object name) written into an exception file.
+pub fn yaml_string(s: &str) -> String {
+    crate::term::json_string(s)
+}
+
+/// `s` as a YAML scalar: plain when it is a plain token that YAML reads as
+/// a string (`Deployment/console`, `openshift-etcd`, `TODO`), else
+/// [`yaml_string`].
+pub fn yaml_scalar(s: &str) -> String {
+    let plain = s.chars().next().is_some_and(|c| c.is_ascii_alphabetic())
+        && s.chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '/' | '-'))
+        && !matches!(
+            s.to_ascii_lowercase().as_str(),
+            "true" | "false" | "null" | "yes" | "no" | "on" | "off" | "y" | "n"
+        );
+    if plain {
+        s.to_owned()
+    } else {
+        yaml_string(s)
+    }
+}
+
+/// `s` as the text of one YAML comment line: nothing in it can end the
+/// comment (no line feed, carriage return, NEL or line separator; every
+/// control character shown escaped).
+pub fn yaml_comment(s: &str) -> String {
+    crate::term::one_line(s)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

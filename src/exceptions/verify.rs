@@ -160,21 +160,34 @@ pub fn interpret_full(status: u16, body: &str) -> Result<Answer, String> {
     }
 }
 
-/// Asks Jira about every ticket, `concurrency` requests at a time.
+/// How to reach Jira.
+pub struct Jira<'a> {
+    pub base_url: &'a str,
+    pub token: Option<&'a str>,
+    /// From the outbound policy: connect directly, ignoring proxies.
+    pub direct: bool,
+    pub timeout: Duration,
+}
+
+/// Asks Jira about every ticket, `concurrency` requests at a time, each
+/// under the one retry policy (429, 5xx, timeouts and broken connections
+/// are tried again, honouring `Retry-After`) and read under
+/// [`crate::input::JIRA`].
 pub fn verify(
-    base_url: &str,
-    token: Option<&str>,
+    jira: &Jira,
     tickets: BTreeMap<String, Vec<String>>,
     concurrency: usize,
-    timeout: Duration,
 ) -> Result<Vec<Ticket>, Fatal> {
-    let agent: ureq::Agent = ureq::Agent::config_builder()
-        .timeout_global(Some(timeout))
+    let mut config = ureq::Agent::config_builder()
+        .timeout_global(Some(jira.timeout))
         .http_status_as_error(false)
-        .user_agent(concat!("vigil/", env!("CARGO_PKG_VERSION")))
-        .build()
-        .into();
-    let base = base_url.trim_end_matches('/');
+        .user_agent(concat!("vigil/", env!("CARGO_PKG_VERSION")));
+    if jira.direct {
+        // Plain http to this machine: a proxy would read the token.
+        config = config.proxy(None);
+    }
+    let agent: ureq::Agent = config.build().into();
+    let base = jira.base_url.trim_end_matches('/');
     let keys: Vec<(String, Vec<String>)> = tickets.into_iter().collect();
     let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Ticket>>> = Mutex::new(vec![None; keys.len()]);
@@ -186,41 +199,31 @@ pub fn verify(
                 let Some((key, refs)) = keys.get(i) else {
                     break;
                 };
-                if fatal.lock().unwrap().is_some() {
+                if fatal.lock().unwrap_or_else(|e| e.into_inner()).is_some() {
                     break;
                 }
                 let url = format!(
                     "{base}/rest/api/2/issue/{key}?fields=status,resolution,summary,description"
                 );
-                let mut req = agent.get(&url).header("Accept", "application/json");
-                if let Some(t) = token {
-                    req = req.header("Authorization", &format!("Bearer {t}"));
-                }
-                let state = match req.call() {
-                    Ok(mut resp) => {
-                        let status = resp.status().as_u16();
-                        if status == 401 || status == 403 {
-                            *fatal.lock().unwrap() = Some(Fatal::Unauthorized {
+                let answer = match ask(&agent, &url, jira) {
+                    Ok((status @ (401 | 403), _)) => {
+                        *fatal.lock().unwrap_or_else(|e| e.into_inner()) =
+                            Some(Fatal::Unauthorized {
                                 status,
                                 key: key.clone(),
                             });
-                            break;
-                        }
-                        let body = resp
-                            .body_mut()
-                            .with_config()
-                            .limit(16 << 20)
-                            .read_to_string()
-                            .unwrap_or_default();
+                        break;
+                    }
+                    Ok((status, body)) => {
                         interpret_full(status, &body).unwrap_or_else(|error| Answer {
                             state: TicketState::Unknown { error },
                             summary: None,
                             description: None,
                         })
                     }
-                    Err(e) => Answer {
+                    Err(error) => Answer {
                         state: TicketState::Unknown {
-                            error: crate::redact::text(&e.to_string()),
+                            error: crate::redact::text(&error),
                         },
                         summary: None,
                         description: None,
@@ -228,29 +231,71 @@ pub fn verify(
                 };
                 let text = format!(
                     "{}\n{}",
-                    state.summary.as_deref().unwrap_or(""),
-                    state.description.as_deref().unwrap_or("")
+                    answer.summary.as_deref().unwrap_or(""),
+                    answer.description.as_deref().unwrap_or("")
                 );
-                results.lock().unwrap()[i] = Some(Ticket {
+                results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(Ticket {
                     key: key.clone(),
-                    state: state.state,
+                    state: answer.state,
                     referenced_at: refs.clone(),
-                    summary: state.summary,
+                    summary: answer.summary,
                     text,
                     unlinked: Vec::new(),
                 });
             });
         }
     });
-    if let Some(f) = fatal.into_inner().unwrap() {
+    if let Some(f) = fatal.into_inner().unwrap_or_else(|e| e.into_inner()) {
         return Err(f);
     }
     Ok(results
         .into_inner()
-        .unwrap()
+        .unwrap_or_else(|e| e.into_inner())
         .into_iter()
         .flatten()
         .collect())
+}
+
+/// One GET under the retry policy: the final status and body, or why not.
+fn ask(agent: &ureq::Agent, url: &str, jira: &Jira) -> Result<(u16, String), String> {
+    let policy = crate::outbound::Retry::new(4, jira.timeout);
+    let started = std::time::Instant::now();
+    let mut tries = 0;
+    loop {
+        let mut req = agent.get(url).header("Accept", "application/json");
+        if let Some(t) = jira.token {
+            req = req.header("Authorization", &format!("Bearer {t}"));
+        }
+        let (what, after) = match req.call() {
+            Ok(mut resp) => {
+                let status = resp.status().as_u16();
+                let after = crate::outbound::retry_after(
+                    resp.headers()
+                        .get("retry-after")
+                        .and_then(|v| v.to_str().ok()),
+                );
+                let body = crate::input::read_all(resp.body_mut().as_reader(), crate::input::JIRA)
+                    .map_err(|e| format!("Jira's answer is {e}"))?;
+                let body = String::from_utf8_lossy(&body).into_owned();
+                if !crate::outbound::Retry::retryable(status) {
+                    return Ok((status, body));
+                }
+                (format!("Jira answered HTTP {status}"), after)
+            }
+            Err(e) => (e.to_string(), None),
+        };
+        let wait = policy.wait(tries, started.elapsed(), after);
+        tries += 1;
+        match wait {
+            Some(w) => std::thread::sleep(w),
+            None => {
+                return Err(format!(
+                    "{what} ({})",
+                    crate::outbound::Retry::tally(tries, started.elapsed())
+                ))
+            }
+        }
+    }
 }
 
 /// The test names an entry's violations appear under: one per namespace it
@@ -262,7 +307,7 @@ pub fn test_names(ex: &Exceptions, e: &super::Entry) -> Vec<String> {
     };
     let info = check.info();
     if let Some(component) = info.cluster_scoped {
-        return vec![crate::outcomes::test_name(info, Some(component), None)];
+        return vec![info.test_name(Some(component), None)];
     }
     let mut namespaces: Vec<String> = match &e.namespace {
         Some(ns) if !ns.contains(['*', '?', '[', '{']) => vec![ns.clone()],
@@ -277,7 +322,7 @@ pub fn test_names(ex: &Exceptions, e: &super::Entry) -> Vec<String> {
     namespaces.dedup();
     namespaces
         .iter()
-        .map(|ns| crate::outcomes::test_name(info, ex.component(ns), Some(ns)))
+        .map(|ns| info.test_name(ex.component(ns), Some(ns)))
         .collect()
 }
 
@@ -408,7 +453,11 @@ pub fn proposed_edits_keeping(
                             ""
                         };
                         if t.starts_with("jira:") && t.contains(key.as_str()) {
-                            replaced.push(format!("{indent}{item}allow: {}", yaml_quote(&reason)));
+                            // Jira's text: one YAML string, whatever it holds.
+                            replaced.push(format!(
+                                "{indent}{item}allow: {}",
+                                super::tree::yaml_string(&crate::redact::known(&reason))
+                            ));
                             let pad = " ".repeat(indent.len() + item.len());
                             replaced.push(format!(
                                 "{pad}approved-by: TODO   # who accepts this for good"
@@ -466,10 +515,6 @@ fn entry_end(lines: &[String], start: usize) -> usize {
         }
     }
     end
-}
-
-fn yaml_quote(s: &str) -> String {
-    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
 }
 
 #[cfg(test)]

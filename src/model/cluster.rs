@@ -134,7 +134,7 @@ impl Cluster {
     /// How many objects of `kind` the state holds.
     pub fn count(&self, kind: &str) -> usize {
         match kind {
-            "Namespace" => self.namespaces.len(),
+            "Namespace" => self.namespace_labels.len(),
             "Node" => self.nodes.len(),
             "Pod" => self.pods.len(),
             "Deployment" | "StatefulSet" | "DaemonSet" => self

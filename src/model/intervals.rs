@@ -19,7 +19,7 @@
 //! had not ended when the watch stopped (`end` is then the stop time).
 //! `message`: what the object said, when it said something.
 
-use std::io::BufRead;
+use std::io::{BufRead, Read};
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
@@ -44,6 +44,9 @@ pub enum Reason {
     NodePressure,
     /// A node was cordoned (spec.unschedulable).
     NodeCordoned,
+    /// vigil could not watch this kind (`kind` names it): watching was
+    /// forbidden, or the server failed. What happened meanwhile was not seen.
+    NotWatched,
 }
 
 impl Reason {
@@ -56,6 +59,7 @@ impl Reason {
             Reason::OOMKilled => "health/oom",
             Reason::ContainerRestart => "health/restarts",
             Reason::NodeNotReady | Reason::NodePressure | Reason::NodeCordoned => "health/nodes",
+            Reason::NotWatched => "vigil",
         }
     }
 
@@ -82,9 +86,18 @@ pub struct Interval {
     pub ongoing: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub message: Option<String>,
+    /// How many instants this record stands for (restarts seen at once: a
+    /// restartCount that jumped by 40 is one record of 40); absent means 1.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub count: Option<u64>,
 }
 
 impl Interval {
+    /// The instants this record stands for.
+    pub fn instants(&self) -> u64 {
+        self.count.unwrap_or(1)
+    }
+
     pub fn seconds(&self) -> i64 {
         (self.end - self.start).num_seconds().max(0)
     }
@@ -101,22 +114,38 @@ pub fn write(path: &Path, intervals: &[Interval]) -> std::io::Result<()> {
     })
 }
 
-/// Reads a JSON-lines interval file; an error names the line.
-pub fn read(path: &Path) -> Result<Vec<Interval>, String> {
-    let file = crate::safe_read::open_regular(path)
-        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+/// Reads a JSON-lines interval file of at most `limit`; an error names the
+/// file and the line.
+pub fn read(path: &Path, limit: crate::input::Limit) -> Result<Vec<Interval>, crate::error::Error> {
+    use crate::error::Error;
+    let file = crate::input::open_regular(path)
+        .map_err(|e| Error::input(path, format!("cannot read: {e}")))?;
+    let size = file
+        .metadata()
+        .map_err(|e| Error::input(path, format!("cannot read: {e}")))?
+        .len();
+    if size > limit.bytes {
+        return Err(Error::input(path, limit.exceeded().to_string()));
+    }
     let mut out = Vec::new();
-    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
-        let line = line.map_err(|e| format!("{}:{}: cannot read: {e}", path.display(), n + 1))?;
+    let mut read = 0u64;
+    for (n, line) in std::io::BufReader::new(file.take(limit.bytes + 1))
+        .lines()
+        .enumerate()
+    {
+        let at = |what: String| Error::input_at(path, n as u64 + 1, what);
+        let line = line.map_err(|e| at(format!("cannot read: {e}")))?;
+        read += line.len() as u64 + 1;
+        if read > limit.bytes + 1 {
+            return Err(Error::input(path, limit.exceeded().to_string()));
+        }
         if line.trim().is_empty() {
             continue;
         }
         let i: Interval = serde_json::from_str(&line).map_err(|e| {
-            format!(
-                "{}:{}: not an interval ({e}); see `vigil watch --help` for the format",
-                path.display(),
-                n + 1
-            )
+            at(format!(
+                "not an interval ({e}); see `vigil watch --help` for the format"
+            ))
         })?;
         out.push(i);
     }
@@ -143,12 +172,19 @@ mod tests {
             end: t("2026-11-21T10:22:40Z"),
             ongoing: false,
             message: None,
+            count: None,
         };
         write(&p, std::slice::from_ref(&iv)).unwrap();
-        assert_eq!(read(&p).unwrap(), vec![iv.clone()]);
+        let limit = crate::input::Limit::files(1 << 20);
+        assert_eq!(read(&p, limit).unwrap(), vec![iv.clone()]);
         assert_eq!(iv.seconds(), 20 * 60 + 29);
         std::fs::write(&p, "{\"kind\":\"Pod\"}\n").unwrap();
-        let e = read(&p).unwrap_err();
+        let e = read(&p, limit).unwrap_err().to_string();
         assert!(e.contains("i.jsonl:1: not an interval"), "{e}");
+        std::fs::write(&p, "\n".repeat(2048)).unwrap();
+        let e = read(&p, crate::input::Limit::files(1024))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("limit on input files (--max-file-mib)"), "{e}");
     }
 }

@@ -2,15 +2,15 @@
 
 use super::Cluster;
 
-/// `--topology`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+/// How the topology is decided (`--topology`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TopologyMode {
     /// Read `Infrastructure.status.infrastructureTopology`, else count schedulable nodes.
     Auto,
     /// Treat the cluster as highly available.
     Ha,
-    /// Treat the cluster as single-node: multi-node rules pass.
+    /// Treat the cluster as single-node: multi-node rules are skipped.
     Single,
 }
 

@@ -32,6 +32,7 @@ struct JsonReport<'a> {
     exceptions: &'a Option<String>,
     started_at: String,
     profile: crate::checks::Profile,
+    profile_source: &'a str,
     topology: &'a Option<crate::model::Topology>,
     summary: Counts,
     meta: &'a [super::MetaTest],
@@ -41,10 +42,10 @@ struct JsonReport<'a> {
     junit: &'a Option<String>,
 }
 
-/// Writes the document, streaming rather than building it in memory.
+/// Writes the document, streaming rather than building it in memory, with
+/// every control character in a string as a `\uXXXX` escape.
 pub fn write(out: &mut dyn std::io::Write, run: &RunReport) -> std::io::Result<()> {
-    serde_json::to_writer_pretty(&mut *out, &report(run))?;
-    writeln!(out)
+    crate::term::write_json(out, &report(run))
 }
 
 pub fn to_string(run: &RunReport) -> String {
@@ -74,6 +75,7 @@ fn report(run: &RunReport) -> JsonReport<'_> {
             .started_at
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         profile: run.profile,
+        profile_source: &run.profile_source,
         topology: &run.topology,
         summary: Counts {
             tests: outcomes.len(),

@@ -318,6 +318,15 @@ pub struct Target {
     unique: u32,
 }
 
+/// Where JUnit goes unless told: `$ARTIFACT_DIR/junit` (where Prow uploads
+/// from and Sippy reads), else `./junit`.
+pub fn default_dir() -> PathBuf {
+    match std::env::var_os("ARTIFACT_DIR").filter(|v| !v.is_empty()) {
+        Some(a) => PathBuf::from(a).join("junit"),
+        None => PathBuf::from("junit"),
+    }
+}
+
 impl Target {
     pub fn new(dir: PathBuf, suite: String, at: DateTime<Utc>) -> Target {
         // Process id, clock bits and a counter: distinct for runs in the

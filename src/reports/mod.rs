@@ -25,6 +25,9 @@ pub const META_COMPLETED: &str = "[Monitor:vigil] run should complete";
 pub const META_REACHABLE: &str = "[Monitor:vigil] cluster should be reachable";
 pub const META_COLLECTED: &str = "[Monitor:vigil] cluster state should be collected";
 pub const META_EXCEPTIONS: &str = "[Monitor:vigil] exceptions should be valid";
+/// Written by `vigil watch` (and `run --intervals`): whether the watch could
+/// record the whole run.
+pub const META_WATCHED: &str = "[Monitor:vigil] cluster should be watched during the run";
 
 impl MetaTest {
     pub fn pass(name: &str) -> Self {
@@ -79,6 +82,8 @@ pub struct RunReport {
     pub now_source: String,
     pub topology: Option<crate::model::Topology>,
     pub profile: crate::checks::Profile,
+    /// Why that profile: `--profile`, `policy.yaml`, or what detection saw.
+    pub profile_source: String,
     /// Where the state came from, e.g. `3 paths, 1382 files`.
     pub source: String,
     /// Which exceptions directory was used, or that none was: the verdict

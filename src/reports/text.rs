@@ -213,10 +213,11 @@ pub fn write(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {
         .unwrap_or_else(|| "topology unknown".into());
     writeln!(
         out,
-        "{DIM}vigil {} · {} · {topo} · profile {} · state at {} ({}){DIM:#}",
+        "{DIM}vigil {} · {} · {topo} · profile {} ({}) · state at {} ({}){DIM:#}",
         env!("CARGO_PKG_VERSION"),
         run.source,
         run.profile,
+        run.profile_source,
         run.now,
         run.now_source
     )?;

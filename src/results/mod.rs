@@ -5,13 +5,14 @@
 pub mod aggregate;
 pub mod diff;
 pub mod html;
-pub mod report;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+
+use crate::input::Limit;
 
 /// How a test ended in one run, as Sippy reads it: the outcome `run` writes.
 pub use crate::outcomes::Outcome;
@@ -103,11 +104,11 @@ pub struct RunResult {
 
 /// Reads one run: a `-o json` report, a JUnit file, or a directory (its
 /// vigil JSON report if it holds one, else all its JUnit files together).
-pub fn load_run(path: &Path) -> Result<RunResult, String> {
+pub fn load_run(path: &Path, limit: Limit) -> Result<RunResult, String> {
     if path.is_dir() {
         let (json, xml) = files_in(path)?;
         if let Some(j) = json.first() {
-            return load_json(j);
+            return load_json(j, limit);
         }
         if xml.is_empty() {
             return Err(format!(
@@ -115,12 +116,12 @@ pub fn load_run(path: &Path) -> Result<RunResult, String> {
                 path.display()
             ));
         }
-        return load_junit(path, &xml);
+        return load_junit(path, &xml, limit);
     }
-    let text = crate::safe_read::read_to_string(path, 1 << 30)
+    let text = crate::input::read_to_string(path, limit)
         .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     if text.trim_start().starts_with('<') {
-        load_junit(path, &[path.to_owned()])
+        load_junit(path, &[path.to_owned()], limit)
     } else {
         parse_json(path, &text)
     }
@@ -130,7 +131,7 @@ pub fn load_run(path: &Path) -> Result<RunResult, String> {
 /// only, the one a report shows them for): each JSON report is a run; JUnit files
 /// are grouped by their directory (the files of one job), unless that
 /// directory also holds a JSON report, which is read instead.
-pub fn discover(paths: &[PathBuf]) -> Result<Vec<RunResult>, String> {
+pub fn discover(paths: &[PathBuf], limit: Limit) -> Result<Vec<RunResult>, String> {
     let mut runs = Vec::new();
     // JUnit groups, read once every JSON report is known: a JUnit file a
     // report says its run wrote is that run, not another one.
@@ -138,7 +139,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<RunResult>, String> {
     let mut json_files: Vec<PathBuf> = Vec::new();
     for p in paths {
         if !p.is_dir() {
-            runs.push(load_run(p)?);
+            runs.push(load_run(p, limit)?);
             continue;
         }
         let mut stack = vec![p.clone()];
@@ -180,7 +181,7 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<RunResult>, String> {
         }
         r
     };
-    for r in crate::parallel::map_in_order(&json_files, |j| load_json(j).map(slim)) {
+    for r in crate::parallel::map_in_order(&json_files, |j| load_json(j, limit).map(slim)) {
         runs.push(r?);
     }
     let claimed: std::collections::HashSet<PathBuf> =
@@ -196,7 +197,9 @@ pub fn discover(paths: &[PathBuf]) -> Result<Vec<RunResult>, String> {
         })
         .filter(|(_, rest)| !rest.is_empty())
         .collect();
-    for r in crate::parallel::map_in_order(&groups, |(dir, xml)| load_junit(dir, xml).map(slim)) {
+    for r in
+        crate::parallel::map_in_order(&groups, |(dir, xml)| load_junit(dir, xml, limit).map(slim))
+    {
         runs.push(r?);
     }
     if runs.is_empty() {
@@ -231,7 +234,7 @@ fn files_in(dir: &Path) -> Result<(Vec<PathBuf>, Vec<PathBuf>), String> {
 
 fn is_vigil_report(p: &Path) -> bool {
     use std::io::Read;
-    let Ok(f) = crate::safe_read::open_regular(p) else {
+    let Ok(f) = crate::input::open_regular(p) else {
         return false;
     };
     let mut head = String::new();
@@ -239,8 +242,8 @@ fn is_vigil_report(p: &Path) -> bool {
     head.contains("\"schema_version\"") && head.contains("\"vigil_version\"")
 }
 
-fn load_json(path: &Path) -> Result<RunResult, String> {
-    let text = crate::safe_read::read_to_string(path, 1 << 30)
+fn load_json(path: &Path, limit: Limit) -> Result<RunResult, String> {
+    let text = crate::input::read_to_string(path, limit)
         .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     parse_json(path, &text)
 }
@@ -448,7 +451,7 @@ pub fn tag(name: &str, open: &str) -> Option<String> {
 /// Reads JUnit files as Sippy does: every `<testcase>` of every suite, a
 /// name with both a failing and a passing case is a flake, `<skipped>` is no
 /// run. Violations come from the failure text's `FAIL  Kind/name: ...` lines.
-fn load_junit(source: &Path, files: &[PathBuf]) -> Result<RunResult, String> {
+fn load_junit(source: &Path, files: &[PathBuf], limit: Limit) -> Result<RunResult, String> {
     #[derive(Default)]
     struct Seen {
         passed: bool,
@@ -460,7 +463,7 @@ fn load_junit(source: &Path, files: &[PathBuf]) -> Result<RunResult, String> {
     let mut seen: BTreeMap<String, Seen> = BTreeMap::new();
     let mut time = None;
     for f in files {
-        let text = crate::safe_read::read_to_string(f, 1 << 30)
+        let text = crate::input::read_to_string(f, limit)
             .map_err(|e| format!("{}: cannot read: {e}", f.display()))?;
         parse_junit(f, &text, &mut |ev| match ev {
             Seen_::Case(name, case) => {
@@ -733,7 +736,7 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("junit_vigil.xml");
         std::fs::write(&p, JUNIT).unwrap();
-        let r = load_run(dir.path()).unwrap();
+        let r = load_run(dir.path(), Limit::files(1 << 30)).unwrap();
         assert_eq!(r.form, "junit");
         assert_eq!(r.time.unwrap().to_rfc3339(), "2026-11-21T12:00:00+00:00");
         let get = |n: &str| r.tests.values().find(|t| t.name.contains(n)).unwrap();
@@ -762,15 +765,15 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = dir.path().join("x.xml");
         std::fs::write(&p, "<testsuite><testcase name='a'></testsuite>").unwrap();
-        let e = load_run(&p).unwrap_err();
+        let e = load_run(&p, Limit::files(1 << 30)).unwrap_err();
         assert!(e.contains("x.xml:1:"), "{e}");
         let j = dir.path().join("r.json");
         std::fs::write(&j, "{\"hello\": 1}").unwrap();
-        assert!(load_run(&j)
+        assert!(load_run(&j, Limit::files(1 << 30))
             .unwrap_err()
             .contains("not a vigil `-o json` report"));
         let empty = tempfile::tempdir().unwrap();
-        assert!(load_run(empty.path())
+        assert!(load_run(empty.path(), Limit::files(1 << 30))
             .unwrap_err()
             .contains("holds no vigil JSON report"));
     }

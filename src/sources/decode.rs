@@ -13,7 +13,7 @@ use serde::de::{
 use serde::{Deserialize, Deserializer};
 use std::fmt;
 
-use super::snapshot::{CollectionInfo, HEADER_KEY};
+use super::snapshot::{CollectionInfo, SnapshotEnd, END_KEY, HEADER_KEY};
 use crate::model::objects::*;
 
 /// What one document held: the objects vigil reads, in order, and the
@@ -22,6 +22,11 @@ use crate::model::objects::*;
 pub struct Doc {
     pub objects: Vec<Object>,
     pub snapshot: Option<CollectionInfo>,
+    /// The end marker of a vigil snapshot (its last line).
+    pub snapshot_end: Option<SnapshotEnd>,
+    /// Kinds whose lists the document holds (`kind: PodList`, even empty):
+    /// the input says it holds those kinds, however few objects it has.
+    pub lists: Vec<String>,
     /// Documents and list items without `kind` or `items`: not Kubernetes
     /// objects (a state with only these is not a cluster state).
     pub kindless: usize,
@@ -34,6 +39,7 @@ pub struct Doc {
 struct Tally {
     kindless: usize,
     other_kinds: usize,
+    lists: Vec<String>,
 }
 
 impl<'de> Deserialize<'de> for Doc {
@@ -42,11 +48,12 @@ impl<'de> Deserialize<'de> for Doc {
         let mut tally = Tally::default();
         d.deserialize_any(ObjectVisitor {
             out: &mut doc.objects,
-            snapshot: Some(&mut doc.snapshot),
+            snapshot: Some((&mut doc.snapshot, &mut doc.snapshot_end)),
             tally: &mut tally,
         })?;
         doc.kindless = tally.kindless;
         doc.other_kinds = tally.other_kinds;
+        doc.lists = tally.lists;
         Ok(doc)
     }
 }
@@ -262,8 +269,9 @@ pub const KINDS: &[&str] = &[
 
 struct ObjectVisitor<'a> {
     out: &'a mut Vec<Object>,
-    /// Where a top-level document stores a snapshot header; `None` inside lists.
-    snapshot: Option<&'a mut Option<CollectionInfo>>,
+    /// Where a top-level document stores a snapshot's header and end
+    /// marker; `None` inside lists.
+    snapshot: Option<(&'a mut Option<CollectionInfo>, &'a mut Option<SnapshotEnd>)>,
     tally: &'a mut Tally,
 }
 
@@ -313,7 +321,12 @@ impl<'de> Visitor<'de> for ObjectVisitor<'_> {
                     })?
                 }
                 HEADER_KEY if self.snapshot.is_some() => {
-                    if let Some(slot) = self.snapshot.as_mut() {
+                    if let Some((slot, _)) = self.snapshot.as_mut() {
+                        **slot = Some(map.next_value()?);
+                    }
+                }
+                END_KEY if self.snapshot.is_some() => {
+                    if let Some((_, slot)) = self.snapshot.as_mut() {
                         **slot = Some(map.next_value()?);
                     }
                 }
@@ -329,8 +342,10 @@ impl<'de> Visitor<'de> for ObjectVisitor<'_> {
                         return decode_kind(&kind, api_version, rest, self.out);
                     }
                     // A list kind (`PodList`, `List`) or a kind vigil does not read.
-                    if !kind.ends_with("List") {
-                        self.tally.other_kinds += 1;
+                    match kind.strip_suffix("List") {
+                        Some(of) if KINDS.contains(&of) => self.tally.lists.push(of.to_owned()),
+                        Some(_) => {}
+                        None => self.tally.other_kinds += 1,
                     }
                     shaped = true;
                     skip = true;

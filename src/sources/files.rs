@@ -2,7 +2,6 @@
 
 use std::collections::{HashMap, HashSet};
 use std::fmt;
-use std::io::Read;
 use std::path::{Path, PathBuf};
 
 use super::decode::Doc;
@@ -50,6 +49,10 @@ pub struct Parsed {
     pub objects: Vec<Object>,
     /// The header of a vigil snapshot.
     pub snapshot: Option<CollectionInfo>,
+    /// Its end marker.
+    pub snapshot_end: Option<super::snapshot::SnapshotEnd>,
+    /// Kinds whose lists the file holds (see [`super::decode::Doc::lists`]).
+    pub lists: Vec<String>,
     /// Documents and list items without a `kind`: not Kubernetes objects.
     pub kindless: usize,
     /// Objects of kinds vigil does not read.
@@ -93,9 +96,13 @@ pub struct Loaded {
     pub conflict_examples: Vec<String>,
     /// The must-gather `timestamp` files found, for the collection time.
     pub timestamp_files: Vec<PathBuf>,
+    /// The text of the `timestamp` files inside archives.
+    pub timestamp_texts: Vec<String>,
     /// How the state was collected, when it comes from a vigil snapshot or a
     /// live cluster.
     pub collection: Option<CollectionInfo>,
+    /// Kinds whose lists the inputs hold, even empty (`kind: PodList`).
+    pub lists: std::collections::BTreeSet<String>,
     /// What a `vigil watch` recorded during the run (`run --intervals`).
     pub intervals: Vec<crate::model::intervals::Interval>,
     /// Inputs that could not be read or decoded. The rest is judged, and
@@ -140,7 +147,21 @@ pub fn load_paths_with(paths: &[PathBuf], limits: &Limits) -> Loaded {
     for p in paths {
         walk.collect(p);
     }
-    let decoded = parse_all(&walk.files, limits);
+    let mut decoded = parse_all(&walk.files, limits);
+    let mut files = std::mem::take(&mut walk.files);
+    let mut timestamp_texts = Vec::new();
+    for (path, kind) in std::mem::take(&mut walk.archives) {
+        match read_archive(&path, kind, limits) {
+            Ok((entries, texts)) => {
+                timestamp_texts.extend(texts);
+                for (label, parsed) in entries {
+                    files.push(label);
+                    decoded.push(parsed);
+                }
+            }
+            Err(e) => walk.problems.push(e),
+        }
+    }
     // The same object (kind, namespace, name: Kubernetes allows one at a
     // time) read twice keeps its newest copy: the higher resourceVersion when
     // both are integers (etcd's revision, comparable across objects), else
@@ -155,12 +176,13 @@ pub fn load_paths_with(paths: &[PathBuf], limits: &Limits) -> Loaded {
         HashMap::with_capacity_and_hasher(total, Default::default());
     let mut loaded = Loaded {
         timestamp_files: walk.timestamps,
+        timestamp_texts,
         problems: walk.problems,
         ignored: walk.ignored,
         ..Default::default()
     };
     loaded.objects.reserve_exact(total);
-    for (path, parsed) in walk.files.into_iter().zip(decoded) {
+    for (path, parsed) in files.into_iter().zip(decoded) {
         let parsed = match parsed {
             Ok(p) => p,
             Err(e) => {
@@ -168,11 +190,18 @@ pub fn load_paths_with(paths: &[PathBuf], limits: &Limits) -> Loaded {
                 continue;
             }
         };
+        if let Some(info) = &parsed.snapshot {
+            let end = parsed.snapshot_end.as_ref();
+            if let Some(problem) = super::snapshot::validate(info, end, parsed.objects.len()) {
+                loaded.problems.push(SourceError::plain(&path, problem));
+            }
+        }
         let file_index = loaded.files.len();
         loaded.files.push(path);
         if loaded.collection.is_none() {
             loaded.collection = parsed.snapshot;
         }
+        loaded.lists.extend(parsed.lists);
         loaded.kindless += parsed.kindless;
         loaded.other_kinds += parsed.other_kinds;
         for (i, obj) in parsed.objects.into_iter().enumerate() {
@@ -230,6 +259,39 @@ pub fn load_paths_with(paths: &[PathBuf], limits: &Limits) -> Loaded {
     loaded
 }
 
+/// An archive's state files, each parsed on all cores as a file is, named
+/// `archive/path/inside`; and its `timestamp` texts.
+type ArchiveRead = (Vec<(PathBuf, Result<Parsed, SourceError>)>, Vec<String>);
+
+fn read_archive(
+    path: &Path,
+    kind: super::archive::Kind,
+    limits: &Limits,
+) -> Result<ArchiveRead, SourceError> {
+    let limit = crate::input::Limit::files(limits.max_file_bytes);
+    let unpacked = super::archive::read(path, kind, limit)
+        .map_err(|e| SourceError::plain(path, format!("not read: {e}")))?;
+    let entries = unpacked.files;
+    let parsed = crate::parallel::map_in_order(&entries, |(label, bytes)| {
+        let gz = label.extension().is_some_and(|e| e == "gz");
+        let r = if gz {
+            let mut out = Vec::new();
+            crate::input::gunzip_into(bytes, &crate::input::Budget::new(limit), &mut out)
+                .map_err(|e| SourceError::plain(label, e.to_string()))
+                .and_then(|()| parse_bytes(label, &out))
+        } else {
+            parse_bytes(label, bytes)
+        };
+        r.map(|mut parsed| {
+            parsed.objects.iter_mut().for_each(default_namespace);
+            parsed.keys = parsed.objects.iter().map(identity).collect();
+            parsed
+        })
+    });
+    let labels = entries.into_iter().map(|(l, _)| l);
+    Ok((labels.zip(parsed).collect(), unpacked.timestamps))
+}
+
 /// Index of a file in `Loaded::files`.
 type PathBufIndex = usize;
 
@@ -249,12 +311,12 @@ fn default_namespace(obj: &mut Object) {
 }
 
 /// File names that hold kinds vigil must never read.
-fn is_forbidden(name: &str) -> bool {
+pub(crate) fn is_forbidden(name: &str) -> bool {
     let lower = name.to_ascii_lowercase();
     lower.starts_with("secret") || lower.starts_with("configmap")
 }
 
-fn is_state_file(name: &str) -> bool {
+pub(crate) fn is_state_file(name: &str) -> bool {
     let base = name.strip_suffix(".gz").unwrap_or(name);
     [".yaml", ".yml", ".json"].iter().any(|e| base.ends_with(e)) && !is_forbidden(name)
 }
@@ -267,6 +329,8 @@ fn is_state_file(name: &str) -> bool {
 #[derive(Default)]
 struct Walk {
     files: Vec<PathBuf>,
+    /// Tar archives (a must-gather as CI hands it over), read in place.
+    archives: Vec<(PathBuf, super::archive::Kind)>,
     timestamps: Vec<PathBuf>,
     problems: Vec<SourceError>,
     ignored: Vec<PathBuf>,
@@ -301,7 +365,10 @@ impl Walk {
                     "refusing to read Secrets or ConfigMaps; vigil never needs them",
                 );
             }
-            self.files.push(path.to_owned());
+            match super::archive::kind_of(name) {
+                Some(kind) => self.archives.push((path.to_owned(), kind)),
+                None => self.files.push(path.to_owned()),
+            }
             return;
         }
         if !meta.is_dir() {
@@ -384,10 +451,30 @@ impl Walk {
         if is_root(dir) {
             return Ok(vec![dir.to_owned()]);
         }
+        // `oc adm must-gather` writes <dest>/<image>/; an unpacked archive
+        // adds its own directory above: look two levels down.
         let mut roots = Vec::new();
         for d in read_dir_sorted(dir)? {
-            if is_root(&d) && self.resolve(&d).is_some_and(|m| m.is_dir()) && self.enter(&d) {
-                roots.push(d);
+            if !d.is_dir() {
+                continue;
+            }
+            if is_root(&d) {
+                if self.resolve(&d).is_some_and(|m| m.is_dir()) && self.enter(&d) {
+                    roots.push(d);
+                }
+                continue;
+            }
+            let Ok(below) = read_dir_sorted(&d) else {
+                continue;
+            };
+            for e in below {
+                if is_root(&e)
+                    && self.resolve(&d).is_some_and(|m| m.is_dir())
+                    && self.resolve(&e).is_some_and(|m| m.is_dir())
+                    && self.enter(&e)
+                {
+                    roots.push(e);
+                }
             }
         }
         Ok(roots)
@@ -410,22 +497,22 @@ impl Walk {
 
     fn must_gather_files(&mut self, root: &Path) -> Result<(), SourceError> {
         let cluster = root.join("cluster-scoped-resources");
-        let nodes = cluster.join("core").join("nodes");
-        if nodes.is_dir() {
-            for p in read_dir_sorted(&nodes)? {
-                if p.file_name()
-                    .and_then(|n| n.to_str())
-                    .is_some_and(is_state_file)
-                {
-                    self.must_gather_file(p);
+        for want in CLUSTER_FILES {
+            let (last, dirs) = want.split_last().expect("a path");
+            let dir: PathBuf = dirs.iter().fold(cluster.clone(), |p, d| p.join(d));
+            if *last != "*" {
+                self.must_gather_file(dir.join(last));
+            } else if dir.is_dir() {
+                for p in read_dir_sorted(&dir)? {
+                    if p.file_name()
+                        .and_then(|n| n.to_str())
+                        .is_some_and(is_state_file)
+                    {
+                        self.must_gather_file(p);
+                    }
                 }
             }
         }
-        self.must_gather_file(
-            cluster
-                .join("config.openshift.io")
-                .join("infrastructures.yaml"),
-        );
         let namespaces = root.join("namespaces");
         if !namespaces.is_dir() {
             return Ok(());
@@ -484,6 +571,8 @@ impl Walk {
                 }
             } else if state && meta.is_file() {
                 self.files.push(p);
+            } else if let (Some(kind), true) = (super::archive::kind_of(name), meta.is_file()) {
+                self.archives.push((p, kind));
             } else if state {
                 let msg = not_regular(&meta);
                 self.problem(&p, msg);
@@ -558,6 +647,37 @@ const NAMESPACED: &[(&str, &str, &str)] = &[
     ("Rollout", "argoproj.io", "rollouts.yaml"),
 ];
 
+/// Whether `namespaces/<ns>/<group>/<file>` of a must-gather holds a kind
+/// vigil reads.
+pub(crate) fn is_must_gather_file(group: &str, file: &str) -> bool {
+    NAMESPACED.iter().any(|(_, g, f)| *g == group && *f == file)
+}
+
+/// The cluster-scoped files of a must-gather vigil reads, below
+/// `cluster-scoped-resources/`: a file, or every `*.yaml` in a directory
+/// (`core/nodes/`).
+const CLUSTER_FILES: &[&[&str]] = &[
+    &["core", "nodes", "*"],
+    &["config.openshift.io", "infrastructures.yaml"],
+];
+
+/// Whether a path below `cluster-scoped-resources/` (split in parts) is one
+/// vigil reads.
+pub(crate) fn is_must_gather_cluster_file(parts: &[&str]) -> bool {
+    CLUSTER_FILES.iter().any(|want| {
+        want.len() == parts.len()
+            && want.iter().zip(parts).all(
+                |(w, p)| {
+                    if *w == "*" {
+                        is_state_file(p)
+                    } else {
+                        w == p
+                    }
+                },
+            )
+    })
+}
+
 /// Where a must-gather keeps a namespaced kind vigil reads, below
 /// `namespaces/<ns>/`: group directory and file name.
 pub fn must_gather_file(kind: &str) -> Option<(&'static str, &'static str)> {
@@ -612,51 +732,21 @@ pub fn parse_file_with(path: &Path, limits: &Limits) -> Result<Parsed, SourceErr
     thread_local! {
         static BUFFERS: std::cell::RefCell<(Vec<u8>, Vec<u8>)> = const { std::cell::RefCell::new((Vec::new(), Vec::new())) };
     }
-    let max = limits.max_file_bytes;
-    let too_big = |what: &str| {
-        SourceError::plain(
-            path,
-            format!(
-                "{what} is larger than the {} MiB limit; raise --max-file-mib if the file is genuine",
-                max >> 20
-            ),
-        )
-    };
+    let limit = crate::input::Limit::files(limits.max_file_bytes);
+    let failed = |e: crate::input::ReadError| SourceError::plain(path, e.to_string());
     BUFFERS.with(|b| {
         let (raw, unzipped) = &mut *b.borrow_mut();
-        raw.clear();
-        let file = crate::safe_read::open_regular(path)
-            .map_err(|e| SourceError::plain(path, format!("not read: {e}")))?;
-        let meta = file
-            .metadata()
-            .map_err(|e| SourceError::plain(path, format!("cannot read: {e}")))?;
-        if !meta.is_file() {
-            return Err(SourceError::plain(path, not_regular(&meta)));
-        }
-        if meta.len() > max {
-            return Err(too_big("the file"));
-        }
-        // `take` hides the file's size from `read_to_end`, which would then
-        // grow the buffer by doubling (64 MiB for a 33 MiB file).
-        raw.reserve_exact((meta.len() as usize).saturating_add(1));
-        file.take(max + 1)
-            .read_to_end(raw)
-            .map_err(|e| SourceError::plain(path, format!("cannot read: {e}")))?;
-        if raw.len() as u64 > max {
-            return Err(too_big("the file"));
-        }
+        crate::input::read_file_into(path, limit, raw).map_err(failed)?;
         let gz = path.extension().is_some_and(|e| e == "gz");
-        let parsed = if let Some(parsed) = gz.then(|| parse_members(path, raw, max)).flatten() {
+        // One budget for the whole file, however many members it has: the
+        // limit holds for what the file inflates to in all.
+        let budget = crate::input::Budget::new(limit);
+        let parsed = if let Some(parsed) = gz.then(|| parse_members(path, raw, &budget)).flatten() {
             Ok(parsed)
         } else if gz {
             unzipped.clear();
-            flate2::read::MultiGzDecoder::new(&raw[..])
-                .take(max + 1)
-                .read_to_end(unzipped)
-                .map_err(|e| SourceError::plain(path, format!("not valid gzip: {e}")))?;
-            if unzipped.len() as u64 > max {
-                return Err(too_big("its decompressed content"));
-            }
+            let budget = crate::input::Budget::new(limit);
+            crate::input::gunzip_into(raw, &budget, unzipped).map_err(failed)?;
             let r = parse_bytes(path, unzipped);
             if unzipped.capacity() > KEPT_BUFFER_BYTES {
                 *unzipped = Vec::new();
@@ -678,7 +768,11 @@ pub fn parse_file_with(path: &Path, limits: &Limits) -> Result<Parsed, SourceErr
 /// made that way, or anything in it is not plainly right (a member that is
 /// not JSON, does not decode, or the limit): it is then read in order, which
 /// gives the same objects or the error with its true line.
-pub(crate) fn parse_members(path: &Path, raw: &[u8], max: u64) -> Option<Parsed> {
+pub(crate) fn parse_members(
+    path: &Path,
+    raw: &[u8],
+    budget: &crate::input::Budget,
+) -> Option<Parsed> {
     use super::gzip_members::{split, stated_size};
     let members = split(raw)?;
     if members.len() < 2 {
@@ -686,31 +780,36 @@ pub(crate) fn parse_members(path: &Path, raw: &[u8], max: u64) -> Option<Parsed>
     }
     let decoded = crate::parallel::map_in_order(&members, |m| {
         let m = &raw[m.clone()];
-        let mut text = Vec::with_capacity(stated_size(m).min(max as usize));
-        flate2::read::MultiGzDecoder::new(m)
-            .take(max + 1)
-            .read_to_end(&mut text)
-            .ok()?;
-        let size = text.len() as u64;
+        // The stated size is only a hint for the buffer, never trusted past
+        // what is left of the budget.
+        let left = budget_left(budget);
+        let mut text = Vec::with_capacity(stated_size(m).min(left as usize).min(64 << 20));
+        crate::input::gunzip_into(m, budget, &mut text).ok()?;
         match text.iter().find(|b| !b.is_ascii_whitespace()) {
-            None => Some((Parsed::default(), size)),
-            Some(b'{') => Some((parse_bytes(path, &text).ok()?, size)),
+            None => Some(Parsed::default()),
+            Some(b'{') => parse_bytes(path, &text).ok(),
             Some(_) => None,
         }
     });
     let mut all = Parsed::default();
-    let mut size = 0u64;
     for member in decoded {
-        let (parsed, n) = member?;
-        size += n;
+        let parsed = member?;
         if parsed.snapshot.is_some() {
             all.snapshot = parsed.snapshot;
         }
+        if parsed.snapshot_end.is_some() {
+            all.snapshot_end = parsed.snapshot_end;
+        }
+        all.lists.extend(parsed.lists);
         all.objects.extend(parsed.objects);
         all.kindless += parsed.kindless;
         all.other_kinds += parsed.other_kinds;
     }
-    (size <= max).then_some(all)
+    Some(all)
+}
+
+fn budget_left(budget: &crate::input::Budget) -> u64 {
+    budget.limit().bytes.saturating_sub(budget.used())
 }
 
 /// Decodes YAML or JSON text; `path` only names the input in errors.
@@ -848,6 +947,10 @@ impl Parsed {
         if d.snapshot.is_some() {
             self.snapshot = d.snapshot;
         }
+        if d.snapshot_end.is_some() {
+            self.snapshot_end = d.snapshot_end;
+        }
+        self.lists.extend(d.lists);
         self.objects.extend(d.objects);
         self.kindless += d.kindless;
         self.other_kinds += d.other_kinds;

@@ -20,7 +20,6 @@
 //! with the rest. No credential reaches a message: see [`crate::redact`].
 
 use std::collections::{BTreeMap, HashSet};
-use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -184,16 +183,9 @@ impl Default for LiveOptions {
     }
 }
 
-impl LiveOptions {
-    /// How long one request may take with all its retries.
-    fn budget(&self) -> Duration {
-        self.timeout * 2
-    }
-}
-
 /// Whether to show progress: on a terminal, outside CI.
 pub fn progress_wanted() -> bool {
-    std::io::stderr().is_terminal() && std::env::var_os("CI").is_none()
+    crate::term::stderr_is_terminal() && std::env::var_os("CI").is_none()
 }
 
 /// What a live collection produced.
@@ -260,6 +252,7 @@ pub fn collect(opts: &LiveOptions) -> Result<Collected, Unreachable> {
 }
 
 /// A client and what messages need to know about it.
+#[derive(Clone)]
 pub struct Connection {
     pub client: Client,
     /// The server URL, without credentials.
@@ -275,73 +268,81 @@ pub async fn connect(opts: &LiveOptions) -> Result<(Client, String), Unreachable
     connect_full(opts).await.map(|c| (c.client, c.url))
 }
 
-async fn connect_full(opts: &LiveOptions) -> Result<Connection, Unreachable> {
+pub(crate) async fn connect_full(opts: &LiveOptions) -> Result<Connection, Unreachable> {
+    connect_with(opts, Some(opts.timeout)).await
+}
+
+/// A connection whose responses may take `read_timeout` between two reads
+/// (`None`: as long as they take, for watches, which bound it themselves).
+pub(crate) async fn connect_with(
+    opts: &LiveOptions,
+    read_timeout: Option<Duration>,
+) -> Result<Connection, Unreachable> {
     let kco = KubeConfigOptions {
         context: opts.context.clone(),
         ..Default::default()
     };
     let default_path = || std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".kube/config"));
     let from_env = std::env::var_os("KUBECONFIG").filter(|v| !v.is_empty());
-    let (kubeconfig, described) = match (&opts.kubeconfig, &from_env) {
-        (Some(path), _) => (
-            Some(Kubeconfig::read_from(path).map_err(|e| kubeconfig_error(&e, path))?),
-            format!("kubeconfig {}", path.display()),
+    let (paths, described): (Vec<PathBuf>, String) = match (&opts.kubeconfig, &from_env) {
+        (Some(path), _) => (vec![path.clone()], format!("kubeconfig {}", path.display())),
+        (None, Some(list)) => (
+            std::env::split_paths(list)
+                .filter(|p| !p.as_os_str().is_empty())
+                .collect(),
+            format!("KUBECONFIG={}", list.to_string_lossy()),
         ),
-        (None, Some(list)) => {
-            let first = std::env::split_paths(list).next().unwrap_or_default();
-            (
-                Some(Kubeconfig::read().map_err(|e| kubeconfig_error(&e, &first))?),
-                format!("KUBECONFIG={}", list.to_string_lossy()),
-            )
-        }
         (None, None) => match default_path().filter(|p| p.exists()) {
-            Some(p) => (
-                Some(Kubeconfig::read_from(&p).map_err(|e| kubeconfig_error(&e, &p))?),
-                format!("kubeconfig {}", p.display()),
-            ),
-            None => (None, "in-cluster service account".to_owned()),
+            Some(p) => (vec![p.clone()], format!("kubeconfig {}", p.display())),
+            None => (Vec::new(), "in-cluster service account".to_owned()),
         },
     };
     let mut auth = None;
-    let mut config = match kubeconfig {
-        Some(kc) => {
-            register_secrets(&kc);
-            auth = auth_source(&kc, opts.context.as_deref());
-            Config::from_custom_kubeconfig(kc, &kco).await.map_err(|e| {
+    let mut config = if paths.is_empty() {
+        if opts.context.is_some() {
+            return Err(Unreachable::Config(
+                "--context given but no kubeconfig found (pass --kubeconfig or set KUBECONFIG)"
+                    .into(),
+            ));
+        }
+        let token_file =
+            std::path::Path::new("/var/run/secrets/kubernetes.io/serviceaccount/token");
+        if let Ok(t) = crate::input::read_to_string(token_file, crate::input::KUBECONFIG) {
+            crate::redact::register(t.trim());
+        }
+        Config::incluster().map_err(|e| {
+            Unreachable::Config(format!(
+                "no cluster configured: no kubeconfig (--kubeconfig, KUBECONFIG, ~/.kube/config) and not running in a pod ({e}); or judge a saved state with --from"
+            ))
+        })?
+    } else {
+        let mut kc = super::kubeconfig::read(&paths).map_err(Unreachable::Config)?;
+        super::kubeconfig::register_secrets(&kc);
+        super::kubeconfig::check(&kc, &described).map_err(Unreachable::Config)?;
+        auth = auth_source(&kc, opts.context.as_deref());
+        super::kubeconfig::guard_exec_plugins(
+            &mut kc,
+            (opts.timeout * 2).max(Duration::from_secs(60)),
+        );
+        Config::from_custom_kubeconfig(kc, &kco)
+            .await
+            .map_err(|e| {
                 let why = match (&e, &opts.context) {
                     (KubeconfigError::LoadContext(_), Some(ctx)) => {
-                        format!("it has no context {ctx:?} (`kubectl config get-contexts` lists them)")
+                        format!(
+                            "it has no context {ctx:?} (`kubectl config get-contexts` lists them)"
+                        )
                     }
                     (KubeconfigError::CurrentContextNotSet, _) => {
                         "it sets no current context: pass --context".into()
                     }
-                    _ => e.to_string(),
+                    _ => crate::redact::text(&e.to_string()),
                 };
                 Unreachable::Config(format!("{described}: {why}"))
             })?
-        }
-        None => {
-            if opts.context.is_some() {
-                return Err(Unreachable::Config(
-                    "--context given but no kubeconfig found (pass --kubeconfig or set KUBECONFIG)"
-                        .into(),
-                ));
-            }
-            let c = Config::incluster().map_err(|e| {
-                Unreachable::Config(format!(
-                    "no cluster configured: no kubeconfig (--kubeconfig, KUBECONFIG, ~/.kube/config) and not running in a pod ({e}); or judge a saved state with --from"
-                ))
-            })?;
-            if let Ok(t) =
-                std::fs::read_to_string("/var/run/secrets/kubernetes.io/serviceaccount/token")
-            {
-                crate::redact::register(&t);
-            }
-            c
-        }
     };
     config.connect_timeout = Some(opts.timeout);
-    config.read_timeout = Some(opts.timeout);
+    config.read_timeout = read_timeout;
     // One retry policy, vigil's: bounded in total time, honouring
     // Retry-After, saying what the server answered.
     config.default_retry = false;
@@ -356,57 +357,6 @@ async fn connect_full(opts: &LiveOptions) -> Result<Connection, Unreachable> {
         )),
     })?;
     Ok(Connection { client, url, auth })
-}
-
-/// A kubeconfig that cannot be read, without quoting it: a YAML error's
-/// snippet would print the token line.
-fn kubeconfig_error(e: &KubeconfigError, path: &std::path::Path) -> Unreachable {
-    let what = match e {
-        KubeconfigError::ReadConfig(io, p) => format!("cannot read {}: {io}", p.display()),
-        KubeconfigError::Parse(y) => match y.location() {
-            Some(l) => format!(
-                "not valid kubeconfig YAML at line {}, column {} (the line is not shown: it may hold a credential)",
-                l.line(),
-                l.column()
-            ),
-            None => "not valid kubeconfig YAML".into(),
-        },
-        other => other.to_string(),
-    };
-    Unreachable::Config(format!("kubeconfig {}: {what}", path.display()))
-}
-
-/// Every credential a kubeconfig holds, registered for redaction.
-fn register_secrets(kc: &Kubeconfig) {
-    use secrecy::ExposeSecret;
-    for named in &kc.auth_infos {
-        let Some(a) = &named.auth_info else { continue };
-        for s in [&a.token, &a.password, &a.client_key_data]
-            .into_iter()
-            .flatten()
-        {
-            crate::redact::register(s.expose_secret());
-        }
-        if let Some(exec) = &a.exec {
-            for arg in exec.args.iter().flatten() {
-                // `--flag=value`: the value alone may be the secret.
-                crate::redact::register(arg);
-                if let Some((_, v)) = arg.split_once('=') {
-                    crate::redact::register(v);
-                }
-            }
-            for env in exec.env.iter().flatten() {
-                if let Some(v) = env.get("value") {
-                    crate::redact::register(v);
-                }
-            }
-        }
-        if let Some(p) = &a.auth_provider {
-            for v in p.config.values() {
-                crate::redact::register(v);
-            }
-        }
-    }
 }
 
 /// How the selected user's credentials are obtained, when a program or
@@ -461,32 +411,30 @@ fn credentials_failed(source: Option<&str>, e: &kube::Error) -> String {
 }
 
 /// Credentials over plain http:// are readable by anyone on the path:
-/// refused unless the server is on this machine (a local proxy).
+/// refused unless the server is on this machine (the outbound policy).
 fn refuse_plain_http(config: &Config, url: &str) -> Result<(), Unreachable> {
-    if config.cluster_url.scheme_str() != Some("http") {
-        return Ok(());
-    }
     let a = &config.auth_info;
     let credentials = a.token.is_some()
         || a.token_file.is_some()
         || a.password.is_some()
         || a.exec.is_some()
         || a.auth_provider.is_some();
-    let host = config.cluster_url.host().unwrap_or("");
-    if credentials && !is_loopback(host) {
+    if !credentials {
+        return Ok(());
+    }
+    if config.proxy_url.is_some() && config.cluster_url.scheme_str() == Some("http") {
         return Err(Unreachable::Config(format!(
-            "refusing to send credentials over plain http:// to {url}: anyone on the network could read them; use the server's https:// URL"
+            "refusing to send credentials over plain http:// to {url} through the kubeconfig's proxy-url: the proxy could read them; use the server's https:// URL"
         )));
     }
-    Ok(())
+    crate::outbound::route(&config.cluster_url.to_string(), "credentials")
+        .map(|_| ())
+        .map_err(Unreachable::Config)
 }
 
 /// Whether a host name or address is this machine.
 pub fn is_loopback(host: &str) -> bool {
-    let h = host.trim_start_matches('[').trim_end_matches(']');
-    h.eq_ignore_ascii_case("localhost")
-        || h.parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback())
+    crate::outbound::is_loopback(host)
 }
 
 async fn collect_async(opts: &LiveOptions) -> Result<Collected, Unreachable> {
@@ -542,10 +490,12 @@ async fn collect_async(opts: &LiveOptions) -> Result<Collected, Unreachable> {
     let mut objects = Vec::new();
     let mut missing = Vec::new();
     let mut skipped = Vec::new();
+    let mut kinds = Vec::new();
     let mut encodings = BTreeMap::new();
     for (kind, result) in results {
         match result {
             Ok(listing) => {
+                kinds.push(kind.to_owned());
                 objects.extend(listing.objects);
                 encodings.insert(kind, listing.encodings.into_iter().collect());
             }
@@ -565,6 +515,7 @@ async fn collect_async(opts: &LiveOptions) -> Result<Collected, Unreachable> {
             server: Some(version),
             missing,
             skipped,
+            kinds: Some(kinds),
         },
         server_url: url,
         encodings,
@@ -679,7 +630,7 @@ async fn discover(
 
 /// Why a request gave up.
 #[derive(Debug)]
-enum Failure {
+pub(crate) enum Failure {
     /// 401: the credentials were rejected.
     Unauthorized(String),
     /// The credentials could not be obtained (exec plugin, auth provider).
@@ -693,7 +644,7 @@ enum Failure {
 }
 
 impl Failure {
-    fn message(&self) -> String {
+    pub(crate) fn message(&self) -> String {
         match self {
             Failure::Unauthorized(m)
             | Failure::Credentials(m)
@@ -718,7 +669,7 @@ enum Try {
 /// `opts.attempts` tries and `opts.budget()` in all; a `Retry-After` the
 /// server sends is honoured when it fits the budget. Bodies larger than
 /// `opts.max_page_bytes` are refused rather than held in memory.
-async fn fetch<T>(
+pub(crate) async fn fetch<T>(
     conn: &Connection,
     path: &str,
     opts: &LiveOptions,
@@ -726,10 +677,10 @@ async fn fetch<T>(
     mut decode: impl FnMut(Reply) -> Result<T, String>,
 ) -> Result<T, Failure> {
     let started = Instant::now();
-    let attempts = opts.attempts.max(1);
+    let policy = crate::outbound::Retry::new(opts.attempts, opts.timeout);
     let mut last = String::new();
     let mut tries = 0;
-    for attempt in 0..attempts {
+    for attempt in 0..policy.attempts {
         tries = attempt + 1;
         let outcome = match tokio::time::timeout(opts.timeout, get(conn, path, accept, opts)).await
         {
@@ -761,36 +712,25 @@ async fn fetch<T>(
             Try::Retry { what, after } => (what, after),
         };
         last = what;
-        if attempt + 1 == attempts {
-            break;
-        }
-        let backoff = Duration::from_millis(250 * (1 << attempt.min(4)));
-        let wait = after.map_or(backoff, |a| a.max(backoff));
-        if started.elapsed() + wait + Duration::from_millis(10) > opts.budget() {
-            last = match after {
-                Some(a) => format!(
+        let Some(wait) = policy.wait(attempt, started.elapsed(), after) else {
+            if let (Some(a), true) = (after, attempt + 1 < policy.attempts) {
+                last = format!(
                     "{last}; the server asked to retry after {}s, beyond vigil's budget",
                     a.as_secs()
-                ),
-                None => last,
-            };
+                );
+            }
             break;
-        }
+        };
         tokio::time::sleep(wait).await;
     }
     Err(Failure::GaveUp(format!(
-        "{last} ({} over {:.1}s)",
-        if tries == 1 {
-            "1 try".to_owned()
-        } else {
-            format!("{tries} tries")
-        },
-        started.elapsed().as_secs_f64()
+        "{last} ({})",
+        crate::outbound::Retry::tally(tries, started.elapsed())
     )))
 }
 
 /// A successful response.
-struct Reply {
+pub(crate) struct Reply {
     /// The body in the pieces it arrived in: protobuf is decoded from
     /// them as they are (joining a page's pieces was a copy of every byte
     /// and a fresh buffer per page).
@@ -802,12 +742,12 @@ struct Reply {
 
 impl Reply {
     /// The body in one piece (a copy when it came in several).
-    fn bytes(self) -> Bytes {
+    pub(crate) fn bytes(self) -> Bytes {
         self.body.into_bytes()
     }
 }
 
-const JSON: &str = "application/json";
+pub(crate) const JSON: &str = "application/json";
 const PROTOBUF_OR_JSON: &str = "application/vnd.kubernetes.protobuf, application/json;q=0.9";
 
 /// One GET: the body, or what to do about its failure.
@@ -847,18 +787,18 @@ async fn get(
         .and_then(|v| v.to_str().ok())
         .unwrap_or("")
         .to_owned();
-    let retry_after = response
-        .headers()
-        .get(http::header::RETRY_AFTER)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<u64>().ok())
-        .map(|s| Duration::from_secs(s.min(3600)));
+    let retry_after = crate::outbound::retry_after(
+        response
+            .headers()
+            .get(http::header::RETRY_AFTER)
+            .and_then(|v| v.to_str().ok()),
+    );
     let body = read_body(response.into_body(), opts.max_page_bytes)
         .await
         .map_err(|e| match e {
             BodyError::TooLarge => Try::Stop(Failure::TooLarge(format!(
-                "the response to GET {path} is larger than the {} MiB limit",
-                opts.max_page_bytes >> 20
+                "the response to GET {path} is {}",
+                crate::input::Limit::pages(opts.max_page_bytes).exceeded()
             ))),
             BodyError::Broken(what) => Try::Retry {
                 what: format!("the connection broke while reading the response: {what}"),
@@ -879,12 +819,20 @@ async fn get(
             "the API server {} rejected the credentials ({answer}): they are wrong or expired; log in again (`oc login`, `kubectl config`)",
             conn.url
         ))),
-        429 | 500..=599 => Try::Retry {
+        code if crate::outbound::Retry::retryable(code) => Try::Retry {
             what: answer,
             after: retry_after,
         },
         code => Try::Stop(Failure::Status(code, answer)),
     })
+}
+
+/// The start of an error response's body (its Status), at most 64 KiB.
+pub(crate) async fn read_small_body(body: kube::client::Body) -> Vec<u8> {
+    match read_body(body, 64 << 10).await {
+        Ok(p) => p.into_bytes().to_vec(),
+        Err(_) => Vec::new(),
+    }
 }
 
 enum BodyError {
@@ -909,7 +857,7 @@ async fn read_body(mut body: kube::client::Body, max: u64) -> Result<Pieces, Bod
 }
 
 /// `HTTP 503 Service Unavailable: <the Status message>`.
-fn status_text(status: http::StatusCode, body: &[u8]) -> String {
+pub(crate) fn status_text(status: http::StatusCode, body: &[u8]) -> String {
     #[derive(serde::Deserialize)]
     struct Status {
         #[serde(default)]
@@ -935,7 +883,7 @@ fn status_text(status: http::StatusCode, body: &[u8]) -> String {
     }
 }
 
-fn describe(e: &dyn std::error::Error) -> String {
+pub(crate) fn describe(e: &dyn std::error::Error) -> String {
     // The innermost cause says most (connection refused, certificate...).
     let mut msg = e.to_string();
     let mut src = e.source();
@@ -1093,7 +1041,9 @@ async fn list_pages(
     'listing: loop {
         let mut in_flight: Vec<InFlight> = Vec::new();
         let mut token: Option<String> = None;
-        let mut seen_tokens: HashSet<String> = HashSet::new();
+        // Hashes, not the tokens: a server handing out a new 60 kB token
+        // per page would otherwise grow this without bound.
+        let mut seen_tokens: HashSet<u64> = HashSet::new();
         let mut empty_pages = 0;
         let mut pages = 0usize;
         let mut encodings = std::collections::BTreeSet::new();
@@ -1105,6 +1055,12 @@ async fn list_pages(
                 path.push_str(&percent_encode(t));
             }
             match fetch(conn, &path, opts, accept, |r| receive(kind, &gv, r)).await {
+                Ok(page) if page.count > limit as usize => {
+                    return Err(KindError::Failed(format!(
+                        "the server sent {} objects in a page of at most {limit}: it ignores `limit`, and such a page is not read (a page's objects cost far more memory decoded than sent)",
+                        page.count
+                    )));
+                }
                 Ok(page) => {
                     pages += 1;
                     encodings.insert(page.encoding);
@@ -1119,7 +1075,7 @@ async fn list_pages(
                     });
                     match next {
                         None => break,
-                        Some(t) if !seen_tokens.insert(t.clone()) => {
+                        Some(t) if !seen_tokens.insert(token_hash(&t)) => {
                             return Err(KindError::Failed(format!(
                                 "the server sent the same continue token twice (after {pages} pages): the listing would never end"
                             )));
@@ -1139,7 +1095,7 @@ async fn list_pages(
                 }
                 Err(Failure::TooLarge(m)) => {
                     return Err(KindError::Failed(format!(
-                        "{m}, even at one object per page (or the server ignores `limit`); raise --max-page-mib"
+                        "{m} (even at one object per page, or the server ignores `limit`)"
                     )));
                 }
                 Err(Failure::Status(410, _)) if restarts < 3 => {
@@ -1200,6 +1156,11 @@ async fn list_pages(
     }
 }
 
+/// A continue token's hash, to see a repeat without keeping the token.
+fn token_hash(t: &str) -> u64 {
+    std::hash::BuildHasher::hash_one(&foldhash::quality::FixedState::with_seed(7), t)
+}
+
 /// What a request's failure means for the listing of a kind.
 fn kind_failure(f: Failure, listed: &Listed, gv: &str, discovered: bool) -> KindError {
     match f {
@@ -1223,7 +1184,7 @@ fn kind_failure(f: Failure, listed: &Listed, gv: &str, discovered: bool) -> Kind
 }
 
 /// Percent-encodes a continue token for the query string.
-fn percent_encode(s: &str) -> String {
+pub(crate) fn percent_encode(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for b in s.bytes() {
         if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~') {
@@ -1275,19 +1236,16 @@ impl Progress {
         let counts = self.counts.lock().unwrap();
         let objects: usize = counts.values().map(|c| c.0).sum();
         let done = counts.values().filter(|c| c.1).count();
-        let mut err = std::io::stderr().lock();
-        let _ = write!(
-            err,
-            "\r\x1b[Kcollecting from {}: {objects} objects, {done}/{} kinds listed",
+        crate::term::progress(&format!(
+            "collecting from {}: {objects} objects, {done}/{} kinds listed",
             self.server,
             LISTED.len()
-        );
-        let _ = err.flush();
+        ));
     }
 
     fn finish(&self) {
         if self.enabled {
-            let _ = write!(std::io::stderr(), "\r\x1b[K");
+            crate::term::progress_done();
         }
     }
 }

@@ -6,10 +6,12 @@
 //! trees, whose layout is recognised so that only the files holding the
 //! kinds vigil reads are opened. Secrets and ConfigMaps are never read.
 
+mod archive;
 pub mod decode;
 mod files;
 mod gzip_members;
 mod json_fast;
+pub mod kubeconfig;
 pub mod live;
 mod pieces;
 mod protobuf;

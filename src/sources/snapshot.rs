@@ -6,7 +6,10 @@
 //! API's own field names — so managedFields, annotations and everything else
 //! vigil never reads are absent by construction. The first line also holds a
 //! `vigilSnapshot` header saying when and how the state was collected, and
-//! which kinds could not be. Compressed, every line is a gzip member that
+//! which kinds could not be; the last line is an empty `List` holding the
+//! `vigilSnapshotEnd` marker with the counts, so that a snapshot cut at a
+//! line (or gzip member) boundary is refused rather than judged as a
+//! smaller cluster. Compressed, every line is a gzip member that
 //! names its own size ([`super::gzip_members`]), so that reading it uses
 //! every core. Snapshots written as a single `List` by earlier builds
 //! read the same way as any `kubectl get -o json` output.
@@ -19,7 +22,11 @@ use serde::{Deserialize, Serialize, Serializer};
 use crate::model::objects::*;
 
 pub const HEADER_KEY: &str = "vigilSnapshot";
-pub const FORMAT_VERSION: u32 = 1;
+pub const END_KEY: &str = "vigilSnapshotEnd";
+/// 2: the header lists the kinds the state holds, and an end marker closes
+/// the file. Version 1 snapshots are read, with a note that a cut cannot be
+/// told.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// How the state in a snapshot was collected.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -38,6 +45,71 @@ pub struct CollectionInfo {
     /// Kinds the server does not serve (OpenShift-only kinds on Kubernetes).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub skipped: Vec<String>,
+    /// The kinds the state holds (listed, even when empty). Absent in
+    /// version 1: every kind not missing or skipped was listed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub kinds: Option<Vec<String>>,
+}
+
+impl CollectionInfo {
+    /// The kinds this collection listed.
+    pub fn kinds_listed(&self) -> Vec<String> {
+        match &self.kinds {
+            Some(k) => k.clone(),
+            None => super::live::LISTED
+                .iter()
+                .map(|l| l.kind.to_owned())
+                .filter(|k| !self.missing.iter().any(|m| m.kind == *k) && !self.skipped.contains(k))
+                .collect(),
+        }
+    }
+}
+
+/// The last line of a snapshot: how much it holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SnapshotEnd {
+    pub objects: usize,
+}
+
+/// Why a snapshot read from a file cannot be trusted whole: cut short
+/// (no end marker, or fewer objects than it says), or claiming that the
+/// server did not serve kinds every Kubernetes API server serves (a live
+/// run refuses that claim; so does a replay). `None` when it is whole.
+pub fn validate(
+    info: &CollectionInfo,
+    end: Option<&SnapshotEnd>,
+    objects: usize,
+) -> Option<String> {
+    let mut problems = Vec::new();
+    let core: Vec<&str> = info
+        .skipped
+        .iter()
+        .filter(|k| {
+            super::live::LISTED
+                .iter()
+                .any(|l| l.kind == k.as_str() && !l.optional)
+        })
+        .map(String::as_str)
+        .collect();
+    if !core.is_empty() {
+        problems.push(format!(
+            "the snapshot's header says the server did not serve {}, which every Kubernetes API server serves: a damaged or forged snapshot",
+            core.join(", ")
+        ));
+    }
+    if info.version >= 2 {
+        match end {
+            None => problems.push(format!(
+                "the snapshot is cut short: its end marker is missing ({objects} objects read); a complete snapshot ends with a `{END_KEY}` line"
+            )),
+            Some(e) if e.objects != objects => problems.push(format!(
+                "the snapshot is incomplete: its end marker counts {} objects, {objects} were read",
+                e.objects
+            )),
+            Some(_) => {}
+        }
+    }
+    (!problems.is_empty()).then(|| problems.join("; "))
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -134,9 +206,10 @@ impl Serialize for Object {
 }
 
 /// One line of a snapshot: a `List` of some of the objects, the first also
-/// holding the header.
+/// holding the header, the last (empty) the end marker.
 struct Document<'a> {
     info: Option<&'a CollectionInfo>,
+    end: Option<SnapshotEnd>,
     objects: &'a [Object],
 }
 
@@ -147,6 +220,9 @@ impl Serialize for Document<'_> {
         m.serialize_entry("kind", "List")?;
         if let Some(info) = self.info {
             m.serialize_entry(HEADER_KEY, info)?;
+        }
+        if let Some(end) = &self.end {
+            m.serialize_entry(END_KEY, end)?;
         }
         m.serialize_entry("items", self.objects)?;
         m.end()
@@ -169,14 +245,24 @@ const OBJECTS_PER_LINE: usize = 4096;
 /// cores too, and the bytes do not depend on how many there are.
 pub fn write(path: &Path, objects: &[Object], info: &CollectionInfo) -> std::io::Result<()> {
     let gz = path.extension().is_some_and(|e| e == "gz");
-    let lines: Vec<&[Object]> = if objects.is_empty() {
+    let info = CollectionInfo {
+        version: FORMAT_VERSION,
+        ..info.clone()
+    };
+    let mut lines: Vec<&[Object]> = if objects.is_empty() {
         vec![&[]]
     } else {
         objects.chunks(OBJECTS_PER_LINE).collect()
     };
+    // The end marker: an empty List of its own, the file's last line.
+    lines.push(&[]);
+    let last = lines.len() - 1;
     let encode = |i: &usize| {
         let doc = Document {
-            info: (*i == 0).then_some(info),
+            info: (*i == 0).then_some(&info),
+            end: (*i == last).then_some(SnapshotEnd {
+                objects: objects.len(),
+            }),
             objects: lines[*i],
         };
         let mut text = Vec::with_capacity(lines[*i].len() * 768);
@@ -223,6 +309,7 @@ mod tests {
                 now: crate::checks::testing::now(),
                 missing: &[],
                 not_served: &[],
+                held: None,
             },
         );
         serde_json::to_string_pretty(&ev).unwrap()
@@ -246,6 +333,7 @@ mod tests {
                         error: "forbidden".into(),
                     }],
                     skipped: vec!["Infrastructure".into()],
+                    kinds: None,
                 };
                 write(&file, &original.objects, &info).unwrap();
                 let back = load_paths(&[file]).unwrap();
@@ -303,16 +391,21 @@ mod tests {
             let raw = std::fs::read(&file).unwrap();
             if name.ends_with(".gz") {
                 let members = super::super::gzip_members::split(&raw).expect("members");
-                assert_eq!(members.len(), objects.len().div_ceil(OBJECTS_PER_LINE));
-                let parallel = super::super::files::parse_members(&file, &raw, 1 << 30)
-                    .expect("read member by member");
+                // One member per line, and the end marker.
+                assert_eq!(members.len(), objects.len().div_ceil(OBJECTS_PER_LINE) + 1);
+                let parallel = super::super::files::parse_members(
+                    &file,
+                    &raw,
+                    &crate::input::Budget::new(crate::input::Limit::files(1 << 30)),
+                )
+                .expect("read member by member");
                 assert_eq!(parallel.objects.len(), objects.len());
                 assert_eq!(parallel.snapshot.as_ref(), Some(&info));
             } else {
                 let text = String::from_utf8(raw).unwrap();
                 assert_eq!(
                     text.lines().count(),
-                    objects.len().div_ceil(OBJECTS_PER_LINE)
+                    objects.len().div_ceil(OBJECTS_PER_LINE) + 1
                 );
             }
             let back = load_paths(&[file]).unwrap();

@@ -5,10 +5,18 @@
 //! and since when, never a copy of the object, so memory follows the number
 //! of objects that are unwell, not the cluster's size or the run's length.
 //!
-//! kube-rs's watcher lists, then watches with bookmarks, and after a
-//! disconnect or a 410 Gone lists again. States are compared with what was
+//! Each kind is listed, then watched with bookmarks; the server ends each
+//! watch after a few minutes and it is resumed from the last version seen;
+//! after a 410 Gone it is listed again. States are compared with what was
 //! known, so a re-list records nothing twice; an object missing from a
 //! re-list was deleted meanwhile and its open states end at the re-list.
+//!
+//! Every byte comes through vigil's bounds: list pages hold at most the
+//! objects asked for, each watch event is at most `--max-page-mib`, a
+//! restart count that leaps is one record. A kind that cannot be watched
+//! (watching forbidden, a failing server) is retried with backoff, and the
+//! time it went unwatched is recorded as a `NotWatched` interval, which
+//! fails `[Monitor:vigil] cluster should be watched during the run`.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
@@ -46,6 +54,8 @@ pub struct Recorder {
     done: Vec<Interval>,
     /// Objects seen during a re-list, per kind.
     relisting: HashMap<&'static str, HashSet<ObjKey>>,
+    /// Kinds not being watched now: since when, and why.
+    gaps: HashMap<&'static str, (DateTime<Utc>, String)>,
     stats: Stats,
 }
 
@@ -108,14 +118,16 @@ impl Recorder {
                 }
             }
             let before = tracked.restarts.insert(cs.name.clone(), cs.restart_count);
-            if let Some(b) = before {
-                for n in b + 1..=cs.restart_count {
-                    instants.push((
-                        Reason::ContainerRestart,
-                        cs.name.clone(),
-                        Some(format!("restartCount {n}")),
-                    ));
-                }
+            if let Some(b) = before.filter(|b| cs.restart_count > *b) {
+                // One record however far the count jumped: a count that
+                // leaps to 2^31 is one record of that many restarts.
+                let n = (i64::from(cs.restart_count) - i64::from(b)) as u64;
+                instants.push((
+                    Reason::ContainerRestart,
+                    cs.name.clone(),
+                    Some(format!("restartCount {} -> {}", b, cs.restart_count)),
+                    n,
+                ));
             }
             if let Some(t) = cs
                 .last_state
@@ -133,12 +145,12 @@ impl Recorder {
                     tracked.oom_seen.insert(cs.name.clone(), at);
                     // A kill from before the watch started is the final state's business.
                     if !first_sight {
-                        instants.push((Reason::OOMKilled, cs.name.clone(), None));
+                        instants.push((Reason::OOMKilled, cs.name.clone(), None, 1));
                     }
                 }
             }
         }
-        for (reason, container, message) in instants {
+        for (reason, container, message, count) in instants {
             let t = &self.objects[&key];
             self.done.push(Interval {
                 kind: "Pod".into(),
@@ -151,6 +163,7 @@ impl Recorder {
                 end: now,
                 ongoing: false,
                 message,
+                count: (count > 1).then_some(count),
             });
         }
         self.apply(key, states, now);
@@ -289,6 +302,9 @@ impl Recorder {
     /// Ends every open state at `now` (marked ongoing) and returns all
     /// intervals, sorted by start, then object.
     pub fn finish(mut self, now: DateTime<Utc>) -> Vec<Interval> {
+        for (kind, (start, why)) in std::mem::take(&mut self.gaps) {
+            self.done.push(gap_interval(kind, start, now, why, true));
+        }
         let keys: BTreeSet<ObjKey> = self.objects.keys().cloned().collect();
         for key in keys {
             let t = self.objects.get_mut(&key).expect("tracked");
@@ -351,6 +367,7 @@ fn interval(
         start: o.start,
         end,
         ongoing,
+        count: None,
         message: match (key.0, container, o.message) {
             ("Node", Some(cond), Some(m)) => Some(format!("{cond}: {m}")),
             ("Node", Some(cond), None) => Some(cond),
@@ -368,15 +385,136 @@ pub struct Stop {
     pub after: Option<std::time::Duration>,
 }
 
+/// What a watch recorded.
+#[derive(Debug)]
+pub struct Recording {
+    pub intervals: Vec<Interval>,
+    pub stats: Stats,
+}
+
+/// A kind `vigil watch` watches: its name and its cluster-wide path.
+#[derive(Debug, Clone, Copy)]
+struct Watched {
+    kind: &'static str,
+    path: &'static str,
+}
+
+const WATCHED: &[Watched] = &[
+    Watched {
+        kind: "Pod",
+        path: "/api/v1/pods",
+    },
+    Watched {
+        kind: "Node",
+        path: "/api/v1/nodes",
+    },
+];
+
+/// An object a watch delivered.
+enum Obj {
+    Pod(Box<Pod>),
+    Node(Box<Node>),
+}
+
+impl Obj {
+    fn decode(kind: &str, raw: &serde_json::value::RawValue) -> Result<Obj, String> {
+        let e = |e: serde_json::Error| format!("a {kind} that does not decode: {e}");
+        Ok(match kind {
+            "Pod" => Obj::Pod(Box::new(serde_json::from_str(raw.get()).map_err(e)?)),
+            _ => Obj::Node(Box::new(serde_json::from_str(raw.get()).map_err(e)?)),
+        })
+    }
+
+    fn resource_version(&self) -> Option<&str> {
+        match self {
+            Obj::Pod(p) => p.metadata.resource_version.as_deref(),
+            Obj::Node(n) => n.metadata.resource_version.as_deref(),
+        }
+    }
+}
+
+/// What a kind's watcher tells the recorder.
+enum Msg {
+    Relist(&'static str),
+    Listed(Obj),
+    RelistDone(&'static str, DateTime<Utc>),
+    Apply(Obj, DateTime<Utc>),
+    Delete(Obj, DateTime<Utc>),
+    /// Not watching this kind from `at`, and why.
+    Gap(&'static str, DateTime<Utc>, String),
+    /// Watching it again.
+    Watching(&'static str, DateTime<Utc>),
+}
+
+impl Recorder {
+    fn take(&mut self, m: Msg) {
+        match m {
+            Msg::Relist(kind) => self.relist_started(kind),
+            Msg::Listed(Obj::Pod(p)) => {
+                let (ns, name) = (
+                    p.metadata.namespace.clone().unwrap_or_default(),
+                    p.metadata.name.clone().unwrap_or_default(),
+                );
+                self.listed("Pod", &ns, &name);
+                self.pod(&p, Utc::now());
+            }
+            Msg::Listed(Obj::Node(n)) => {
+                self.listed("Node", "", n.metadata.name.as_deref().unwrap_or(""));
+                self.node(&n, Utc::now());
+            }
+            Msg::RelistDone(kind, at) => self.relist_done(kind, at),
+            Msg::Apply(Obj::Pod(p), at) => self.pod(&p, at),
+            Msg::Apply(Obj::Node(n), at) => self.node(&n, at),
+            Msg::Delete(Obj::Pod(p), at) => self.pod_deleted(&p, at),
+            Msg::Delete(Obj::Node(n), at) => self.node_deleted(&n, at),
+            Msg::Gap(kind, at, why) => {
+                crate::term::eprint_line(format_args!(
+                    "vigil watch: cannot watch {kind}s ({why}); trying again, and recording the gap"
+                ));
+                self.gaps.entry(kind).or_insert((at, why));
+            }
+            Msg::Watching(kind, at) => {
+                if let Some((start, why)) = self.gaps.remove(kind) {
+                    crate::term::eprint_line(format_args!("vigil watch: watching {kind}s again"));
+                    self.done.push(gap_interval(kind, start, at, why, false));
+                }
+            }
+        }
+    }
+}
+
+fn gap_interval(
+    kind: &str,
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    why: String,
+    ongoing: bool,
+) -> Interval {
+    Interval {
+        kind: kind.to_owned(),
+        namespace: String::new(),
+        name: String::new(),
+        owner: None,
+        container: None,
+        reason: Reason::NotWatched,
+        start,
+        end,
+        ongoing,
+        message: Some(why),
+        count: None,
+    }
+}
+
 /// Watches pods and nodes until `stopped()` or a [`Stop`] condition holds,
 /// and returns the intervals. Errors only when the cluster cannot be
-/// reached at all; a watch that breaks later is resumed (and said so on
-/// stderr).
+/// reached at all (no usable kubeconfig); a watch that cannot be kept up
+/// (forbidden, a failing server) is retried and recorded as a gap, which
+/// the watch test judges.
 pub fn watch(
     opts: &super::live::LiveOptions,
     stop: &Stop,
     stopped: &(dyn Fn() -> bool + Sync),
-) -> Result<(Vec<Interval>, Stats), super::live::Unreachable> {
+) -> Result<Recording, super::live::Unreachable> {
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -384,76 +522,37 @@ pub fn watch(
         .map_err(|e| {
             super::live::Unreachable::Down(format!("cannot start the async runtime: {e}"))
         })?;
-    rt.block_on(watch_async(opts, stop, stopped))
+    let recording = rt.block_on(watch_async(opts, stop, stopped));
+    // The watchers may be inside a request: do not wait for them.
+    rt.shutdown_background();
+    recording
 }
 
 async fn watch_async(
     opts: &super::live::LiveOptions,
     stop: &Stop,
     stopped: &(dyn Fn() -> bool + Sync),
-) -> Result<(Vec<Interval>, Stats), super::live::Unreachable> {
-    use futures::StreamExt;
-    use kube::runtime::watcher::{self, Event};
-    use kube::runtime::WatchStreamExt;
-    use kube::Api;
-
-    let (client, url) = super::live::connect(opts).await?;
-    eprintln!("vigil watch: watching pods and nodes on {url}");
-    let config = watcher::Config::default();
-    let mut pods = watcher::watcher(Api::<Pod>::all(client.clone()), config.clone())
-        .default_backoff()
-        .boxed();
-    let mut nodes = watcher::watcher(Api::<Node>::all(client), config)
-        .default_backoff()
-        .boxed();
+) -> Result<Recording, super::live::Unreachable> {
+    // No read timeout on the connection: a watch is idle for minutes, and
+    // bounds itself (the server ends it after `timeoutSeconds`).
+    let conn = super::live::connect_with(opts, None).await?;
+    crate::term::eprint_line(format_args!(
+        "vigil watch: watching pods and nodes on {}",
+        conn.url
+    ));
+    let (tx, mut rx) = tokio::sync::mpsc::channel::<Msg>(1024);
+    let tasks: Vec<_> = WATCHED
+        .iter()
+        .map(|w| tokio::spawn(watch_kind(conn.clone(), *w, opts.clone(), tx.clone())))
+        .collect();
+    drop(tx);
     let mut rec = Recorder::default();
     let started = std::time::Instant::now();
     let mut tick = tokio::time::interval(std::time::Duration::from_millis(200));
-    let mut broken: HashSet<&'static str> = HashSet::new();
     loop {
         tokio::select! {
-            ev = pods.next() => match ev {
-                Some(Ok(ev)) => {
-                    broken.remove("Pod");
-                    let now = Utc::now();
-                    match ev {
-                        Event::Init => rec.relist_started("Pod"),
-                        Event::InitApply(p) => {
-                            rec.listed("Pod", p.metadata.namespace.as_deref().unwrap_or(""), p.metadata.name.as_deref().unwrap_or(""));
-                            rec.pod(&p, now)
-                        }
-                        Event::InitDone => rec.relist_done("Pod", now),
-                        Event::Apply(p) => rec.pod(&p, now),
-                        Event::Delete(p) => rec.pod_deleted(&p, now),
-                    }
-                }
-                Some(Err(e)) => {
-                    if broken.insert("Pod") {
-                        eprintln!("vigil watch: the pod watch broke ({}); resuming", crate::redact::text(&e.to_string()));
-                    }
-                }
-                None => break,
-            },
-            ev = nodes.next() => match ev {
-                Some(Ok(ev)) => {
-                    broken.remove("Node");
-                    let now = Utc::now();
-                    match ev {
-                        Event::Init => rec.relist_started("Node"),
-                        Event::InitApply(n) => {
-                            rec.listed("Node", "", n.metadata.name.as_deref().unwrap_or(""));
-                            rec.node(&n, now)
-                        }
-                        Event::InitDone => rec.relist_done("Node", now),
-                        Event::Apply(n) => rec.node(&n, now),
-                        Event::Delete(n) => rec.node_deleted(&n, now),
-                    }
-                }
-                Some(Err(e)) => {
-                    if broken.insert("Node") {
-                        eprintln!("vigil watch: the node watch broke ({}); resuming", crate::redact::text(&e.to_string()));
-                    }
-                }
+            m = rx.recv() => match m {
+                Some(m) => rec.take(m),
                 None => break,
             },
             _ = tick.tick() => {
@@ -465,8 +564,330 @@ async fn watch_async(
             }
         }
     }
+    for t in tasks {
+        t.abort();
+    }
     let stats = rec.stats();
-    Ok((rec.finish(Utc::now()), stats))
+    Ok(Recording {
+        intervals: rec.finish(Utc::now()),
+        stats,
+    })
+}
+
+/// How one watch request ended.
+enum WatchEnd {
+    /// The server closed it (its `timeoutSeconds`), or the connection broke
+    /// after it was established: watch again from this resourceVersion.
+    Closed(String),
+    /// 410 Gone: the resourceVersion is too old; list again.
+    Expired,
+    /// The watch could not be established or was refused.
+    Failed(String),
+    /// The recorder stopped listening.
+    Done,
+}
+
+/// Lists and watches one kind for as long as the recorder listens.
+async fn watch_kind(
+    conn: super::live::Connection,
+    w: Watched,
+    opts: super::live::LiveOptions,
+    tx: tokio::sync::mpsc::Sender<Msg>,
+) {
+    use std::time::Duration;
+    let mut backoff = Duration::from_secs(1);
+    let mut rv: Option<String> = None;
+    let mut in_gap = false;
+    let gap = |tx: &tokio::sync::mpsc::Sender<Msg>, why: String, in_gap: &mut bool| {
+        let opened = !*in_gap;
+        *in_gap = true;
+        let tx = tx.clone();
+        async move {
+            if opened {
+                let _ = tx.send(Msg::Gap(w.kind, Utc::now(), why)).await;
+            }
+        }
+    };
+    loop {
+        if tx.is_closed() {
+            return;
+        }
+        let from = match rv.take() {
+            Some(v) => v,
+            None => match list_kind(&conn, w, &opts, &tx).await {
+                Ok(Some(v)) => v,
+                Ok(None) => return,
+                Err(why) => {
+                    gap(&tx, why, &mut in_gap).await;
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(Duration::from_secs(30));
+                    continue;
+                }
+            },
+        };
+        match watch_once(&conn, w, &from, &opts, &tx, &mut in_gap).await {
+            WatchEnd::Closed(next) => {
+                backoff = Duration::from_secs(1);
+                rv = Some(next);
+            }
+            WatchEnd::Expired => rv = None,
+            WatchEnd::Failed(why) => {
+                gap(&tx, why, &mut in_gap).await;
+                tokio::time::sleep(backoff).await;
+                backoff = (backoff * 2).min(Duration::from_secs(30));
+                // Resume from where it was; a 410 then sends it to a list.
+                rv = Some(from);
+            }
+            WatchEnd::Done => return,
+        }
+    }
+}
+
+/// A list page as the API sends it.
+#[derive(serde::Deserialize)]
+struct Page {
+    #[serde(default)]
+    metadata: PageMeta,
+    #[serde(default)]
+    items: Vec<Box<serde_json::value::RawValue>>,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct PageMeta {
+    #[serde(default, rename = "resourceVersion")]
+    resource_version: Option<String>,
+    #[serde(default, rename = "continue")]
+    continue_token: Option<String>,
+}
+
+/// Objects per list page of a watch's (re-)list.
+const WATCH_PAGE: u32 = 500;
+
+/// Lists `w` page by page, sending each object to the recorder; returns the
+/// list's resourceVersion to watch from (`None`: the recorder stopped).
+async fn list_kind(
+    conn: &super::live::Connection,
+    w: Watched,
+    opts: &super::live::LiveOptions,
+    tx: &tokio::sync::mpsc::Sender<Msg>,
+) -> Result<Option<String>, String> {
+    let mut token: Option<String> = None;
+    let mut seen = HashSet::new();
+    let mut rv: Option<String> = None;
+    let mut objects: Vec<Obj> = Vec::new();
+    loop {
+        let mut path = format!("{}?limit={WATCH_PAGE}", w.path);
+        if let Some(t) = &token {
+            path.push_str("&continue=");
+            path.push_str(&super::live::percent_encode(t));
+        }
+        let page = super::live::fetch(conn, &path, opts, super::live::JSON, |r| {
+            let body = r.bytes();
+            let text = std::str::from_utf8(&body).map_err(|e| format!("not UTF-8: {e}"))?;
+            // Counted before decoding: a page of millions of tiny items costs
+            // far more decoded than sent.
+            if let Some((_, n)) = super::decode::outline_page(text) {
+                if n > WATCH_PAGE as usize {
+                    return Err(format!("{n} objects in a page of at most {WATCH_PAGE}"));
+                }
+            }
+            serde_json::from_str::<Page>(text).map_err(|e| e.to_string())
+        })
+        .await
+        .map_err(|f| f.message())?;
+        if page.items.len() > WATCH_PAGE as usize {
+            return Err(format!(
+                "the server sent {} objects in a page of at most {WATCH_PAGE}: it ignores `limit`",
+                page.items.len()
+            ));
+        }
+        if rv.is_none() {
+            rv = page.metadata.resource_version.clone();
+        }
+        for raw in &page.items {
+            objects.push(Obj::decode(w.kind, raw)?);
+        }
+        match page.metadata.continue_token.filter(|t| !t.is_empty()) {
+            None => break,
+            Some(t)
+                if !seen.insert(std::hash::BuildHasher::hash_one(
+                    &foldhash::quality::FixedState::with_seed(7),
+                    &t,
+                )) =>
+            {
+                return Err("the server sent the same continue token twice".into());
+            }
+            Some(t) => token = Some(t),
+        }
+    }
+    if tx.send(Msg::Relist(w.kind)).await.is_err() {
+        return Ok(None);
+    }
+    for o in objects {
+        if tx.send(Msg::Listed(o)).await.is_err() {
+            return Ok(None);
+        }
+    }
+    if tx.send(Msg::RelistDone(w.kind, Utc::now())).await.is_err() {
+        return Ok(None);
+    }
+    rv.map(Some)
+        .ok_or_else(|| "the list had no resourceVersion to watch from".to_owned())
+}
+
+/// One watch request from `rv`, its events sent to the recorder as they
+/// come, each no larger than `--max-page-mib`.
+async fn watch_once(
+    conn: &super::live::Connection,
+    w: Watched,
+    rv: &str,
+    opts: &super::live::LiveOptions,
+    tx: &tokio::sync::mpsc::Sender<Msg>,
+    in_gap: &mut bool,
+) -> WatchEnd {
+    use http_body_util::BodyExt;
+    use std::time::Duration;
+    let path = format!(
+        "{}?watch=1&allowWatchBookmarks=true&timeoutSeconds={WATCH_SECONDS}&resourceVersion={}",
+        w.path,
+        super::live::percent_encode(rv)
+    );
+    let request = match http::Request::get(&path)
+        .header(http::header::ACCEPT, super::live::JSON)
+        .body(kube::client::Body::empty())
+    {
+        Ok(r) => r,
+        Err(e) => return WatchEnd::Failed(format!("bad request {path}: {e}")),
+    };
+    let response = match tokio::time::timeout(opts.timeout, conn.client.send(request)).await {
+        Err(_) => return WatchEnd::Failed(format!("no answer within {}s", opts.timeout.as_secs())),
+        Ok(Err(e)) => return WatchEnd::Failed(crate::redact::text(&super::live::describe(&e))),
+        Ok(Ok(r)) => r,
+    };
+    let status = response.status();
+    if !status.is_success() {
+        let body = super::live::read_small_body(response.into_body()).await;
+        return match status.as_u16() {
+            410 => WatchEnd::Expired,
+            _ => WatchEnd::Failed(super::live::status_text(status, &body)),
+        };
+    }
+    if std::mem::take(in_gap) && tx.send(Msg::Watching(w.kind, Utc::now())).await.is_err() {
+        return WatchEnd::Done;
+    }
+    let limit = crate::input::Limit::pages(opts.max_page_bytes);
+    let mut lines = crate::input::LineSplitter::new(limit);
+    let mut body = response.into_body();
+    let mut latest = rv.to_owned();
+    // The server sends a bookmark about every minute; silence well past the
+    // watch's own length means the connection is gone.
+    let idle = Duration::from_secs(WATCH_SECONDS + 60);
+    loop {
+        let frame = match tokio::time::timeout(idle, body.frame()).await {
+            Err(_) | Ok(None) => return WatchEnd::Closed(latest),
+            // Broken after it was established: resume from the latest version.
+            Ok(Some(Err(_))) => return WatchEnd::Closed(latest),
+            Ok(Some(Ok(f))) => f,
+        };
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        let mut events = Vec::new();
+        let pushed = lines.push(&data, &mut |line| {
+            if !line.iter().all(|b| b.is_ascii_whitespace()) {
+                events.push(line.to_vec());
+            }
+            Ok(())
+        });
+        if let Err(e) = pushed {
+            return WatchEnd::Failed(format!("a watch event is {e}"));
+        }
+        for line in events {
+            match event(w.kind, &line) {
+                Ok(Event::Bookmark(v)) => latest = v,
+                Ok(Event::Gone) => return WatchEnd::Expired,
+                Ok(Event::Error(m)) => return WatchEnd::Failed(m),
+                Ok(Event::Object(deleted, obj)) => {
+                    if let Some(v) = obj.resource_version() {
+                        latest = v.to_owned();
+                    }
+                    let now = Utc::now();
+                    let m = if deleted {
+                        Msg::Delete(obj, now)
+                    } else {
+                        Msg::Apply(obj, now)
+                    };
+                    if tx.send(m).await.is_err() {
+                        return WatchEnd::Done;
+                    }
+                }
+                Err(e) => {
+                    return WatchEnd::Failed(format!("a watch event that does not decode: {e}"))
+                }
+            }
+        }
+    }
+}
+
+/// Seconds the server keeps one watch open before ending it cleanly.
+const WATCH_SECONDS: u64 = 240;
+
+/// One watch event.
+enum Event {
+    Object(bool, Obj),
+    Bookmark(String),
+    Gone,
+    Error(String),
+}
+
+fn event(kind: &str, line: &[u8]) -> Result<Event, String> {
+    #[derive(serde::Deserialize)]
+    struct Raw<'a> {
+        #[serde(rename = "type")]
+        ty: &'a str,
+        #[serde(borrow)]
+        object: &'a serde_json::value::RawValue,
+    }
+    #[derive(serde::Deserialize)]
+    struct Status {
+        #[serde(default)]
+        code: u16,
+        #[serde(default)]
+        message: String,
+    }
+    #[derive(serde::Deserialize)]
+    struct Versioned {
+        #[serde(default)]
+        metadata: PageMeta,
+    }
+    let raw: Raw = serde_json::from_slice(line).map_err(|e| e.to_string())?;
+    match raw.ty {
+        "ADDED" | "MODIFIED" => Ok(Event::Object(false, Obj::decode(kind, raw.object)?)),
+        "DELETED" => Ok(Event::Object(true, Obj::decode(kind, raw.object)?)),
+        "BOOKMARK" => {
+            let v: Versioned = serde_json::from_str(raw.object.get()).map_err(|e| e.to_string())?;
+            v.metadata
+                .resource_version
+                .map(Event::Bookmark)
+                .ok_or_else(|| "a bookmark without a resourceVersion".into())
+        }
+        "ERROR" => {
+            let s: Status = serde_json::from_str(raw.object.get()).map_err(|e| e.to_string())?;
+            if s.code == 410 {
+                Ok(Event::Gone)
+            } else {
+                Ok(Event::Error(format!(
+                    "the server ended the watch: HTTP {} {}",
+                    s.code,
+                    crate::redact::text(&s.message)
+                )))
+            }
+        }
+        other => Err(format!(
+            "unknown event type {:?}",
+            crate::term::one_line(other)
+        )),
+    }
 }
 
 #[cfg(test)]

@@ -1,50 +1,36 @@
-//! `vigil report RUN...`: the command around [`aggregate`](super::aggregate)
-//! and [`html`](super::html).
+//! `vigil report RUN...`: the command around [`crate::results::aggregate`]
+//! and [`crate::results::html`].
 
 use std::path::PathBuf;
 
-use super::aggregate::{aggregate, Aggregate, Options};
 use crate::cli::{ReportArgs, ReportOutput};
+use crate::error::{Error, Result, Status};
+use crate::results::aggregate::{aggregate, Aggregate, Options};
 
-pub fn command(args: &ReportArgs) -> u8 {
-    let runs = match super::discover(&args.runs) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return crate::app::exit::CONFIG;
-        }
-    };
+pub fn report(args: &ReportArgs) -> Result {
+    let runs = crate::results::discover(&args.runs, super::args::file_limit(&args.limits))
+        .map_err(Error::Config)?;
     let opts = Options {
         flake_target: args.flake_target / 100.0,
         stale_runs: args.stale_runs,
         ..Options::default()
     };
     let a = aggregate(&runs, &opts);
-    let stdout = &mut std::io::BufWriter::new(anstream::stdout());
+    let stdout = &mut std::io::BufWriter::new(crate::term::stdout());
     let written = match &args.output {
-        ReportOutput::Json => serde_json::to_writer_pretty(&mut *stdout, &a)
-            .map_err(std::io::Error::from)
-            .and_then(|()| std::io::Write::write_all(stdout, b"\n")),
+        ReportOutput::Json => crate::term::write_json(&mut *stdout, &a),
         ReportOutput::Text => summary(stdout, &a, None),
         ReportOutput::Html(path) => {
-            let page = super::html::render(&a, args.jira_url.as_deref());
-            match crate::atomic::write(path, crate::atomic::Existing::Replace, |w| {
+            let page = crate::results::html::render(&a, args.jira_url.as_deref());
+            crate::atomic::write(path, crate::atomic::Existing::Replace, |w| {
                 w.write_all(page.as_bytes())
-            }) {
-                Ok(()) => summary(stdout, &a, Some(path)),
-                Err(e) => {
-                    eprintln!("error: cannot write {}: {e}", path.display());
-                    return crate::app::exit::CONFIG;
-                }
-            }
+            })
+            .map_err(|e| Error::write(path, e))?;
+            summary(stdout, &a, Some(path))
         }
     };
-    if let Err(e) = written.and_then(|()| std::io::Write::flush(stdout)) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("error: cannot write to stdout: {e}");
-        }
-    }
-    crate::app::exit::OK
+    super::printed(written.and_then(|()| std::io::Write::flush(stdout)))?;
+    Ok(Status::Passed)
 }
 
 /// The few lines a person reads first.

@@ -1,0 +1,72 @@
+//! `vigil dev ...`: tools for vigil's own tests and benchmarks (the
+//! `devtools` feature; not in the product binary).
+
+use crate::cli::DevCommand;
+use crate::devtools::{control_plane::ControlPlane, load};
+use crate::error::{Error, Result, Status};
+
+pub fn dev(cmd: DevCommand) -> Result {
+    match cmd {
+        DevCommand::ControlPlane { control_plane } => {
+            let cp = ControlPlane::start(&control_plane.join("bin"))
+                .map_err(|e| Error::Config(e.to_string()))?;
+            let k = cp
+                .admin_kubeconfig()
+                .map_err(|e| Error::Config(e.to_string()))?;
+            println!("{}", k.display());
+            // Runs until stdin closes (or the process is killed).
+            let _ = std::io::copy(&mut std::io::stdin(), &mut std::io::sink());
+            Ok(Status::Passed)
+        }
+        DevCommand::Generate {
+            pods,
+            seed,
+            output,
+            yaml,
+            must_gather,
+        } => {
+            use crate::devtools::generate::{generate, Format};
+            let format = match (yaml, must_gather) {
+                (_, true) => Format::MustGather,
+                (true, _) => Format::Yaml,
+                _ => Format::Json,
+            };
+            let c =
+                generate(&output, pods, seed, format).map_err(|e| Error::Config(e.to_string()))?;
+            println!(
+                "{}: {} nodes, {} namespaces, {} workloads, {} pods, {} objects",
+                output.display(),
+                c.nodes,
+                c.namespaces,
+                c.workloads,
+                c.pods,
+                c.objects
+            );
+            Ok(Status::Passed)
+        }
+        DevCommand::Load {
+            from,
+            cluster,
+            parallel,
+        } => {
+            let objects = load::read_raw(&from).map_err(|e| Error::Config(e.to_string()))?;
+            let r = load::load_into(&super::args::live_options(&cluster), objects, parallel)
+                .map_err(|e| Error::Unreachable(e.to_string()))?;
+            println!(
+                "created {}, already there {}, ignored {}, failed {}",
+                r.created,
+                r.existing,
+                r.ignored,
+                r.failed.len()
+            );
+            for f in r.failed.iter().take(20) {
+                eprintln!("  {f}");
+            }
+            Ok(if r.failed.is_empty() {
+                Status::Passed
+            } else {
+                Status::Failed
+            })
+        }
+    }
+}
