@@ -16,10 +16,15 @@ fn runs(dir: &Path) -> PathBuf {
     {
         let d = runs.join(format!("run-{i}"));
         std::fs::create_dir_all(&d).unwrap();
+        // Each run's state a day after the last: runs are dated by the
+        // time their state describes.
+        let now = format!("2026-11-2{}T12:00:00Z", i + 1);
         let o = vigil(&[
             "run",
             "--from",
             &format!("testdata/states/{s}"),
+            "--now",
+            &now,
             "--exceptions",
             "testdata/exceptions/demo",
             "--junit-dir",
@@ -99,6 +104,8 @@ fn the_page_renders_opens_a_cell_on_click_and_requests_nothing() {
         "the page tried to load something:\n{log}"
     );
     assert!(dom.contains("<table id=\"matrix-table\">"));
+    // Dated by the state's time, to the second.
+    assert!(dom.contains("state at 2026-11-23 12:00:00 UTC"), "{dom}");
     // The latest run (ha-cluster): billing's replicas cell, opened by the click.
     let at = dom
         .find("id=\"cell-billing--ha-replicas\"")
@@ -150,7 +157,22 @@ fn json_aggregates_and_bad_inputs() {
     let o = vigil(&["report", runs.to_str().unwrap(), "-o", "json"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let a: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(a["schema_version"], 1);
+    assert_eq!(a["schema_version"], 2);
+    let times: Vec<&str> = a["runs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["time"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        times,
+        [
+            "2026-11-21T12:00:00Z",
+            "2026-11-22T12:00:00Z",
+            "2026-11-23T12:00:00Z"
+        ],
+        "oldest first, by the state's time"
+    );
     assert_eq!(a["runs"].as_array().unwrap().len(), 3);
     assert_eq!(a["flake_budget"]["runs"], 3);
     // The JUnit directories alone make the same three runs.

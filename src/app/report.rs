@@ -5,17 +5,55 @@ use std::path::PathBuf;
 
 use crate::cli::{ReportArgs, ReportOutput};
 use crate::error::{Error, Result, Status};
-use crate::results::aggregate::{aggregate, Aggregate, Options};
+use crate::results::aggregate::{Accumulator, Aggregate, Options};
+use crate::results::{Detail, Source};
+
+/// Reads the runs a few at a time on every core, adding them oldest first:
+/// memory holds one batch of runs, whatever their number; only the latest
+/// is read in detail.
+fn aggregate_sources(
+    sources: &[Source],
+    opts: Options,
+    limit: crate::input::Limit,
+) -> Result<Aggregate> {
+    let batch = std::thread::available_parallelism().map_or(2, |n| n.get()) * 4;
+    let last = sources.len().saturating_sub(1);
+    let indexed: Vec<(usize, &Source)> = sources.iter().enumerate().collect();
+    let mut acc = Accumulator::new(opts);
+    let mut vigil_tests = false;
+    for chunk in indexed.chunks(batch) {
+        let runs = crate::parallel::map_in_order(chunk, |(i, s)| {
+            s.load(
+                limit,
+                if *i == last {
+                    Detail::Full
+                } else {
+                    Detail::Outcomes
+                },
+            )
+        });
+        for r in runs {
+            let r = r.map_err(Error::Config)?;
+            vigil_tests |= r.tests.keys().any(|n| n.starts_with("[Monitor:"));
+            acc.add(r);
+        }
+    }
+    if !vigil_tests {
+        return Err(Error::Config(
+            "the runs given hold no vigil test (another tool's JUnit?): nothing to report".into(),
+        ));
+    }
+    Ok(acc.finish())
+}
 
 pub fn report(args: &ReportArgs) -> Result {
-    let runs = crate::results::discover(&args.runs, super::args::file_limit(&args.limits))
-        .map_err(Error::Config)?;
+    let sources = crate::results::discover(&args.runs).map_err(Error::Config)?;
     let opts = Options {
         flake_target: args.flake_target / 100.0,
         stale_runs: args.stale_runs,
         ..Options::default()
     };
-    let a = aggregate(&runs, &opts);
+    let a = aggregate_sources(&sources, opts, super::args::file_limit(&args.limits))?;
     let stdout = &mut std::io::BufWriter::new(crate::term::stdout());
     let written = match &args.output {
         ReportOutput::Json => crate::term::write_json(&mut *stdout, &a),

@@ -277,6 +277,9 @@ pub fn build(run: &RunReport) -> Report {
     let took = std::time::Duration::from_secs_f64(run.seconds.max(0.0));
     let started: DateTime<chrono::FixedOffset> = run.started_at.into();
     suite.set_time(took).set_timestamp(started);
+    // The time the state describes (the suite's timestamp is when vigil
+    // ran): what `vigil report` dates the run by.
+    suite.add_property(quick_junit::Property::new("vigil.now", xml_safe(&run.now)));
     let mut report = Report::new(suite_name);
     report.set_time(took).set_timestamp(started);
     report.add_test_suite(suite);

@@ -9,8 +9,10 @@ use serde::Serialize;
 
 use super::{Identity, Outcome, RunResult, StaleEntry, TestRecord, Violation};
 
-/// Bumped when a field changes meaning or disappears.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Bumped when a field changes meaning or disappears (2: cells list at
+/// most `CELL_LIST` tests and violations, with `more_tests` and
+/// `violation_count`; run times are the time the state describes).
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// What the report is asked for.
 #[derive(Debug, Clone)]
@@ -76,6 +78,8 @@ pub struct RunInfo {
 }
 
 /// One cell of the latest run's matrix: a component's tests of one check.
+/// It lists its first [`CELL_LIST`] tests and violations and counts the
+/// rest, so that no cell, and no page, grows without bound.
 #[derive(Debug, Serialize)]
 pub struct Cell {
     pub component: String,
@@ -83,7 +87,11 @@ pub struct Cell {
     /// The worst outcome of its tests.
     pub outcome: Outcome,
     pub tests: Vec<String>,
+    /// Tests beyond those listed.
+    pub more_tests: usize,
     pub violations: Vec<Violation>,
+    /// All its violations, listed or not.
+    pub violation_count: usize,
     /// Why tests were not evaluated, when they were not.
     pub notes: Vec<String>,
 }
@@ -175,6 +183,9 @@ pub struct Aggregate {
 
 pub const NO_COMPONENT: &str = "(no component)";
 
+/// A cell lists this many violations and tests; the rest are counted.
+pub const CELL_LIST: usize = 20;
+
 fn component(t: &TestRecord) -> String {
     t.component.clone().unwrap_or_else(|| {
         if t.monitor == "vigil" {
@@ -200,232 +211,378 @@ fn check_of(t: &TestRecord) -> String {
     }
 }
 
-pub fn aggregate(runs: &[RunResult], opts: &Options) -> Aggregate {
-    let infos: Vec<RunInfo> = runs
-        .iter()
-        .map(|r| {
-            let mut counts = Counts::default();
-            for t in r.tests.values() {
-                counts.add(t.outcome);
-            }
-            RunInfo {
-                source: r.source.display().to_string(),
-                form: r.form,
-                time: r.time,
-                identity: r.identity.clone(),
-                counts,
-                flaked: counts.flake > 0,
-            }
-        })
-        .collect();
+/// What is kept per test over all runs: counters, never the runs.
+struct PerTest {
+    counts: Counts,
+    first_failed: Option<usize>,
+    last_failed: Option<usize>,
+    last_seen: usize,
+    component: u32,
+    monitor: u32,
+    /// Runs in which it flaked.
+    flaked_runs: usize,
+}
 
-    // Per test, over all runs.
-    struct Seen<'r> {
-        counts: Counts,
-        first_failed: Option<usize>,
-        last_failed: Option<usize>,
-        last_seen: usize,
-        latest: &'r TestRecord,
+/// The identity of an exception entry across runs.
+type StaleKey = (String, Option<String>, Option<String>, Option<String>);
+
+fn stale_key(e: &StaleEntry) -> StaleKey {
+    (
+        e.check.clone(),
+        e.namespace.clone(),
+        e.object.clone(),
+        e.ticket.clone(),
+    )
+}
+
+/// Strings seen many times (component and monitor names), kept once.
+#[derive(Default)]
+struct Interner {
+    ids: std::collections::HashMap<String, u32>,
+    names: Vec<String>,
+}
+
+impl Interner {
+    fn id(&mut self, s: &str) -> u32 {
+        if let Some(i) = self.ids.get(s) {
+            return *i;
+        }
+        let i = self.names.len() as u32;
+        self.names.push(s.to_owned());
+        self.ids.insert(s.to_owned(), i);
+        i
     }
-    let mut per_test: BTreeMap<&str, Seen> = BTreeMap::new();
-    for (ri, r) in runs.iter().enumerate() {
+}
+
+/// Runs added one at a time, oldest first; memory grows with the tests and
+/// components seen, not with the runs' contents: a year of runs in one
+/// report. Only the latest run is kept whole (its matrix and exceptions).
+pub struct Accumulator {
+    opts: Options,
+    runs: Vec<RunInfo>,
+    tests: std::collections::HashMap<String, PerTest>,
+    strings: Interner,
+    /// Per component id: counts over all runs and the fail share per run.
+    components: Vec<(Counts, Vec<Option<f32>>)>,
+    only_infra: usize,
+    /// Components' flaked runs.
+    comp_flaked: Vec<usize>,
+    /// The stale sets of the last `stale_runs` runs that say (JSON reports).
+    stale_window: std::collections::VecDeque<std::collections::HashSet<StaleKey>>,
+    latest: Option<RunResult>,
+}
+
+impl Accumulator {
+    pub fn new(opts: Options) -> Accumulator {
+        Accumulator {
+            opts,
+            runs: Vec::new(),
+            tests: Default::default(),
+            strings: Interner::default(),
+            components: Vec::new(),
+            only_infra: 0,
+            comp_flaked: Vec::new(),
+            stale_window: Default::default(),
+            latest: None,
+        }
+    }
+
+    fn component_slot(&mut self, c: u32) -> usize {
+        let i = c as usize;
+        while self.components.len() <= i {
+            self.components.push((Counts::default(), Vec::new()));
+            self.comp_flaked.push(0);
+        }
+        i
+    }
+
+    /// Adds the next run (runs come oldest first).
+    pub fn add(&mut self, r: RunResult) {
+        let ri = self.runs.len();
+        let mut counts = Counts::default();
+        let mut this: BTreeMap<u32, Counts> = BTreeMap::new();
+        let mut flaked_comps: BTreeSet<u32> = BTreeSet::new();
+        let mut flakes = 0usize;
+        let mut infra_flakes = 0usize;
         for t in r.tests.values() {
-            let e = per_test.entry(&t.name).or_insert(Seen {
+            counts.add(t.outcome);
+            let comp = self.strings.id(&component(t));
+            let monitor = self.strings.id(&t.monitor);
+            this.entry(comp).or_default().add(t.outcome);
+            let e = self.tests.entry(t.name.clone()).or_insert(PerTest {
                 counts: Counts::default(),
                 first_failed: None,
                 last_failed: None,
                 last_seen: ri,
-                latest: t,
+                component: comp,
+                monitor,
+                flaked_runs: 0,
             });
             e.counts.add(t.outcome);
             if t.outcome == Outcome::Fail {
                 e.first_failed.get_or_insert(ri);
                 e.last_failed = Some(ri);
             }
+            if t.outcome == Outcome::Flake {
+                e.flaked_runs += 1;
+                flakes += 1;
+                infra_flakes += usize::from(t.monitor == "infra-health");
+                flaked_comps.insert(comp);
+            }
             e.last_seen = ri;
-            e.latest = t;
+            e.component = comp;
+            e.monitor = monitor;
         }
-    }
-    let latest = runs.len().saturating_sub(1);
-    let mut tests: Vec<TestSummary> = per_test
-        .iter()
-        .map(|(name, s)| TestSummary {
-            name: name.to_string(),
-            component: component(s.latest),
-            monitor: s.latest.monitor.clone(),
-            counts: s.counts,
-            fail_rate: s.counts.rate(s.counts.fail),
-            flake_rate: s.counts.rate(s.counts.flake),
-            first_failed: s.first_failed,
-            last_failed: s.last_failed,
-            missing: s.last_seen != latest,
-            last_seen: Some(s.last_seen),
-        })
-        .collect();
-    tests.sort_by(|a, b| {
-        b.fail_rate
-            .total_cmp(&a.fail_rate)
-            .then(b.flake_rate.total_cmp(&a.flake_rate))
-            .then(a.name.cmp(&b.name))
-    });
-
-    // Per component: totals and a trend per run.
-    let mut comp_counts: BTreeMap<String, Counts> = BTreeMap::new();
-    let mut trend: BTreeMap<String, Vec<Option<f64>>> = BTreeMap::new();
-    for (ri, r) in runs.iter().enumerate() {
-        let mut this: BTreeMap<String, Counts> = BTreeMap::new();
-        for t in r.tests.values() {
-            let c = component(t);
-            comp_counts.entry(c.clone()).or_default().add(t.outcome);
-            this.entry(c).or_default().add(t.outcome);
+        if flakes > 0 && flakes == infra_flakes {
+            self.only_infra += 1;
         }
-        for (c, counts) in this {
-            let v = trend.entry(c).or_insert_with(|| vec![None; runs.len()]);
-            v[ri] = Some(counts.rate(counts.fail));
+        for (c, n) in this {
+            let slot = self.component_slot(c);
+            let (total, trend) = &mut self.components[slot];
+            total.pass += n.pass;
+            total.flake += n.flake;
+            total.fail += n.fail;
+            total.skip += n.skip;
+            trend.resize(ri, None);
+            trend.push(Some(n.rate(n.fail) as f32));
         }
-    }
-    let mut by_component: Vec<ComponentSummary> = comp_counts
-        .into_iter()
-        .map(|(component, counts)| ComponentSummary {
-            trend: trend.remove(&component).unwrap_or_default(),
-            fail_rate: counts.rate(counts.fail),
-            flake_rate: counts.rate(counts.flake),
-            component,
+        for c in flaked_comps {
+            let slot = self.component_slot(c);
+            self.comp_flaked[slot] += 1;
+        }
+        if let Some(stale) = &r.stale {
+            self.stale_window
+                .push_back(stale.iter().map(stale_key).collect());
+            if self.stale_window.len() > self.opts.stale_runs {
+                self.stale_window.pop_front();
+            }
+        }
+        self.runs.push(RunInfo {
+            source: r.source.display().to_string(),
+            form: r.form,
+            time: r.time,
+            identity: r.identity.clone(),
             counts,
-        })
-        .collect();
-    by_component.sort_by(|a, b| {
-        b.fail_rate
-            .total_cmp(&a.fail_rate)
-            .then(b.flake_rate.total_cmp(&a.flake_rate))
-            .then(a.component.cmp(&b.component))
-    });
+            flaked: counts.flake > 0,
+        });
+        self.latest = Some(r);
+    }
 
-    // The flake budget.
-    let mut test_spend: BTreeMap<&str, (usize, bool)> = BTreeMap::new();
-    let mut comp_spend: BTreeMap<String, (usize, bool)> = BTreeMap::new();
-    let mut only_infra = 0;
-    for r in runs {
-        let flakes: Vec<&TestRecord> = r
-            .tests
-            .values()
-            .filter(|t| t.outcome == Outcome::Flake)
+    pub fn finish(self) -> Aggregate {
+        let Accumulator {
+            opts,
+            runs,
+            tests,
+            strings,
+            components,
+            only_infra,
+            comp_flaked,
+            stale_window,
+            latest,
+        } = self;
+        let n_runs = runs.len();
+        let latest_index = n_runs.saturating_sub(1);
+        let name = |i: u32| strings.names[i as usize].clone();
+        let mut spend_tests: Vec<Spender> = Vec::new();
+        let mut summaries: Vec<TestSummary> = Vec::with_capacity(tests.len());
+        for (test, t) in tests {
+            if t.flaked_runs > 0 {
+                spend_tests.push(Spender {
+                    name: test.clone(),
+                    runs: t.flaked_runs,
+                    infrastructure: strings.names[t.monitor as usize] == "infra-health",
+                });
+            }
+            summaries.push(TestSummary {
+                name: test,
+                component: name(t.component),
+                monitor: name(t.monitor),
+                fail_rate: t.counts.rate(t.counts.fail),
+                flake_rate: t.counts.rate(t.counts.flake),
+                counts: t.counts,
+                first_failed: t.first_failed,
+                last_failed: t.last_failed,
+                missing: t.last_seen != latest_index,
+                last_seen: Some(t.last_seen),
+            });
+        }
+        summaries.sort_by(|a, b| {
+            b.fail_rate
+                .total_cmp(&a.fail_rate)
+                .then(b.flake_rate.total_cmp(&a.flake_rate))
+                .then(a.name.cmp(&b.name))
+        });
+        let mut by_component: Vec<ComponentSummary> = components
+            .into_iter()
+            .enumerate()
+            .filter(|(_, (c, _))| *c != Counts::default())
+            .map(|(i, (counts, mut trend))| {
+                trend.resize(n_runs, None);
+                ComponentSummary {
+                    component: name(i as u32),
+                    fail_rate: counts.rate(counts.fail),
+                    flake_rate: counts.rate(counts.flake),
+                    counts,
+                    trend: trend.into_iter().map(|v| v.map(f64::from)).collect(),
+                }
+            })
             .collect();
-        if !flakes.is_empty() && flakes.iter().all(|t| t.monitor == "infra-health") {
-            only_infra += 1;
-        }
-        let mut comps = BTreeSet::new();
-        for t in &flakes {
-            let e = test_spend
-                .entry(&t.name)
-                .or_insert((0, t.monitor == "infra-health"));
-            e.0 += 1;
-            comps.insert(component(t));
-        }
-        for c in comps {
-            comp_spend.entry(c).or_insert((0, false)).0 += 1;
+        by_component.sort_by(|a, b| {
+            b.fail_rate
+                .total_cmp(&a.fail_rate)
+                .then(b.flake_rate.total_cmp(&a.flake_rate))
+                .then(a.component.cmp(&b.component))
+        });
+        let rank = |mut m: Vec<Spender>| {
+            m.sort_by(|a, b| b.runs.cmp(&a.runs).then(a.name.cmp(&b.name)));
+            m
+        };
+        let runs_with_flake = runs.iter().filter(|r| r.flaked).count();
+        let share = if n_runs == 0 {
+            0.0
+        } else {
+            runs_with_flake as f64 / n_runs as f64
+        };
+        let flake_budget = FlakeBudget {
+            target: opts.flake_target,
+            runs: n_runs,
+            runs_with_flake,
+            share,
+            runs_with_only_infrastructure_flakes: only_infra,
+            within: share <= opts.flake_target,
+            tests: rank(spend_tests),
+            components: rank(
+                comp_flaked
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, n)| **n > 0)
+                    .map(|(i, n)| Spender {
+                        name: name(i as u32),
+                        runs: *n,
+                        infrastructure: false,
+                    })
+                    .collect(),
+            ),
+        };
+        let detail = latest.as_ref().map(|r| latest_detail(r, &opts));
+        let stale_exceptions = latest
+            .as_ref()
+            .and_then(|r| r.stale.clone())
+            .unwrap_or_default();
+        // Stale in each of the last N runs that could say: an intersection
+        // of sets, linear in the entries.
+        let safe_to_remove = if stale_window.len() == opts.stale_runs && opts.stale_runs > 0 {
+            stale_exceptions
+                .iter()
+                .filter(|e| {
+                    let k = stale_key(e);
+                    stale_window.iter().all(|w| w.contains(&k))
+                })
+                .cloned()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        let d = detail.unwrap_or_default();
+        Aggregate {
+            schema_version: SCHEMA_VERSION,
+            vigil_version: env!("CARGO_PKG_VERSION"),
+            runs,
+            matrix: d.matrix,
+            components: d.components,
+            checks: d.checks,
+            tests: summaries,
+            by_component,
+            flake_budget,
+            not_evaluated: d.not_evaluated,
+            expiring_tickets: d.expiring,
+            open_tickets: d.open,
+            stale_exceptions,
+            safe_to_remove,
+            stale_runs: opts.stale_runs,
         }
     }
-    let rank = |m: Vec<Spender>| {
-        let mut m = m;
-        m.sort_by(|a, b| b.runs.cmp(&a.runs).then(a.name.cmp(&b.name)));
-        m
-    };
-    let runs_with_flake = infos.iter().filter(|r| r.flaked).count();
-    let share = if runs.is_empty() {
-        0.0
-    } else {
-        runs_with_flake as f64 / runs.len() as f64
-    };
-    let flake_budget = FlakeBudget {
-        target: opts.flake_target,
-        runs: runs.len(),
-        runs_with_flake,
-        share,
-        runs_with_only_infrastructure_flakes: only_infra,
-        within: share <= opts.flake_target,
-        tests: rank(
-            test_spend
-                .into_iter()
-                .map(|(n, (runs, infrastructure))| Spender {
-                    name: n.to_owned(),
-                    runs,
-                    infrastructure,
-                })
-                .collect(),
-        ),
-        components: rank(
-            comp_spend
-                .into_iter()
-                .map(|(n, (runs, _))| Spender {
-                    name: n,
-                    runs,
-                    infrastructure: false,
-                })
-                .collect(),
-        ),
-    };
+}
 
-    // The latest run in detail.
-    let mut matrix = Vec::new();
+/// The latest run in detail.
+#[derive(Default)]
+struct Detail {
+    matrix: Vec<Cell>,
+    components: Vec<String>,
+    checks: Vec<String>,
+    not_evaluated: Vec<(String, String)>,
+    expiring: Vec<TicketNote>,
+    open: Vec<TicketNote>,
+}
+
+fn latest_detail(last: &RunResult, opts: &Options) -> Detail {
     let mut not_evaluated = Vec::new();
     let mut expiring: BTreeMap<String, (Option<String>, BTreeSet<String>)> = BTreeMap::new();
     let mut open: BTreeMap<String, (Option<String>, BTreeSet<String>)> = BTreeMap::new();
     let mut components = BTreeSet::new();
     let mut checks = BTreeSet::new();
-    if let Some(last) = runs.last() {
-        let today = last.time.map(|t| t.date_naive());
-        let mut cells: BTreeMap<(String, String), Cell> = BTreeMap::new();
-        for t in last.tests.values() {
-            let (comp, check) = (component(t), check_of(t));
-            components.insert(comp.clone());
-            checks.insert(check.clone());
-            let cell = cells
-                .entry((comp.clone(), check.clone()))
-                .or_insert_with(|| Cell {
-                    component: comp,
-                    check,
-                    outcome: Outcome::Skip,
-                    tests: Vec::new(),
-                    violations: Vec::new(),
-                    notes: Vec::new(),
-                });
-            cell.outcome = cell.outcome.max(t.outcome);
+    let today = last.time.map(|t| t.date_naive());
+    let mut cells: BTreeMap<(String, String), Cell> = BTreeMap::new();
+    for t in last.tests.values() {
+        let (comp, check) = (component(t), check_of(t));
+        components.insert(comp.clone());
+        checks.insert(check.clone());
+        let cell = cells
+            .entry((comp.clone(), check.clone()))
+            .or_insert_with(|| Cell {
+                component: comp,
+                check,
+                outcome: Outcome::Skip,
+                tests: Vec::new(),
+                more_tests: 0,
+                violations: Vec::new(),
+                violation_count: 0,
+                notes: Vec::new(),
+            });
+        cell.outcome = cell.outcome.max(t.outcome);
+        if cell.tests.len() < CELL_LIST {
             cell.tests.push(t.name.clone());
-            cell.violations.extend(t.violations.iter().cloned());
-            if t.outcome == Outcome::Skip {
-                let why = t.note.clone().unwrap_or_else(|| "not evaluated".into());
+        } else {
+            cell.more_tests += 1;
+        }
+        cell.violation_count += t.violations.len();
+        let room = CELL_LIST.saturating_sub(cell.violations.len());
+        cell.violations
+            .extend(t.violations.iter().take(room).cloned());
+        if t.outcome == Outcome::Skip {
+            let why = t.note.clone().unwrap_or_else(|| "not evaluated".into());
+            if cell.notes.len() < CELL_LIST && !cell.notes.contains(&why) {
                 cell.notes.push(why.clone());
-                not_evaluated.push((t.name.clone(), why));
             }
-            for v in &t.violations {
-                let Some(ticket) = &v.ticket else { continue };
-                if v.outcome == Outcome::Flake {
-                    let e = open.entry(ticket.clone()).or_default();
-                    e.0 = v.expires.clone();
-                    e.1.insert(t.name.clone());
-                }
-                let soon = match (&v.expires, today) {
-                    (Some(x), Some(today)) => chrono::NaiveDate::parse_from_str(x, "%Y-%m-%d")
-                        .is_ok_and(|d| (d - today).num_days() <= opts.expiring_days),
-                    _ => false,
-                };
-                if soon || (v.new && v.expires.is_some()) {
-                    let e = expiring.entry(ticket.clone()).or_default();
-                    e.0 = v.expires.clone();
-                    e.1.insert(t.name.clone());
-                }
+            not_evaluated.push((t.name.clone(), why));
+        }
+        for v in &t.violations {
+            let Some(ticket) = &v.ticket else { continue };
+            if v.outcome == Outcome::Flake {
+                let e = open.entry(ticket.clone()).or_default();
+                e.0 = v.expires.clone();
+                e.1.insert(t.name.clone());
+            }
+            let soon = match (&v.expires, today) {
+                (Some(x), Some(today)) => chrono::NaiveDate::parse_from_str(x, "%Y-%m-%d")
+                    .is_ok_and(|d| (d - today).num_days() <= opts.expiring_days),
+                _ => false,
+            };
+            if soon || (v.new && v.expires.is_some()) {
+                let e = expiring.entry(ticket.clone()).or_default();
+                e.0 = v.expires.clone();
+                e.1.insert(t.name.clone());
             }
         }
-        matrix = cells.into_values().collect();
-        matrix.sort_by(|a, b| {
-            b.outcome
-                .cmp(&a.outcome)
-                .then(b.violations.len().cmp(&a.violations.len()))
-                .then(a.component.cmp(&b.component))
-                .then(a.check.cmp(&b.check))
-        });
     }
+    let mut matrix: Vec<Cell> = cells.into_values().collect();
+    matrix.sort_by(|a, b| {
+        b.outcome
+            .cmp(&a.outcome)
+            .then(b.violation_count.cmp(&a.violation_count))
+            .then(a.component.cmp(&b.component))
+            .then(a.check.cmp(&b.check))
+    });
     let notes = |m: BTreeMap<String, (Option<String>, BTreeSet<String>)>| {
         m.into_iter()
             .map(|(ticket, (expires, tests))| TicketNote {
@@ -435,50 +592,23 @@ pub fn aggregate(runs: &[RunResult], opts: &Options) -> Aggregate {
             })
             .collect::<Vec<_>>()
     };
-    let stale_exceptions = runs
-        .last()
-        .and_then(|r| r.stale.clone())
-        .unwrap_or_default();
-    // Stale in each of the last N runs that could say (JSON reports).
-    let window: Vec<&Vec<StaleEntry>> = runs
-        .iter()
-        .rev()
-        .filter_map(|r| r.stale.as_ref())
-        .take(opts.stale_runs)
-        .collect();
-    let safe_to_remove = if window.len() == opts.stale_runs && opts.stale_runs > 0 {
-        window[0]
-            .iter()
-            .filter(|e| {
-                window.iter().all(|w| {
-                    w.iter().any(|x| {
-                        (x.check.as_str(), &x.namespace, &x.object, &x.ticket)
-                            == (e.check.as_str(), &e.namespace, &e.object, &e.ticket)
-                    })
-                })
-            })
-            .cloned()
-            .collect()
-    } else {
-        Vec::new()
-    };
-    Aggregate {
-        schema_version: SCHEMA_VERSION,
-        vigil_version: env!("CARGO_PKG_VERSION"),
-        runs: infos,
+    Detail {
         matrix,
         components: components.into_iter().collect(),
         checks: checks.into_iter().collect(),
-        tests,
-        by_component,
-        flake_budget,
         not_evaluated,
-        expiring_tickets: notes(expiring),
-        open_tickets: notes(open),
-        stale_exceptions,
-        safe_to_remove,
-        stale_runs: opts.stale_runs,
+        expiring: notes(expiring),
+        open: notes(open),
     }
+}
+
+/// Aggregates runs already read, oldest first.
+pub fn aggregate(runs: &[RunResult], opts: &Options) -> Aggregate {
+    let mut acc = Accumulator::new(opts.clone());
+    for r in runs {
+        acc.add(r.clone());
+    }
+    acc.finish()
 }
 
 #[cfg(test)]

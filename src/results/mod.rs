@@ -102,13 +102,21 @@ pub struct RunResult {
     pub junit_file: Option<PathBuf>,
 }
 
+/// How much of a run to read: the latest run of a report is shown in
+/// detail; every other run only adds its outcomes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Detail {
+    Full,
+    Outcomes,
+}
+
 /// Reads one run: a `-o json` report, a JUnit file, or a directory (its
 /// vigil JSON report if it holds one, else all its JUnit files together).
 pub fn load_run(path: &Path, limit: Limit) -> Result<RunResult, String> {
     if path.is_dir() {
         let (json, xml) = files_in(path)?;
         if let Some(j) = json.first() {
-            return load_json(j, limit);
+            return load_json(j, limit, Detail::Full);
         }
         if xml.is_empty() {
             return Err(format!(
@@ -116,97 +124,141 @@ pub fn load_run(path: &Path, limit: Limit) -> Result<RunResult, String> {
                 path.display()
             ));
         }
-        return load_junit(path, &xml, limit);
+        return load_junit(path, &xml, limit, Detail::Full);
     }
     let text = crate::input::read_to_string(path, limit)
         .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
     if text.trim_start().starts_with('<') {
-        load_junit(path, &[path.to_owned()], limit)
+        load_junit(path, &[path.to_owned()], limit, Detail::Full)
     } else {
-        parse_json(path, &text)
+        parse_json(path, &text, Detail::Full)
     }
 }
 
-/// Finds every run under `paths` (violations are kept for the latest run
-/// only, the one a report shows them for): each JSON report is a run; JUnit files
-/// are grouped by their directory (the files of one job), unless that
-/// directory also holds a JSON report, which is read instead.
-pub fn discover(paths: &[PathBuf], limit: Limit) -> Result<Vec<RunResult>, String> {
-    let mut runs = Vec::new();
-    // JUnit groups, read once every JSON report is known: a JUnit file a
-    // report says its run wrote is that run, not another one.
+/// One run found by [`discover`], not read yet.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// A `vigil run -o json` report.
+    Json(PathBuf),
+    /// The JUnit files of one directory (one job's), or one JUnit file.
+    Junit(PathBuf, Vec<PathBuf>),
+}
+
+impl Source {
+    pub fn path(&self) -> &Path {
+        match self {
+            Source::Json(p) | Source::Junit(p, _) => p,
+        }
+    }
+
+    /// The run's time, from the first few KiB of its file (the report's
+    /// `now`, the suite's `vigil.now` property or `timestamp`), to put runs
+    /// in order before reading them.
+    pub fn peek_time(&self) -> Option<DateTime<Utc>> {
+        use std::io::Read;
+        let file = match self {
+            Source::Json(p) => p,
+            Source::Junit(_, files) => files.first()?,
+        };
+        let mut head = String::new();
+        crate::input::open_regular(file)
+            .ok()?
+            .take(16 << 10)
+            .read_to_string(&mut head)
+            .ok();
+        let find = |key: &str| -> Option<DateTime<Utc>> {
+            let i = head.find(key)? + key.len();
+            let rest = head[i..].trim_start_matches([' ', ':', '=', '"']);
+            let end = rest.find('"')?;
+            crate::model::time::parse(&rest[..end])
+        };
+        match self {
+            Source::Json(_) => find("\"now\"").or_else(|| find("\"started_at\"")),
+            Source::Junit(..) => find("name=\"vigil.now\" value").or_else(|| find("timestamp")),
+        }
+    }
+
+    /// Reads the run.
+    pub fn load(&self, limit: Limit, detail: Detail) -> Result<RunResult, String> {
+        match self {
+            Source::Json(p) => load_json(p, limit, detail),
+            Source::Junit(dir, files) => load_junit(dir, files, limit, detail),
+        }
+    }
+}
+
+/// Finds every run under `paths`, oldest first (by the time each says): each
+/// JSON report is a run; JUnit files are grouped by their directory (the
+/// files of one job), less those a JSON report says its run wrote (matched
+/// by file name: downloaded artifacts are not where the run wrote them).
+pub fn discover(paths: &[PathBuf]) -> Result<Vec<Source>, String> {
+    let mut sources = Vec::new();
     let mut groups: Vec<(PathBuf, Vec<PathBuf>)> = Vec::new();
     let mut json_files: Vec<PathBuf> = Vec::new();
     for p in paths {
         if !p.is_dir() {
-            runs.push(load_run(p, limit)?);
+            match p.extension().and_then(|e| e.to_str()) {
+                Some("xml") => sources.push(Source::Junit(p.clone(), vec![p.clone()])),
+                _ => sources.push(Source::Json(p.clone())),
+            }
             continue;
         }
-        let mut stack = vec![p.clone()];
-        let mut seen = std::collections::HashSet::new();
-        while let Some(d) = stack.pop() {
-            let canonical = d.canonicalize().unwrap_or(d.clone());
-            if !seen.insert(canonical) {
+        // Links followed (artifact trees use them), loops passed over.
+        let entries = walkdir::WalkDir::new(p)
+            .follow_links(true)
+            .sort_by_file_name()
+            .into_iter()
+            .filter_map(Result::ok);
+        for entry in entries {
+            if !entry.file_type().is_dir() {
                 continue;
             }
-            let (json, xml) = files_in(&d)?;
+            let (json, xml) = files_in(entry.path())?;
             if json.is_empty() && !xml.is_empty() {
-                groups.push((d.clone(), xml));
+                groups.push((entry.path().to_owned(), xml));
             }
             json_files.extend(json);
-            let mut subdirs: Vec<PathBuf> = std::fs::read_dir(&d)
-                .map_err(|e| format!("{}: cannot list: {e}", d.display()))?
-                .filter_map(|e| e.ok())
-                .filter(|e| e.file_type().is_ok_and(|t| t.is_dir()))
-                .map(|e| e.path())
-                .collect();
-            subdirs.sort();
-            stack.extend(subdirs.into_iter().rev());
         }
     }
-    // Only the latest run's violations are shown; older runs keep their
-    // outcomes. Dropping the rest as they are read bounds memory on a
-    // thousand runs.
-    let latest: std::sync::Mutex<Option<(Option<DateTime<Utc>>, PathBuf)>> = Default::default();
-    let slim = |mut r: RunResult| {
-        let key = (r.time, r.source.clone());
-        let mut l = latest.lock().unwrap_or_else(|e| e.into_inner());
-        if l.as_ref().is_some_and(|m| &key < m) {
-            for t in r.tests.values_mut() {
-                t.violations = Vec::new();
-                t.note = None;
-            }
-        } else {
-            *l = Some(key);
+    // The JUnit file names the JSON reports claim (read from their tails:
+    // `junit` is the report's last field).
+    let claimed: std::collections::HashSet<std::ffi::OsString> =
+        json_files.iter().filter_map(|j| claimed_junit(j)).collect();
+    sources.extend(json_files.into_iter().map(Source::Json));
+    for (dir, xml) in groups {
+        let rest: Vec<PathBuf> = xml
+            .into_iter()
+            .filter(|x| x.file_name().is_none_or(|n| !claimed.contains(n)))
+            .collect();
+        if !rest.is_empty() {
+            sources.push(Source::Junit(dir, rest));
         }
-        r
-    };
-    for r in crate::parallel::map_in_order(&json_files, |j| load_json(j, limit).map(slim)) {
-        runs.push(r?);
     }
-    let claimed: std::collections::HashSet<PathBuf> =
-        runs.iter().filter_map(|r| r.junit_file.clone()).collect();
-    let groups: Vec<(PathBuf, Vec<PathBuf>)> = groups
-        .into_iter()
-        .map(|(dir, xml)| {
-            let rest = xml
-                .into_iter()
-                .filter(|x| !claimed.contains(&x.canonicalize().unwrap_or(x.clone())))
-                .collect::<Vec<_>>();
-            (dir, rest)
-        })
-        .filter(|(_, rest)| !rest.is_empty())
-        .collect();
-    for r in
-        crate::parallel::map_in_order(&groups, |(dir, xml)| load_junit(dir, xml, limit).map(slim))
-    {
-        runs.push(r?);
-    }
-    if runs.is_empty() {
+    if sources.is_empty() {
         return Err("no vigil JSON report or JUnit file found in the given paths".into());
     }
-    runs.sort_by(|a, b| (a.time, &a.source).cmp(&(b.time, &b.source)));
-    Ok(runs)
+    let mut timed: Vec<(Option<DateTime<Utc>>, Source)> =
+        crate::parallel::map_in_order(&sources, |s| s.peek_time())
+            .into_iter()
+            .zip(sources)
+            .collect();
+    timed.sort_by(|a, b| (a.0, a.1.path()).cmp(&(b.0, b.1.path())));
+    Ok(timed.into_iter().map(|(_, s)| s).collect())
+}
+
+/// The file name of the JUnit a JSON report says its run wrote.
+fn claimed_junit(report: &Path) -> Option<std::ffi::OsString> {
+    use std::io::{Read, Seek, SeekFrom};
+    let mut f = crate::input::open_regular(report).ok()?;
+    let len = f.metadata().ok()?.len();
+    f.seek(SeekFrom::Start(len.saturating_sub(4096))).ok()?;
+    let mut tail = String::new();
+    f.read_to_string(&mut tail).ok()?;
+    let i = tail.rfind("\"junit\"")? + "\"junit\"".len();
+    let rest = tail[i..].trim_start_matches([' ', ':']);
+    let rest = rest.strip_prefix('"')?;
+    let path = &rest[..rest.find('"')?];
+    Path::new(path).file_name().map(|n| n.to_owned())
 }
 
 /// The vigil JSON reports and the .xml files directly in `dir`, sorted.
@@ -242,10 +294,10 @@ fn is_vigil_report(p: &Path) -> bool {
     head.contains("\"schema_version\"") && head.contains("\"vigil_version\"")
 }
 
-fn load_json(path: &Path, limit: Limit) -> Result<RunResult, String> {
+fn load_json(path: &Path, limit: Limit, detail: Detail) -> Result<RunResult, String> {
     let text = crate::input::read_to_string(path, limit)
         .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
-    parse_json(path, &text)
+    parse_json(path, &text, detail)
 }
 
 mod report_json {
@@ -256,6 +308,8 @@ mod report_json {
     pub struct Report {
         pub schema_version: Option<u64>,
         pub started_at: Option<String>,
+        /// The time the state describes (the run's time for a report).
+        pub now: Option<String>,
         #[serde(default)]
         pub meta: Vec<Meta>,
         pub tests: Option<Vec<Test>>,
@@ -282,6 +336,60 @@ mod report_json {
         pub note: Option<String>,
         #[serde(default)]
         pub findings: Vec<Finding>,
+    }
+
+    /// A report read for its outcomes only (every run but the latest):
+    /// findings are skipped without being decoded.
+    #[derive(Deserialize)]
+    pub struct Lean {
+        pub schema_version: Option<u64>,
+        pub started_at: Option<String>,
+        pub now: Option<String>,
+        #[serde(default)]
+        pub meta: Vec<Meta>,
+        pub tests: Option<Vec<LeanTest>>,
+        pub stale_exceptions: Option<Vec<Stale>>,
+        pub junit: Option<String>,
+    }
+    #[derive(Deserialize)]
+    pub struct LeanTest {
+        #[serde(default)]
+        pub name: String,
+        pub monitor: Option<String>,
+        pub check: Option<String>,
+        pub namespace: Option<String>,
+        pub component: Option<String>,
+        pub lifecycle: Option<String>,
+        pub outcome: Option<String>,
+        pub note: Option<String>,
+    }
+
+    impl From<Lean> for Report {
+        fn from(l: Lean) -> Report {
+            Report {
+                schema_version: l.schema_version,
+                started_at: l.started_at,
+                now: l.now,
+                meta: l.meta,
+                tests: l.tests.map(|t| {
+                    t.into_iter()
+                        .map(|t| Test {
+                            name: t.name,
+                            monitor: t.monitor,
+                            check: t.check,
+                            namespace: t.namespace,
+                            component: t.component,
+                            lifecycle: t.lifecycle,
+                            outcome: t.outcome,
+                            note: t.note,
+                            findings: Vec::new(),
+                        })
+                        .collect()
+                }),
+                stale_exceptions: l.stale_exceptions,
+                junit: l.junit,
+            }
+        }
     }
     #[derive(Deserialize)]
     pub struct Finding {
@@ -321,15 +429,21 @@ mod report_json {
     }
 }
 
-fn parse_json(path: &Path, text: &str) -> Result<RunResult, String> {
-    let v: report_json::Report = serde_json::from_str(text).map_err(|e| {
+fn parse_json(path: &Path, text: &str, detail: Detail) -> Result<RunResult, String> {
+    let failed = |e: serde_json::Error| {
         format!(
             "{}:{}:{}: not a vigil JSON report or JUnit file ({e})",
             path.display(),
             e.line(),
             e.column()
         )
-    })?;
+    };
+    let v: report_json::Report = match detail {
+        Detail::Full => crate::sources::json_from_str(text).map_err(failed)?,
+        Detail::Outcomes => crate::sources::json_from_str::<report_json::Lean>(text)
+            .map_err(failed)?
+            .into(),
+    };
     let not_ours = || {
         format!(
             "{}: not a vigil `-o json` report (no schema_version/tests)",
@@ -414,7 +528,13 @@ fn parse_json(path: &Path, text: &str) -> Result<RunResult, String> {
             })
             .collect()
     });
-    let time = v.started_at.as_deref().and_then(crate::model::time::parse);
+    // The run's time is the time its state describes; older reports
+    // without it, when it ran.
+    let time = v
+        .now
+        .as_deref()
+        .or(v.started_at.as_deref())
+        .and_then(crate::model::time::parse);
     Ok(RunResult {
         source: path.to_owned(),
         form: "json",
@@ -422,10 +542,7 @@ fn parse_json(path: &Path, text: &str) -> Result<RunResult, String> {
         identity: identity_of(path),
         tests,
         stale,
-        junit_file: v.junit.map(|j| {
-            let j = PathBuf::from(j);
-            j.canonicalize().unwrap_or(j)
-        }),
+        junit_file: v.junit.map(PathBuf::from),
     })
 }
 
@@ -451,7 +568,12 @@ pub fn tag(name: &str, open: &str) -> Option<String> {
 /// Reads JUnit files as Sippy does: every `<testcase>` of every suite, a
 /// name with both a failing and a passing case is a flake, `<skipped>` is no
 /// run. Violations come from the failure text's `FAIL  Kind/name: ...` lines.
-fn load_junit(source: &Path, files: &[PathBuf], limit: Limit) -> Result<RunResult, String> {
+fn load_junit(
+    source: &Path,
+    files: &[PathBuf],
+    limit: Limit,
+    detail: Detail,
+) -> Result<RunResult, String> {
     #[derive(Default)]
     struct Seen {
         passed: bool,
@@ -472,12 +594,16 @@ fn load_junit(source: &Path, files: &[PathBuf], limit: Limit) -> Result<RunResul
                     Case::Pass => s.passed = true,
                     Case::Fail(body) => {
                         s.failed = true;
-                        s.body = body;
+                        if detail == Detail::Full {
+                            s.body = body;
+                        }
                     }
                     Case::Skip(m) => s.note = m,
                 }
             }
             Seen_::Informing(name) => seen.entry(name).or_default().informing = true,
+            // The state's time (`vigil.now`) wins over when the run started.
+            Seen_::Now(t) => time = t.or(time),
             Seen_::Time(t) => {
                 if time.is_none() {
                     time = t;
@@ -551,6 +677,7 @@ enum Seen_ {
     Case(String, Case),
     Informing(String),
     Time(Option<DateTime<Utc>>),
+    Now(Option<DateTime<Utc>>),
 }
 
 enum Case {
@@ -587,6 +714,23 @@ fn parse_junit(path: &Path, text: &str, on: &mut dyn FnMut(Seen_)) -> Result<(),
                                 .map(|t| t.with_timezone(&Utc)),
                         ));
                     }
+                }
+            }
+            Event::Start(ref e) | Event::Empty(ref e) if e.name().as_ref() == b"property" => {
+                let mut name = String::new();
+                let mut value = String::new();
+                for a in e.attributes().flatten() {
+                    let v = a
+                        .normalized_value(quick_xml::XmlVersion::default())
+                        .map_err(|x| err(&r, &x))?;
+                    match a.key.as_ref() {
+                        b"name" => name = v.into_owned(),
+                        b"value" => value = v.into_owned(),
+                        _ => {}
+                    }
+                }
+                if name == "vigil.now" {
+                    on(Seen_::Now(crate::model::time::parse(&value)));
                 }
             }
             Event::Start(ref e) | Event::Empty(ref e) if e.name().as_ref() == b"testcase" => {

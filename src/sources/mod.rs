@@ -24,6 +24,15 @@ pub use files::{
     SourceError, DEFAULT_MAX_FILE_BYTES,
 };
 
+/// Decodes JSON with the fast reader (skipping what `T` ignores without
+/// tokenizing it), else with serde_json, which says what is wrong.
+pub fn json_from_str<T: serde::de::DeserializeOwned>(text: &str) -> serde_json::Result<T> {
+    match json_fast::from_str_seed(std::marker::PhantomData::<T>, text) {
+        Ok(v) => Ok(v),
+        Err(_) => serde_json::from_str(text),
+    }
+}
+
 /// The texts of the files under `root` whose extension is one of `exts`:
 /// the fast readers' equivalence tests compare them with the full parsers.
 #[cfg(test)]
