@@ -76,9 +76,19 @@ fn write_text(
     section(out, "NEWLY FLAKING", &d.newly_flaking)?;
     section(out, "FIXED", &d.fixed)?;
     section(out, "SAME OUTCOME, OTHER VIOLATIONS", &d.changed)?;
+    if !d.renamed.is_empty() {
+        writeln!(
+            out,
+            "\nRENAMED: owner tag changed, same check and namespace ({}); compared as one test:",
+            d.renamed.len()
+        )?;
+        for (from, to) in &d.renamed {
+            writeln!(out, "  {from}\n    -> {to}")?;
+        }
+    }
     for (title, list) in [
-        ("APPEARED (new or renamed)", &d.appeared),
-        ("VANISHED (removed or renamed)", &d.vanished),
+        ("APPEARED (new, or renamed otherwise)", &d.appeared),
+        ("VANISHED (removed, or renamed otherwise)", &d.vanished),
     ] {
         if !list.is_empty() {
             writeln!(out, "\n{title} ({}):", list.len())?;
@@ -119,7 +129,8 @@ fn write_text(
         && d.fixed.is_empty()
         && d.changed.is_empty()
         && d.appeared.is_empty()
-        && d.vanished.is_empty();
+        && d.vanished.is_empty()
+        && d.renamed.is_empty();
     writeln!(
         out,
         "\n{}",
@@ -127,10 +138,11 @@ fn write_text(
             "no change in outcomes or violations".to_owned()
         } else {
             format!(
-                "{} newly failing, {} newly flaking, {} fixed, {} appeared, {} vanished",
+                "{} newly failing, {} newly flaking, {} fixed, {} renamed, {} appeared, {} vanished",
                 plural(d.newly_failing.len(), "test"),
                 d.newly_flaking.len(),
                 d.fixed.len(),
+                d.renamed.len(),
                 d.appeared.len(),
                 d.vanished.len()
             )

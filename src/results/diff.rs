@@ -28,9 +28,13 @@ pub struct Diff {
     pub fixed: Vec<Change>,
     /// Same outcome, different violations.
     pub changed: Vec<Change>,
-    /// Tests only in AFTER (a renamed test shows here and in `vanished`).
+    /// Tests only in AFTER, and only in BEFORE (a test whose name changed
+    /// otherwise than by its owner tag shows in both).
     pub appeared: Vec<String>,
     pub vanished: Vec<String>,
+    /// Tests whose owner tag (`[Jira:"..."]`) changed, the same check in
+    /// the same namespace: `(before, after)`. They are compared as one test.
+    pub renamed: Vec<(String, String)>,
     /// Exception entries stale after but not before (JSON reports only).
     pub became_stale: Vec<StaleEntry>,
     /// Violations no exception covers that AFTER has and BEFORE did not:
@@ -58,11 +62,51 @@ fn keys(t: Option<&TestRecord>, only_new: bool) -> BTreeSet<String> {
         .collect()
 }
 
+/// A test's name without its owner tag: what stays when owners.yaml
+/// gives its namespace to another component.
+fn untagged(name: &str) -> String {
+    match (
+        name.find("[Jira:"),
+        name.find("[Jira:")
+            .and_then(|i| name[i..].find(']').map(|j| i + j)),
+    ) {
+        (Some(i), Some(j)) => format!("{}{}", &name[..i], &name[j + 1..]),
+        _ => name.to_owned(),
+    }
+}
+
 pub fn compare(before: &RunResult, after: &RunResult) -> Diff {
     let mut d = Diff::default();
-    let names: BTreeSet<&String> = before.tests.keys().chain(after.tests.keys()).collect();
+    // Renames by owner tag: a name only in BEFORE and one only in AFTER that
+    // are the same without their tags.
+    let only_before: std::collections::HashMap<String, &String> = before
+        .tests
+        .keys()
+        .filter(|n| !after.tests.contains_key(*n))
+        .map(|n| (untagged(n), n))
+        .collect();
+    let mut renamed_from: std::collections::HashMap<&String, &String> = Default::default();
+    for n in after
+        .tests
+        .keys()
+        .filter(|n| !before.tests.contains_key(*n))
+    {
+        if let Some(old) = only_before.get(&untagged(n)) {
+            renamed_from.insert(n, old);
+            d.renamed.push(((*old).clone(), n.clone()));
+        }
+    }
+    let renamed_away: BTreeSet<&String> = renamed_from.values().copied().collect();
+    let names: BTreeSet<&String> = before
+        .tests
+        .keys()
+        .filter(|n| !renamed_away.contains(n))
+        .chain(after.tests.keys())
+        .collect();
     for name in names {
-        let b = before.tests.get(name);
+        let b = before
+            .tests
+            .get(renamed_from.get(name).copied().unwrap_or(name));
         let a = after.tests.get(name);
         match (b, a) {
             (Some(_), None) => d.vanished.push(name.clone()),
@@ -196,5 +240,35 @@ mod tests {
         assert!(d.regressed());
         let same = compare(&after, &after);
         assert!(!same.regressed() && same.changed.is_empty() && same.newly_needed.is_empty());
+    }
+
+    /// owners.yaml gave a namespace to a component: its tests' names
+    /// changed by their tag only. The same failure is not a new one.
+    #[test]
+    fn a_new_owner_tag_is_a_rename_not_a_new_failure() {
+        use Outcome::*;
+        let before = run(&[
+            (
+                "[Monitor:ha-compliance] workloads in ns/x should have at least two replicas",
+                Fail,
+                &["Deployment/d"],
+            ),
+            (
+                "[Monitor:ha-compliance] workloads in ns/y should have at least two replicas",
+                Pass,
+                &[],
+            ),
+        ]);
+        let after = run(&[
+            ("[Monitor:ha-compliance][Jira:\"Etcd\"] workloads in ns/x should have at least two replicas", Fail, &["Deployment/d"]),
+            ("[Monitor:ha-compliance][Jira:\"Etcd\"] workloads in ns/y should have at least two replicas", Fail, &["Deployment/e"]),
+        ]);
+        let d = compare(&before, &after);
+        assert_eq!(d.renamed.len(), 2);
+        assert!(d.appeared.is_empty() && d.vanished.is_empty(), "{d:?}");
+        // x failed before under its old name: not newly failing; y is.
+        assert_eq!(d.newly_failing.len(), 1);
+        assert!(d.newly_failing[0].name.contains("ns/y"));
+        assert_eq!(d.newly_failing[0].before, Some(Pass));
     }
 }
