@@ -42,10 +42,14 @@ pub enum Fault {
     /// first byte becomes a field of wire type 7), every length around it
     /// left whole.
     CorruptItem,
+    /// Write whatever this writes on the connection (a stream with no end).
+    #[allow(dead_code)]
+    Raw(Arc<dyn Fn(&mut TcpStream) + Send + Sync>),
 }
 
 struct Rule {
-    /// Matches the path (without query) exactly, or as a prefix when it ends in `*`.
+    /// Matches the path (without query) exactly, or as a prefix when it ends
+    /// in `*`; with `?watch` after it, only watch requests.
     path: String,
     fault: Fault,
     /// Applies this many times, then the next rule (or forwarding) applies.
@@ -193,12 +197,17 @@ fn serve(s: &Shared, mut conn: TcpStream) {
     *s.counts.lock().unwrap().entry(path.clone()).or_default() += 1;
     let fault = {
         let mut rules = s.rules.lock().unwrap();
+        let watching = target.contains("watch=1") || target.contains("watch=true");
         let hit = rules.iter_mut().find(|r| {
-            let matches = match r.path.strip_suffix('*') {
-                Some(prefix) => path.starts_with(prefix),
-                None => path == r.path,
+            let (rule, only_watch) = match r.path.strip_suffix("?watch") {
+                Some(p) => (p, true),
+                None => (r.path.as_str(), false),
             };
-            matches && r.times != Some(0)
+            let matches = match rule.strip_suffix('*') {
+                Some(prefix) => path.starts_with(prefix),
+                None => path == rule,
+            };
+            matches && (!only_watch || watching) && r.times != Some(0)
         });
         match hit {
             Some(r) => {
@@ -212,10 +221,12 @@ fn serve(s: &Shared, mut conn: TcpStream) {
     };
     let query = target.strip_prefix(&path).unwrap_or("").to_owned();
     match fault {
+        Fault::Forward if target.contains("watch=1") => stream(s, &target, &mut conn),
         Fault::Forward => {
             let (code, ct, body) = forward(s, &target, &accept);
             respond(&mut conn, code, &ct, &body, None);
         }
+        Fault::Raw(write) => write(&mut conn),
         Fault::ForwardAs(other) => {
             let (code, ct, body) = forward(s, &format!("{other}{query}"), &accept);
             respond(&mut conn, code, &ct, &body, None);
@@ -272,6 +283,46 @@ fn serve(s: &Shared, mut conn: TcpStream) {
 }
 
 const JSON: &str = "application/json";
+
+/// A watch, passed on as it comes (chunked), until either side ends.
+fn stream(s: &Shared, target: &str, conn: &mut TcpStream) {
+    let resp = s
+        .agent
+        .get(format!("{}{target}", s.upstream))
+        .header("Authorization", format!("Bearer {}", s.token))
+        .header("Accept", JSON)
+        .config()
+        .timeout_global(None)
+        .build()
+        .call();
+    let Ok(mut resp) = resp else {
+        let _ = conn.write_all(b"HTTP/1.1 502 X\r\nContent-Length: 0\r\n\r\n");
+        return;
+    };
+    let code = resp.status().as_u16();
+    let head = format!(
+        "HTTP/1.1 {code} X\r\nContent-Type: {JSON}\r\nTransfer-Encoding: chunked\r\n\r\n"
+    );
+    if conn.write_all(head.as_bytes()).is_err() {
+        return;
+    }
+    let mut reader = resp.body_mut().as_reader();
+    let mut buf = vec![0u8; 16 << 10];
+    loop {
+        let n = match reader.read(&mut buf) {
+            Ok(0) | Err(_) => {
+                let _ = conn.write_all(b"0\r\n\r\n");
+                return;
+            }
+            Ok(n) => n,
+        };
+        let framed = [format!("{n:x}\r\n").as_bytes(), &buf[..n], b"\r\n"].concat();
+        if conn.write_all(&framed).is_err() {
+            return;
+        }
+        let _ = conn.flush();
+    }
+}
 
 /// The upstream's status, content type and body.
 fn forward(s: &Shared, target: &str, accept: &str) -> (u16, String, Vec<u8>) {
