@@ -12,7 +12,7 @@ use crate::error::{Error, Result, Status};
 use crate::exceptions::diagnostics::PLACEHOLDER_CODE;
 use crate::exceptions::suggest::Suggestion;
 use crate::exceptions::verify::{self, Fatal, TicketState};
-use crate::exceptions::{lint, suggest, Diagnostic, Disposition, Exceptions, Level};
+use crate::exceptions::{rules, suggest, Diagnostic, Disposition, Exceptions, Level};
 use crate::model::TopologyMode;
 use crate::outcomes::{Evaluation, Outcome};
 use crate::sources;
@@ -36,11 +36,11 @@ fn run_lint(a: &LintArgs) -> Result {
             a.dir.display()
         )));
     };
-    diags.extend(lint::rules(&ex, Some(today)));
+    diags.extend(rules::rules(&ex, Some(today)));
     if let Some(base) = &a.base {
         let before =
             owners_at(&a.dir, base).map_err(|e| Error::Usage(format!("--base {base}: {e}")))?;
-        diags.extend(lint::renames(&ex, &before, base));
+        diags.extend(rules::renames(&ex, &before, base));
     }
     let args = a;
     if !args.against.is_empty() {

@@ -103,7 +103,7 @@ pub(crate) fn kinds_held(
     collection: Option<&crate::sources::snapshot::CollectionInfo>,
     cluster: &Cluster,
 ) -> BTreeSet<String> {
-    let mut held: BTreeSet<String> = crate::sources::live::LISTED
+    let mut held: BTreeSet<String> = crate::sources::kinds::LISTED
         .iter()
         .map(|l| l.kind)
         .filter(|k| cluster.count(k) > 0)

@@ -36,7 +36,7 @@ pub fn run(args: &RunArgs, guard: &Guard) -> Result {
         }
     };
     let watched = (!intervals.is_empty() || args.intervals.is_some())
-        .then(|| crate::checks::during::watch_test(&intervals));
+        .then(|| crate::reports::watch_test(&intervals));
     guard.phase(if args.from.is_empty() {
         "collecting the cluster state"
     } else {

@@ -51,7 +51,7 @@ pub fn watch(args: &WatchArgs, guard: &Guard) -> Result {
                 rec.stats.relists,
                 out.display()
             ));
-            let mut test = crate::checks::during::watch_test(&rec.intervals);
+            let mut test = crate::reports::watch_test(&rec.intervals);
             if let Err(e) = crate::model::intervals::write(&out, &rec.intervals) {
                 let why = format!(
                     "the intervals could not be written to {}: {e}; this JUnit judges them, but `vigil run --intervals` cannot replay them",

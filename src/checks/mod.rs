@@ -439,7 +439,7 @@ mod tests {
 
     #[test]
     fn needs_name_listed_kinds() {
-        let listed: Vec<&str> = crate::sources::live::LISTED
+        let listed: Vec<&str> = crate::sources::kinds::LISTED
             .iter()
             .map(|l| l.kind)
             .collect();

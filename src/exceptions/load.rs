@@ -6,12 +6,15 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::AtomicBool;
 
 use chrono::NaiveDate;
-use serde_saphyr::{Location, Spanned};
+use serde_saphyr::Spanned;
 
 use super::diagnostics::{from_yaml_error, Diagnostic};
+use super::fields::{is_dns_label, Fields};
 use super::tree::{self, Node};
-use super::{parse_jira, policy, ComponentFile, Entry, Exceptions, Grant, Level, POLICY_FILE};
-use crate::checks::{self, closest_of};
+use super::{
+    parse_jira, policy, ComponentFile, Entry, Exceptions, Grant, Level, PLACEHOLDER, POLICY_FILE,
+};
+use crate::checks;
 
 const FILE_FIELDS: &[&str] = &["component", "namespaces", "exceptions"];
 const ENTRY_FIELDS: &[&str] = &[
@@ -25,9 +28,6 @@ const ENTRY_FIELDS: &[&str] = &[
     "approved-by",
 ];
 
-/// The placeholder `vigil exceptions suggest` writes for tickets.
-pub const PLACEHOLDER: &str = "TODO";
-
 impl Exceptions {
     /// Loads `dir` for `vigil run`: every problem lint reports as an error,
     /// except expired tickets, which make their violations fail instead.
@@ -35,7 +35,7 @@ impl Exceptions {
     pub fn load(dir: &Path, required: bool) -> Result<Exceptions, Vec<Diagnostic>> {
         let (ex, mut diags) = Exceptions::read(dir, required);
         if let Some(ex) = &ex {
-            diags.extend(super::lint::rules(ex, None));
+            diags.extend(super::rules::rules(ex, None));
         }
         diags.retain(|d| d.level == Level::Error);
         match ex {
@@ -197,143 +197,6 @@ impl Exceptions {
             }
         }
     }
-}
-
-/// The fields of a mapping node, checked against the names it may have.
-pub(super) struct Fields<'a> {
-    path: &'a Path,
-    at: Location,
-    map: &'a [(Spanned<String>, Spanned<Node>)],
-}
-
-impl<'a> Fields<'a> {
-    /// Reports a node that is not a mapping, and every unknown key.
-    pub(super) fn new(
-        path: &'a Path,
-        node: &'a Spanned<Node>,
-        what: &str,
-        known: &[&str],
-        diags: &mut Vec<Diagnostic>,
-    ) -> Option<Self> {
-        let Node::Map(map) = &node.value else {
-            diags.push(Diagnostic::error(
-                path,
-                Some(node.referenced),
-                format!("{what} must be a mapping, found {}", node.value.describe()),
-            ));
-            return None;
-        };
-        for (key, _) in map {
-            if !known.contains(&key.value.as_str()) {
-                let mut d = Diagnostic::at(
-                    path,
-                    key,
-                    format!("unknown field `{}` in {what}", key.value),
-                );
-                d = match closest_of(&key.value, known) {
-                    Some(k) => d.hint(format!("did you mean `{k}`?")),
-                    None => d.hint(format!("the fields are: {}", known.join(", "))),
-                };
-                diags.push(d);
-            }
-        }
-        Some(Fields {
-            path,
-            at: node.referenced,
-            map,
-        })
-    }
-
-    pub(super) fn get(&self, name: &str) -> Option<&'a Spanned<Node>> {
-        self.map
-            .iter()
-            .find(|(k, _)| k.value == name)
-            .map(|(_, v)| v)
-    }
-
-    /// A string field. Numbers and booleans are refused: YAML turns `no`,
-    /// `1.10` and dates into other types, and a silent conversion would hide it.
-    pub(super) fn string(
-        &self,
-        name: &str,
-        diags: &mut Vec<Diagnostic>,
-    ) -> Option<Spanned<String>> {
-        let v = self.get(name)?;
-        match &v.value {
-            Node::Scalar(serde_json::Value::String(s)) => {
-                Some(Spanned::new(s.clone(), v.referenced, v.defined))
-            }
-            Node::Scalar(serde_json::Value::Null) => {
-                diags.push(Diagnostic::error(
-                    self.path,
-                    Some(v.referenced),
-                    format!("`{name}` is empty"),
-                ));
-                None
-            }
-            other => {
-                diags.push(
-                    Diagnostic::error(
-                        self.path,
-                        Some(v.referenced),
-                        format!("`{name}` must be a string, found {}", other.describe()),
-                    )
-                    .hint(format!(
-                        "quote the value: {name}: \"{}\"",
-                        other.as_text().unwrap_or_default()
-                    )),
-                );
-                None
-            }
-        }
-    }
-
-    /// A list of strings (a single string is accepted as a list of one).
-    fn string_list(&self, name: &str, diags: &mut Vec<Diagnostic>) -> Vec<Spanned<String>> {
-        let Some(v) = self.get(name) else {
-            return Vec::new();
-        };
-        let items: Vec<&Spanned<Node>> = match &v.value {
-            Node::Seq(items) => items.iter().collect(),
-            Node::Scalar(serde_json::Value::String(_)) => vec![v],
-            other => {
-                diags.push(Diagnostic::error(
-                    self.path,
-                    Some(v.referenced),
-                    format!(
-                        "`{name}` must be a list of names, found {}",
-                        other.describe()
-                    ),
-                ));
-                return Vec::new();
-            }
-        };
-        items
-            .into_iter()
-            .filter_map(|i| match &i.value {
-                Node::Scalar(serde_json::Value::String(s)) => {
-                    Some(Spanned::new(s.clone(), i.referenced, i.defined))
-                }
-                other => {
-                    diags.push(Diagnostic::error(
-                        self.path,
-                        Some(i.referenced),
-                        format!("`{name}` items must be strings, found {}", other.describe()),
-                    ));
-                    None
-                }
-            })
-            .collect()
-    }
-}
-
-pub(super) fn is_dns_label(s: &str) -> bool {
-    !s.is_empty()
-        && s.len() <= 63
-        && s.bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-        && !s.starts_with('-')
-        && !s.ends_with('-')
 }
 
 /// The longest glob accepted: a namespace or `Kind/name` is at most a few

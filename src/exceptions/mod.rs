@@ -24,10 +24,11 @@
 //! expired ticket fails (saying so); unmatched, it fails.
 
 pub mod diagnostics;
-pub mod lint;
+mod fields;
 pub mod load;
 pub mod owners;
 pub mod policy;
+pub mod rules;
 pub mod suggest;
 pub mod tree;
 pub mod verify;
@@ -45,6 +46,9 @@ use crate::checks::Finding;
 pub use diagnostics::{Diagnostic, Level};
 pub use owners::{Owners, OWNERS_FILE};
 pub use policy::{Policy, POLICY_FILE};
+
+/// The placeholder `vigil exceptions suggest` writes for tickets.
+pub const PLACEHOLDER: &str = "TODO";
 
 /// What an exception entry grants.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]

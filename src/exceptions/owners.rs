@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 use serde_saphyr::Location;
 
 use super::diagnostics::{from_yaml_error, Diagnostic};
-use super::load::{is_dns_label, Fields};
+use super::fields::{is_dns_label, Fields};
 use super::tree::{self, Node};
 
 pub const OWNERS_FILE: &str = "owners.yaml";

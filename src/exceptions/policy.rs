@@ -16,7 +16,7 @@ use std::path::Path;
 use serde_saphyr::Spanned;
 
 use super::diagnostics::{from_yaml_error, Diagnostic};
-use super::load::Fields;
+use super::fields::Fields;
 use super::tree::{self, Node};
 use crate::checks::{self, Lifecycle, Mode, Profile};
 

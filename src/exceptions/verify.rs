@@ -101,7 +101,7 @@ pub fn referenced(ex: &Exceptions) -> BTreeMap<String, Vec<String>> {
     let mut out: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for e in &ex.entries {
         if let Grant::Ticket { jira, .. } = &e.grant {
-            if jira == super::load::PLACEHOLDER {
+            if jira == super::PLACEHOLDER {
                 continue;
             }
             out.entry(jira.clone())

@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// Text in the model: most of it (namespaces, timestamps, reasons, resource
 /// versions, names) is 24 bytes or shorter and is kept inline, without an
 /// allocation; half the memory of `String` on a large cluster.
-pub type Str = compact_str::CompactString;
+pub use super::serde_util::Str;
 
 use super::selector::{LabelSelector, Labels};
 use super::serde_util::{null_default, null_default_vec, present, IntOrPercent};

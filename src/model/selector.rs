@@ -7,8 +7,7 @@
 use serde::{Deserialize, Serialize};
 use std::fmt::{self, Write as _};
 
-use super::objects::Str;
-use super::serde_util::null_default;
+use super::serde_util::{null_default, Str};
 
 /// Labels (or a selector's `matchLabels`), sorted by key.
 ///

@@ -9,6 +9,10 @@ use serde::de::{self, Deserializer, IgnoredAny, Visitor};
 use serde::{Deserialize, Serialize};
 use std::fmt;
 
+/// A short string kept inline up to 24 bytes: names, labels, the ids
+/// of a large cluster's millions of fields.
+pub type Str = compact_str::CompactString;
+
 /// [`null_default`] for lists, keeping no spare capacity: a `Vec` grown
 /// item by item holds room for four, and on 150k pods the unused room of
 /// their container statuses alone was 110 MB.
@@ -40,7 +44,7 @@ pub fn present<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
 /// kept as the text a person would read.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
 #[serde(transparent)]
-pub struct Scalar(pub super::objects::Str);
+pub struct Scalar(pub Str);
 
 impl<'de> Deserialize<'de> for Scalar {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {

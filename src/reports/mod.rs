@@ -7,6 +7,7 @@ pub mod text;
 use serde::Serialize;
 
 use crate::exceptions::Disposition;
+use crate::model::intervals::Interval;
 use crate::outcomes::{Evaluation, Judged, Outcome};
 
 /// A test about vigil's own run (`[Monitor:vigil] ...`): whether the cluster
@@ -67,6 +68,67 @@ impl MetaTest {
             details: None,
         }
     }
+}
+
+/// Longer than this in all, a kind not watched fails the watch test:
+/// shorter gaps (an API server restarting) are noted, not failed.
+pub const WATCH_GAP_FAILS_AFTER: i64 = 60;
+
+/// `[Monitor:vigil] cluster should be watched during the run`, from the
+/// intervals: it fails when a kind was not being watched when the watch
+/// stopped (watching forbidden, the server failing), or went unwatched for
+/// longer than [`WATCH_GAP_FAILS_AFTER`] seconds in all, saying when and
+/// why; what happened then was not seen. Shorter gaps that ended (an API
+/// server restarting) are noted.
+pub fn watch_test(intervals: &[Interval]) -> MetaTest {
+    let mut per: std::collections::BTreeMap<&str, (i64, Vec<String>)> = Default::default();
+    for i in intervals
+        .iter()
+        .filter(|i| i.reason == crate::model::intervals::Reason::NotWatched)
+    {
+        let e = per.entry(i.kind.as_str()).or_default();
+        // Not watching at the end fails whatever the length.
+        e.0 += if i.ongoing { i64::MAX / 4 } else { i.seconds() };
+        let until = if i.ongoing {
+            "until the watch stopped".to_owned()
+        } else {
+            format!("to {}", i.end.format("%H:%M:%SZ"))
+        };
+        e.1.push(format!(
+            "{} not watched from {} {until} ({}){}",
+            i.kind,
+            i.start.format("%H:%M:%SZ"),
+            crate::model::time::human(chrono::Duration::seconds(i.seconds())),
+            i.message
+                .as_deref()
+                .map(|m| format!(": {}", crate::redact::text(m)))
+                .unwrap_or_default()
+        ));
+    }
+    let failing: Vec<&str> = per
+        .iter()
+        .filter(|(_, (secs, _))| *secs > WATCH_GAP_FAILS_AFTER)
+        .map(|(k, _)| *k)
+        .collect();
+    let lines: Vec<String> = per.values().flat_map(|(_, l)| l.clone()).collect();
+    if failing.is_empty() {
+        return if lines.is_empty() {
+            MetaTest::pass(META_WATCHED)
+        } else {
+            MetaTest::pass_with(
+                META_WATCHED,
+                format!("short gaps, not counted:\n{}", lines.join("\n")),
+            )
+        };
+    }
+    MetaTest::fail(
+        META_WATCHED,
+        format!(
+            "{} not watched during the run (still not watched when it stopped, or for more than {WATCH_GAP_FAILS_AFTER}s in all): what happened then was not seen, and its tests may pass on what the watch missed",
+            failing.join(", ")
+        ),
+        lines.join("\n"),
+    )
 }
 
 /// Everything a report shows about one run.

@@ -158,7 +158,7 @@ enum Want {
 fn wanted(inner: &Path) -> Option<Want> {
     let parts: Vec<&str> = inner.iter().filter_map(|c| c.to_str()).collect();
     let name = *parts.last()?;
-    if super::files::is_forbidden(name) {
+    if super::layout::is_forbidden(name) {
         return None;
     }
     let at = |dir: &str| parts.iter().position(|p| *p == dir);
@@ -169,7 +169,7 @@ fn wanted(inner: &Path) -> Option<Want> {
         return match rest {
             [ns, file] if *file == format!("{ns}.yaml") => Some(Want::State),
             [ns, "core", "pods.yaml"] => Some(Want::PodList((*ns).to_owned())),
-            [ns, group, file] if super::files::is_must_gather_file(group, file) => {
+            [ns, group, file] if super::layout::is_must_gather_file(group, file) => {
                 let _ = ns;
                 Some(Want::State)
             }
@@ -181,12 +181,12 @@ fn wanted(inner: &Path) -> Option<Want> {
     }
     if let Some(i) = at("cluster-scoped-resources") {
         let rest: Vec<&str> = parts[i + 1..].to_vec();
-        return super::files::is_must_gather_cluster_file(&rest).then_some(Want::State);
+        return super::layout::is_must_gather_cluster_file(&rest).then_some(Want::State);
     }
     if name == "timestamp" {
         return Some(Want::Timestamp);
     }
-    super::files::is_state_file(name).then_some(Want::State)
+    super::layout::is_state_file(name).then_some(Want::State)
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use super::decode::Doc;
+use super::layout::{is_forbidden, is_state_file, CLUSTER_FILES, NAMESPACED};
 use super::snapshot::CollectionInfo;
 use crate::model::objects::Object;
 
@@ -310,17 +311,6 @@ fn default_namespace(obj: &mut Object) {
     }
 }
 
-/// File names that hold kinds vigil must never read.
-pub(crate) fn is_forbidden(name: &str) -> bool {
-    let lower = name.to_ascii_lowercase();
-    lower.starts_with("secret") || lower.starts_with("configmap")
-}
-
-pub(crate) fn is_state_file(name: &str) -> bool {
-    let base = name.strip_suffix(".gz").unwrap_or(name);
-    [".yaml", ".yml", ".json"].iter().any(|e| base.ends_with(e)) && !is_forbidden(name)
-}
-
 /// What a `--from` walk found. It never leaves the trees it was given:
 /// a symbolic link is followed only when it resolves inside one of them
 /// (a link in an untrusted must-gather to `~/.kube/config` is not read),
@@ -613,78 +603,6 @@ fn read_dir_sorted(dir: &Path) -> Result<Vec<PathBuf>, SourceError> {
         .collect();
     entries.sort();
     Ok(entries)
-}
-
-/// The per-namespace files of a must-gather that hold kinds vigil reads:
-/// kind, group directory, file.
-const NAMESPACED: &[(&str, &str, &str)] = &[
-    ("Pod", "core", "pods.yaml"),
-    ("Service", "core", "services.yaml"),
-    ("Endpoints", "core", "endpoints.yaml"),
-    ("Event", "core", "events.yaml"),
-    ("Deployment", "apps", "deployments.yaml"),
-    ("ReplicaSet", "apps", "replicasets.yaml"),
-    ("StatefulSet", "apps", "statefulsets.yaml"),
-    ("DaemonSet", "apps", "daemonsets.yaml"),
-    ("PodDisruptionBudget", "policy", "poddisruptionbudgets.yaml"),
-    (
-        "HorizontalPodAutoscaler",
-        "autoscaling",
-        "horizontalpodautoscalers.yaml",
-    ),
-    ("EndpointSlice", "discovery.k8s.io", "endpointslices.yaml"),
-    // Read only to be listed as not judged.
-    (
-        "ReplicationController",
-        "core",
-        "replicationcontrollers.yaml",
-    ),
-    (
-        "DeploymentConfig",
-        "apps.openshift.io",
-        "deploymentconfigs.yaml",
-    ),
-    ("Rollout", "argoproj.io", "rollouts.yaml"),
-];
-
-/// Whether `namespaces/<ns>/<group>/<file>` of a must-gather holds a kind
-/// vigil reads.
-pub(crate) fn is_must_gather_file(group: &str, file: &str) -> bool {
-    NAMESPACED.iter().any(|(_, g, f)| *g == group && *f == file)
-}
-
-/// The cluster-scoped files of a must-gather vigil reads, below
-/// `cluster-scoped-resources/`: a file, or every `*.yaml` in a directory
-/// (`core/nodes/`).
-const CLUSTER_FILES: &[&[&str]] = &[
-    &["core", "nodes", "*"],
-    &["config.openshift.io", "infrastructures.yaml"],
-];
-
-/// Whether a path below `cluster-scoped-resources/` (split in parts) is one
-/// vigil reads.
-pub(crate) fn is_must_gather_cluster_file(parts: &[&str]) -> bool {
-    CLUSTER_FILES.iter().any(|want| {
-        want.len() == parts.len()
-            && want.iter().zip(parts).all(
-                |(w, p)| {
-                    if *w == "*" {
-                        is_state_file(p)
-                    } else {
-                        w == p
-                    }
-                },
-            )
-    })
-}
-
-/// Where a must-gather keeps a namespaced kind vigil reads, below
-/// `namespaces/<ns>/`: group directory and file name.
-pub fn must_gather_file(kind: &str) -> Option<(&'static str, &'static str)> {
-    NAMESPACED
-        .iter()
-        .find(|(k, _, _)| *k == kind)
-        .map(|(_, group, file)| (*group, *file))
 }
 
 /// Parses files on all cores, keeping the input order in the result. Every

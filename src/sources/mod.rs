@@ -11,7 +11,9 @@ pub mod decode;
 mod files;
 mod gzip_members;
 mod json_fast;
+pub mod kinds;
 pub mod kubeconfig;
+pub mod layout;
 pub mod live;
 mod pieces;
 mod protobuf;
@@ -20,9 +22,10 @@ pub mod watch;
 mod yaml_fast;
 
 pub use files::{
-    list_state_files, load_paths, load_paths_with, must_gather_file, yaml_message, Limits, Loaded,
-    SourceError, DEFAULT_MAX_FILE_BYTES,
+    list_state_files, load_paths, load_paths_with, yaml_message, Limits, Loaded, SourceError,
+    DEFAULT_MAX_FILE_BYTES,
 };
+pub use layout::must_gather_file;
 
 /// Decodes JSON with the fast reader (skipping what `T` ignores without
 /// tokenizing it), else with serde_json, which says what is wrong.

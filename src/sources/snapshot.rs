@@ -56,7 +56,7 @@ impl CollectionInfo {
     pub fn kinds_listed(&self) -> Vec<String> {
         match &self.kinds {
             Some(k) => k.clone(),
-            None => super::live::LISTED
+            None => super::kinds::LISTED
                 .iter()
                 .map(|l| l.kind.to_owned())
                 .filter(|k| !self.missing.iter().any(|m| m.kind == *k) && !self.skipped.contains(k))
@@ -85,7 +85,7 @@ pub fn validate(
         .skipped
         .iter()
         .filter(|k| {
-            super::live::LISTED
+            super::kinds::LISTED
                 .iter()
                 .any(|l| l.kind == k.as_str() && !l.optional)
         })

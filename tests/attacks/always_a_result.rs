@@ -74,9 +74,17 @@ fn a_hanging_credential_plugin_cannot_outlast_the_grace() {
     let started = Instant::now();
     unsafe { libc::kill(child.id() as i32, libc::SIGTERM) };
     let status = child.wait().unwrap();
-    assert!(started.elapsed() < Duration::from_secs(20), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(20),
+        "{:?}",
+        started.elapsed()
+    );
     use std::os::unix::process::ExitStatusExt;
-    assert!(status.code().is_some(), "ended by {:?}, not by vigil", status.signal());
+    assert!(
+        status.code().is_some(),
+        "ended by {:?}, not by vigil",
+        status.signal()
+    );
     let s = suite_in(&junit);
     let (outcome, why) = meta_of(&s, "run should complete");
     assert_eq!(outcome, "fail", "{why}");
@@ -122,7 +130,10 @@ fn sighup_stops_a_watch_with_a_result() {
     assert!(matches!(status.code(), Some(0 | 1)), "{status:?}");
     let s = suite_in(&junit);
     assert_eq!(meta_of(&s, "run should complete").0, "pass");
-    assert_eq!(meta_of(&s, "cluster should be watched during the run").0, "pass");
+    assert_eq!(
+        meta_of(&s, "cluster should be watched during the run").0,
+        "pass"
+    );
 }
 
 /// The intervals cannot be written (their path is a directory): the JUnit
@@ -167,14 +178,29 @@ fn a_token_with_a_line_break_is_a_configuration_error() {
     .unwrap();
     for cmd in JUNIT_WRITERS {
         let junit = d.path().join(format!("junit-{cmd}"));
-        let mut args = vec![*cmd, "--kubeconfig", kubeconfig.to_str().unwrap(), "--junit-dir", junit.to_str().unwrap()];
+        let mut args = vec![
+            *cmd,
+            "--kubeconfig",
+            kubeconfig.to_str().unwrap(),
+            "--junit-dir",
+            junit.to_str().unwrap(),
+        ];
         let intervals = d.path().join("i.jsonl");
         if *cmd == "watch" {
-            args.extend(["--duration", "1", "--intervals-out", intervals.to_str().unwrap()]);
+            args.extend([
+                "--duration",
+                "1",
+                "--intervals-out",
+                intervals.to_str().unwrap(),
+            ]);
         }
         let o = vigil_cmd(&args).output().unwrap();
         assert_eq!(o.status.code(), Some(2), "{cmd}: {}", printed(&o));
-        assert!(printed(&o).contains("the token of user \"ci-bot\" holds a line break"), "{}", printed(&o));
+        assert!(
+            printed(&o).contains("the token of user \"ci-bot\" holds a line break"),
+            "{}",
+            printed(&o)
+        );
         assert!(!printed(&o).contains("CANARYabc123"));
         let s = suite_in(&junit);
         let (_, why) = meta_of(&s, "cluster should be reachable");

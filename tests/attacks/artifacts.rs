@@ -12,7 +12,9 @@ use super::*;
 #[test]
 fn thousands_of_components_and_checks_in_one_run() {
     let d = tempfile::tempdir().unwrap();
-    let mut xml = String::from("<testsuites><testsuite name=\"vigil\" tests=\"8000\" timestamp=\"2026-11-21T12:00:00Z\">");
+    let mut xml = String::from(
+        "<testsuites><testsuite name=\"vigil\" tests=\"8000\" timestamp=\"2026-11-21T12:00:00Z\">",
+    );
     for i in 0..8000 {
         xml.push_str(&format!(
             "<testcase name=\"[Monitor:ha-compliance][Jira:&quot;C{i}&quot;] workloads in ns/n{i} should check {i}\"><failure message=\"x\">FAIL  Deployment/d{i}: broken {i}\n</failure></testcase>"
@@ -23,14 +25,25 @@ fn thousands_of_components_and_checks_in_one_run() {
     std::fs::write(&f, xml).unwrap();
     let page = d.path().join("page.html");
     let started = Instant::now();
-    let o = vigil_cmd(&["report", f.to_str().unwrap(), "-o", page.to_str().unwrap()]).output().unwrap();
-    assert!(started.elapsed() < Duration::from_secs(60), "{:?}", started.elapsed());
+    let o = vigil_cmd(&["report", f.to_str().unwrap(), "-o", page.to_str().unwrap()])
+        .output()
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(o.status.code(), Some(0), "{}", printed(&o));
     let size = std::fs::metadata(&page).unwrap().len();
     assert!(size < 4 << 20, "the page is {size} bytes");
     let html = std::fs::read_to_string(&page).unwrap();
-    assert!(html.contains("more components in the JSON form"), "the rest is counted, not dropped");
-    let json = vigil_cmd(&["report", f.to_str().unwrap(), "-o", "json"]).output().unwrap();
+    assert!(
+        html.contains("more components in the JSON form"),
+        "the rest is counted, not dropped"
+    );
+    let json = vigil_cmd(&["report", f.to_str().unwrap(), "-o", "json"])
+        .output()
+        .unwrap();
     let a: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(a["matrix"].as_array().unwrap().len(), 8000);
 }
@@ -53,8 +66,14 @@ fn tens_of_thousands_of_stale_entries_over_several_runs() {
         .unwrap();
     }
     let started = Instant::now();
-    let o = vigil_cmd(&["report", d.path().to_str().unwrap(), "-o", "json"]).output().unwrap();
-    assert!(started.elapsed() < Duration::from_secs(60), "{:?}", started.elapsed());
+    let o = vigil_cmd(&["report", d.path().to_str().unwrap(), "-o", "json"])
+        .output()
+        .unwrap();
+    assert!(
+        started.elapsed() < Duration::from_secs(60),
+        "{:?}",
+        started.elapsed()
+    );
     assert_eq!(o.status.code(), Some(0), "{}", printed(&o));
     let a: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(a["safe_to_remove"].as_array().unwrap().len(), 60_000);
@@ -88,7 +107,14 @@ fn a_downloaded_run_counts_once() {
         std::fs::copy(&f, artifacts.join(f.file_name().unwrap())).unwrap();
     }
     std::fs::remove_dir_all(&ci).unwrap();
-    let r = vigil_cmd(&["report", d.path().join("artifacts").to_str().unwrap(), "-o", "json"]).output().unwrap();
+    let r = vigil_cmd(&[
+        "report",
+        d.path().join("artifacts").to_str().unwrap(),
+        "-o",
+        "json",
+    ])
+    .output()
+    .unwrap();
     let a: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
     assert_eq!(a["runs"].as_array().unwrap().len(), 1, "{}", printed(&r));
 }

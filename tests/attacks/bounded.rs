@@ -35,7 +35,10 @@ fn a_gzip_bomb_stops_at_the_limit() {
     let d = tempfile::tempdir().unwrap();
     let f = d.path().join("pods.json.gz");
     // 512 MiB of spaces (the whole address space), half a megabyte compressed.
-    let mut e = flate2::write::GzEncoder::new(std::fs::File::create(&f).unwrap(), flate2::Compression::fast());
+    let mut e = flate2::write::GzEncoder::new(
+        std::fs::File::create(&f).unwrap(),
+        flate2::Compression::fast(),
+    );
     let block = vec![b' '; 1 << 20];
     for _ in 0..512 {
         e.write_all(&block).unwrap();
@@ -44,7 +47,10 @@ fn a_gzip_bomb_stops_at_the_limit() {
     let (o, s) = limited_run(&["--from", f.to_str().unwrap(), "--max-file-mib", "64"]);
     assert_eq!(o.status.code(), Some(2));
     let (_, why) = meta_of(&s, "cluster state should be collected");
-    assert!(why.contains("larger than the 64 MiB limit on input files (--max-file-mib)"), "{why}");
+    assert!(
+        why.contains("larger than the 64 MiB limit on input files (--max-file-mib)"),
+        "{why}"
+    );
 }
 
 /// Many gzip members, each under the limit, all of them far over it: the
@@ -69,7 +75,10 @@ fn snapshot_members_share_one_limit() {
     let (o, s) = limited_run(&["--from", f.to_str().unwrap(), "--max-file-mib", "100"]);
     assert_eq!(o.status.code(), Some(2), "{}", printed(&o));
     let (_, why) = meta_of(&s, "cluster state should be collected");
-    assert!(why.contains("limit on input files (--max-file-mib)"), "{why}");
+    assert!(
+        why.contains("limit on input files (--max-file-mib)"),
+        "{why}"
+    );
 }
 
 #[test]
@@ -88,7 +97,10 @@ fn an_intervals_file_past_the_limit_is_refused() {
     ]);
     assert_eq!(o.status.code(), Some(2));
     let (_, why) = meta_of(&s, "run should complete");
-    assert!(why.contains("larger than the 2 MiB limit on input files (--max-file-mib)"), "{why}");
+    assert!(
+        why.contains("larger than the 2 MiB limit on input files (--max-file-mib)"),
+        "{why}"
+    );
 }
 
 /// A kubeconfig that is /dev/zero, or that names /dev/zero or a huge file
@@ -109,9 +121,26 @@ fn kubeconfigs_and_the_files_they_name_are_bounded() {
     };
     let cases = [
         (PathBuf::from("/dev/zero"), "a device"),
-        (kc("ca-zero", ", certificate-authority: /dev/zero", "token: abcdef"), "certificate-authority names, /dev/zero"),
-        (kc("token-zero", "", "tokenFile: /dev/zero"), "tokenFile names, /dev/zero"),
-        (kc("ca-huge", &format!(", certificate-authority: {}", huge.display()), "token: abcdef"), "limit on kubeconfig files and the files they name"),
+        (
+            kc(
+                "ca-zero",
+                ", certificate-authority: /dev/zero",
+                "token: abcdef",
+            ),
+            "certificate-authority names, /dev/zero",
+        ),
+        (
+            kc("token-zero", "", "tokenFile: /dev/zero"),
+            "tokenFile names, /dev/zero",
+        ),
+        (
+            kc(
+                "ca-huge",
+                &format!(", certificate-authority: {}", huge.display()),
+                "token: abcdef",
+            ),
+            "limit on kubeconfig files and the files they name",
+        ),
     ];
     for (kubeconfig, says) in cases {
         let started = std::time::Instant::now();
@@ -150,7 +179,9 @@ fn a_page_of_millions_of_items_is_refused_before_decoding() {
     let items = vec!["{}"; 3_000_000].join(",");
     p.on(
         "/api/v1/pods",
-        proxy::Fault::Body(format!(r#"{{"kind":"PodList","apiVersion":"v1","metadata":{{}},"items":[{items}]}}"#)),
+        proxy::Fault::Body(format!(
+            r#"{{"kind":"PodList","apiVersion":"v1","metadata":{{}},"items":[{items}]}}"#
+        )),
     );
     let d = tempfile::tempdir().unwrap();
     let kubeconfig = p.kubeconfig(d.path());
@@ -165,7 +196,10 @@ fn a_page_of_millions_of_items_is_refused_before_decoding() {
     assert_eq!(o.status.code(), Some(1), "{}", printed(&o));
     let (_, why) = meta_of(&s, "cluster state should be collected");
     assert!(why.contains("could not list Pod"), "{why}");
-    assert!(why.contains("3000000 objects in a page of at most 5000"), "{why}");
+    assert!(
+        why.contains("3000000 objects in a page of at most 5000"),
+        "{why}"
+    );
 }
 
 /// A server that hands out a new 60 kB continue token with one pod per
@@ -253,7 +287,10 @@ fn a_watch_event_without_end_is_refused_at_the_limit() {
     let s = suite_in(&junit);
     let (outcome, why) = meta_of(&s, "cluster should be watched during the run");
     assert_eq!(outcome, "fail", "{why}");
-    assert!(why.contains("larger than the 16 MiB limit on API responses (--max-page-mib)"), "{why}");
+    assert!(
+        why.contains("larger than the 16 MiB limit on API responses (--max-page-mib)"),
+        "{why}"
+    );
 }
 
 /// A container whose restartCount leaps from 0 to 2^31-1 during a watch:
@@ -264,10 +301,15 @@ fn a_restart_count_that_leaps_is_one_record() {
     use kube::api::{Patch, PatchParams, PostParams};
     let cp = cluster();
     let admin = cp.admin_kubeconfig().unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     let client = rt.block_on(async {
         let kc = kube::config::Kubeconfig::read_from(&admin).unwrap();
-        let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default()).await.unwrap();
+        let cfg = kube::Config::from_custom_kubeconfig(kc, &Default::default())
+            .await
+            .unwrap();
         kube::Client::try_from(cfg).unwrap()
     });
     let pods: kube::Api<Pod> = kube::Api::namespaced(client, "catalog");
@@ -315,9 +357,13 @@ fn a_restart_count_that_leaps_is_one_record() {
     }
     std::thread::sleep(Duration::from_secs(2));
     rt.block_on(async {
-        pods.patch_status("leaper", &PatchParams::default(), &Patch::Merge(status(i32::MAX)))
-            .await
-            .unwrap();
+        pods.patch_status(
+            "leaper",
+            &PatchParams::default(),
+            &Patch::Merge(status(i32::MAX)),
+        )
+        .await
+        .unwrap();
     });
     child.wait().unwrap();
     let text = std::fs::read_to_string(&intervals).unwrap();
@@ -342,7 +388,11 @@ fn a_huge_jira_answer_names_the_limit() {
         let mut body = br#"{"fields":{"summary":""#.to_vec();
         body.extend(std::iter::repeat_n(b'x', 17 << 20));
         body.extend_from_slice(br#""}}"#);
-        server::Reply::Full(200, vec![("Content-Type".into(), "application/json".into())], body)
+        server::Reply::Full(
+            200,
+            vec![("Content-Type".into(), "application/json".into())],
+            body,
+        )
     });
     let d = tempfile::tempdir().unwrap();
     std::fs::write(
@@ -350,7 +400,13 @@ fn a_huge_jira_answer_names_the_limit() {
         "component: Team\nnamespaces: [ns]\nexceptions:\n  - check: ha/replicas\n    jira: BIG-1\n",
     )
     .unwrap();
-    let o = memory_limited(&mut vigil_cmd(&["exceptions", "verify", d.path().to_str().unwrap(), "--jira-url", &jira.url]));
+    let o = memory_limited(&mut vigil_cmd(&[
+        "exceptions",
+        "verify",
+        d.path().to_str().unwrap(),
+        "--jira-url",
+        &jira.url,
+    ]));
     assert_eq!(o.status.code(), Some(3), "{}", printed(&o));
     assert!(
         printed(&o).contains("BIG-1 could not be checked: Jira's answer is larger than the 16 MiB limit on answers from Jira"),

@@ -65,7 +65,10 @@ fn a_kind_the_input_lacks_is_not_evaluated_never_passed() {
             .1
     };
     assert_eq!(of("pods in ns/shop should not be crash-looping"), "pass");
-    assert_eq!(of("workloads in ns/shop should have at least two replicas"), "skip");
+    assert_eq!(
+        of("workloads in ns/shop should have at least two replicas"),
+        "skip"
+    );
     assert_eq!(of("nodes should be ready"), "skip");
     assert_eq!(of("should be covered by a pod disruption budget"), "skip");
     assert_eq!(of("events in ns/shop should not repeat warnings"), "skip");
@@ -79,7 +82,10 @@ fn a_kind_the_input_lacks_is_not_evaluated_never_passed() {
         Some("not evaluated: the input holds no Deployment or StatefulSet")
     );
     let (_, why) = meta_of(&s, "cluster state should be collected");
-    assert!(why.contains("the input holds no DaemonSet, Deployment"), "{why}");
+    assert!(
+        why.contains("the input holds no DaemonSet, Deployment"),
+        "{why}"
+    );
 }
 
 /// A snapshot cut at a line (or a gzip member) boundary is not a smaller
@@ -126,7 +132,12 @@ fn a_cut_snapshot_is_refused_at_every_boundary() {
             let cut_file = d.path().join(format!("cut-{name}"));
             std::fs::write(&cut_file, &whole[..cut]).unwrap();
             let (o, s) = run_on(&cut_file);
-            assert_eq!(o.status.code(), Some(2), "{name} cut at {cut}: {}", printed(&o));
+            assert_eq!(
+                o.status.code(),
+                Some(2),
+                "{name} cut at {cut}: {}",
+                printed(&o)
+            );
             let (outcome, why) = meta_of(&s, "cluster state should be collected");
             assert_eq!(outcome, "fail");
             assert!(why.contains("the snapshot is cut short"), "{why}");
@@ -176,9 +187,18 @@ fn a_snapshot_claiming_core_kinds_were_not_served_is_refused() {
 fn diff_and_report_on_runs_without_vigil_tests_are_errors() {
     let d = tempfile::tempdir().unwrap();
     let good = d.path().join("good.json");
-    let o = vigil_cmd(&["run", "--from", "testdata/states/ha-cluster", "--no-junit", "-o", "json", "--now", NOW])
-        .output()
-        .unwrap();
+    let o = vigil_cmd(&[
+        "run",
+        "--from",
+        "testdata/states/ha-cluster",
+        "--no-junit",
+        "-o",
+        "json",
+        "--now",
+        NOW,
+    ])
+    .output()
+    .unwrap();
     std::fs::write(&good, &o.stdout).unwrap();
     let empty_report = d.path().join("empty.json");
     std::fs::write(
@@ -187,7 +207,11 @@ fn diff_and_report_on_runs_without_vigil_tests_are_errors() {
     )
     .unwrap();
     let empty_suite = d.path().join("empty.xml");
-    std::fs::write(&empty_suite, r#"<testsuites><testsuite name="vigil" tests="0"></testsuite></testsuites>"#).unwrap();
+    std::fs::write(
+        &empty_suite,
+        r#"<testsuites><testsuite name="vigil" tests="0"></testsuite></testsuites>"#,
+    )
+    .unwrap();
     let other_tool = d.path().join("junit_e2e.xml");
     std::fs::write(
         &other_tool,
@@ -200,9 +224,15 @@ fn diff_and_report_on_runs_without_vigil_tests_are_errors() {
                 .output()
                 .unwrap();
             assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", printed(&o));
-            assert!(printed(&o).contains("holds no vigil test"), "{}", printed(&o));
+            assert!(
+                printed(&o).contains("holds no vigil test"),
+                "{}",
+                printed(&o)
+            );
         }
-        let o = vigil_cmd(&["report", bad.to_str().unwrap()]).output().unwrap();
+        let o = vigil_cmd(&["report", bad.to_str().unwrap()])
+            .output()
+            .unwrap();
         assert_eq!(o.status.code(), Some(2), "{bad:?}: {}", printed(&o));
     }
 }
@@ -235,7 +265,10 @@ fn a_watch_that_cannot_watch_fails_its_test() {
     let s = suite_in(&junit);
     let (outcome, why) = meta_of(&s, "cluster should be watched during the run");
     assert_eq!(outcome, "fail", "{why}");
-    assert!(why.contains("Node, Pod not watched during the run"), "{why}");
+    assert!(
+        why.contains("Node, Pod not watched during the run"),
+        "{why}"
+    );
     assert!(why.contains("HTTP 403"), "{why}");
     assert_eq!(o.status.code(), Some(1), "{}", printed(&o));
     // Replayed, the same verdict.

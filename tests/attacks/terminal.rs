@@ -7,12 +7,17 @@ use super::*;
 
 /// A clipboard write (OSC 52), a window title, a screen clear, a carriage
 /// return that would overwrite the line, a bell, a bidi override.
-pub const HOSTILE: &str = "ok\u{1b}]52;c;cGF5bG9hZA==\u{7}\u{1b}]0;pwned\u{7}\u{1b}[2J\rX\u{202e}Y\u{85}";
+pub const HOSTILE: &str =
+    "ok\u{1b}]52;c;cGF5bG9hZA==\u{7}\u{1b}]0;pwned\u{7}\u{1b}[2J\rX\u{202e}Y\u{85}";
 
 /// Whether `text` holds anything a terminal would obey.
 fn obeyed(text: &str) -> Option<char> {
-    text.chars()
-        .find(|c| matches!(c, '\u{1b}' | '\u{7}' | '\r' | '\u{202e}' | '\u{85}' | '\u{9b}'))
+    text.chars().find(|c| {
+        matches!(
+            c,
+            '\u{1b}' | '\u{7}' | '\r' | '\u{202e}' | '\u{85}' | '\u{9b}'
+        )
+    })
 }
 
 fn assert_escaped(what: &str, o: &Output) {
@@ -20,7 +25,10 @@ fn assert_escaped(what: &str, o: &Output) {
     if let Some(c) = obeyed(&text) {
         panic!("{what}: printed {c:?} raw:\n{text:?}");
     }
-    assert!(text.contains("\\u{1b}"), "{what}: the hostile text was printed, escaped:\n{text}");
+    assert!(
+        text.contains("\\u{1b}"),
+        "{what}: the hostile text was printed, escaped:\n{text}"
+    );
 }
 
 /// A `vigil run -o json` report whose tests, components and findings carry
@@ -57,21 +65,39 @@ fn every_command_printing_outside_text_escapes_it() {
         format!("kind: Event\nmetadata: {{name: e, namespace: ns}}\ninvolvedObject: {{kind: Pod, name: p, namespace: ns}}\nreason: BackOff\nmessage: {evil_yaml}\ntype: Warning\ncount: 40\nlastTimestamp: \"2026-11-21T11:59:00Z\"\n---\nkind: Pod\nmetadata: {{name: p, namespace: ns}}\nspec: {{nodeName: n}}\nstatus: {{phase: Running}}\n"),
     )
     .unwrap();
-    let run = vigil_cmd(&["run", "--from", events.to_str().unwrap(), "--no-junit", "--now", NOW]).output().unwrap();
+    let run = vigil_cmd(&[
+        "run",
+        "--from",
+        events.to_str().unwrap(),
+        "--no-junit",
+        "--now",
+        NOW,
+    ])
+    .output()
+    .unwrap();
     assert_escaped("run", &run);
 
     // diff and report: reports from a CI artifact store.
     let before = hostile_report(d.path(), "before.json", false);
     let after = hostile_report(d.path(), "after.json", true);
-    let diff = vigil_cmd(&["diff", before.to_str().unwrap(), after.to_str().unwrap()]).output().unwrap();
+    let diff = vigil_cmd(&["diff", before.to_str().unwrap(), after.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_eq!(diff.status.code(), Some(1), "{}", printed(&diff));
     assert_escaped("diff", &diff);
-    let report = vigil_cmd(&["report", after.to_str().unwrap()]).output().unwrap();
+    let report = vigil_cmd(&["report", after.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_escaped("report", &report);
-    let report_json = vigil_cmd(&["report", after.to_str().unwrap(), "-o", "json"]).output().unwrap();
+    let report_json = vigil_cmd(&["report", after.to_str().unwrap(), "-o", "json"])
+        .output()
+        .unwrap();
     assert!(obeyed(&printed(&report_json)).is_none(), "report -o json");
     let back: serde_json::Value = serde_json::from_slice(&report_json.stdout).unwrap();
-    assert_eq!(back["matrix"][0]["component"], HOSTILE, "JSON escapes, the value is intact");
+    assert_eq!(
+        back["matrix"][0]["component"], HOSTILE,
+        "JSON escapes, the value is intact"
+    );
 
     // lint: a pull request's exception file.
     let ex = d.path().join("exceptions");
@@ -81,12 +107,20 @@ fn every_command_printing_outside_text_escapes_it() {
         format!("component: Team\nnamespaces: [ns]\nexceptions:\n  - check: ha/replicas\n    jira: OCPBUGS-1\n    {HOSTILE}: 1\n"),
     )
     .unwrap();
-    let lint = vigil_cmd(&["exceptions", "lint", ex.to_str().unwrap()]).output().unwrap();
+    let lint = vigil_cmd(&["exceptions", "lint", ex.to_str().unwrap()])
+        .output()
+        .unwrap();
     assert_eq!(lint.status.code(), Some(1), "{}", printed(&lint));
     assert_escaped("lint", &lint);
     for format in ["github", "json", "sarif"] {
-        let o = vigil_cmd(&["exceptions", "lint", ex.to_str().unwrap(), "-o", format]).output().unwrap();
-        assert!(obeyed(&printed(&o)).is_none(), "lint -o {format}: {}", printed(&o));
+        let o = vigil_cmd(&["exceptions", "lint", ex.to_str().unwrap(), "-o", format])
+            .output()
+            .unwrap();
+        assert!(
+            obeyed(&printed(&o)).is_none(),
+            "lint -o {format}: {}",
+            printed(&o)
+        );
     }
 
     // verify: a Jira ticket's status and summary.
@@ -94,21 +128,41 @@ fn every_command_printing_outside_text_escapes_it() {
         let evil = serde_json::to_string(HOSTILE).unwrap();
         server::Reply::json(
             200,
-            format!(r#"{{"fields":{{"status":{{"name":{evil},"statusCategory":{{"key":"done"}}}},"resolution":{{"name":"Won't Fix"}},"summary":{evil}}}}}"#),
+            format!(
+                r#"{{"fields":{{"status":{{"name":{evil},"statusCategory":{{"key":"done"}}}},"resolution":{{"name":"Won't Fix"}},"summary":{evil}}}}}"#
+            ),
         )
     });
     let vex = d.path().join("verify");
     std::fs::create_dir(&vex).unwrap();
     std::fs::write(vex.join("team.yaml"), "component: Team\nnamespaces: [ns]\nexceptions:\n  - check: ha/replicas\n    jira: EVIL-1\n").unwrap();
-    let verify = vigil_cmd(&["exceptions", "verify", vex.to_str().unwrap(), "--jira-url", &jira.url]).output().unwrap();
+    let verify = vigil_cmd(&[
+        "exceptions",
+        "verify",
+        vex.to_str().unwrap(),
+        "--jira-url",
+        &jira.url,
+    ])
+    .output()
+    .unwrap();
     assert_eq!(verify.status.code(), Some(1), "{}", printed(&verify));
     assert_escaped("verify", &verify);
 
     // suggest: the comment quotes the cluster's event message.
     let sex = d.path().join("suggest");
-    let suggest = vigil_cmd(&["exceptions", "suggest", "--from", events.to_str().unwrap(), "--exceptions", sex.to_str().unwrap(), "--stdout", "--now", NOW])
-        .output()
-        .unwrap();
+    let suggest = vigil_cmd(&[
+        "exceptions",
+        "suggest",
+        "--from",
+        events.to_str().unwrap(),
+        "--exceptions",
+        sex.to_str().unwrap(),
+        "--stdout",
+        "--now",
+        NOW,
+    ])
+    .output()
+    .unwrap();
     assert_eq!(suggest.status.code(), Some(0), "{}", printed(&suggest));
     assert_escaped("suggest", &suggest);
 }
@@ -121,15 +175,34 @@ fn what_the_api_server_says_of_itself_is_escaped() {
     let evil = serde_json::to_string(HOSTILE).unwrap();
     p.on(
         "/version",
-        proxy::Fault::Body(format!(r#"{{"major":"1","minor":"34","gitVersion":{evil}}}"#)),
+        proxy::Fault::Body(format!(
+            r#"{{"major":"1","minor":"34","gitVersion":{evil}}}"#
+        )),
     );
     let d = tempfile::tempdir().unwrap();
     let kubeconfig = p.kubeconfig(d.path());
     let snap = d.path().join("s.json");
-    let o = vigil_cmd(&["snapshot", "--kubeconfig", kubeconfig.to_str().unwrap(), "--to", snap.to_str().unwrap()]).output().unwrap();
+    let o = vigil_cmd(&[
+        "snapshot",
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "--to",
+        snap.to_str().unwrap(),
+    ])
+    .output()
+    .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", printed(&o));
     assert_escaped("snapshot", &o);
-    let o = vigil_cmd(&["run", "--kubeconfig", kubeconfig.to_str().unwrap(), "--no-junit", "--exceptions", "testdata/exceptions/demo"]).output().unwrap();
+    let o = vigil_cmd(&[
+        "run",
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "--no-junit",
+        "--exceptions",
+        "testdata/exceptions/demo",
+    ])
+    .output()
+    .unwrap();
     assert_escaped("run (live)", &o);
 }
 
@@ -151,10 +224,23 @@ fn suggest_writes_files_that_read_back_as_meant() {
     .unwrap();
     let ex = d.path().join("exceptions");
     std::fs::create_dir(&ex).unwrap();
-    std::fs::write(ex.join("shop.yaml"), "component: Shop\nnamespaces: [shop]\nexceptions: []\n").unwrap();
-    let o = vigil_cmd(&["exceptions", "suggest", "--from", state.to_str().unwrap(), "--exceptions", ex.to_str().unwrap(), "--now", NOW])
-        .output()
-        .unwrap();
+    std::fs::write(
+        ex.join("shop.yaml"),
+        "component: Shop\nnamespaces: [shop]\nexceptions: []\n",
+    )
+    .unwrap();
+    let o = vigil_cmd(&[
+        "exceptions",
+        "suggest",
+        "--from",
+        state.to_str().unwrap(),
+        "--exceptions",
+        ex.to_str().unwrap(),
+        "--now",
+        NOW,
+    ])
+    .output()
+    .unwrap();
     assert_eq!(o.status.code(), Some(0), "{}", printed(&o));
     let text = std::fs::read_to_string(ex.join("shop.yaml")).unwrap();
     let doc: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
@@ -165,7 +251,9 @@ fn suggest_writes_files_that_read_back_as_meant() {
         assert_eq!(e["jira"], "TODO");
     }
     // Lint sees the placeholders, and nothing else.
-    let lint = vigil_cmd(&["exceptions", "lint", ex.to_str().unwrap(), "-o", "json"]).output().unwrap();
+    let lint = vigil_cmd(&["exceptions", "lint", ex.to_str().unwrap(), "-o", "json"])
+        .output()
+        .unwrap();
     let report: serde_json::Value = serde_json::from_slice(&lint.stdout).unwrap();
     for d in report["diagnostics"].as_array().unwrap() {
         let m = d["message"].as_str().unwrap();
@@ -178,7 +266,8 @@ fn suggest_writes_files_that_read_back_as_meant() {
 /// whose text reads back exactly, and the file stays valid.
 #[test]
 fn verify_write_keeps_the_file_valid_whatever_the_summary() {
-    let summary = "won't fix: \"quoted\"\n  - check: ha/pdb\n    allow: injected\n\u{1b}[2J\u{85}end";
+    let summary =
+        "won't fix: \"quoted\"\n  - check: ha/pdb\n    allow: injected\n\u{1b}[2J\u{85}end";
     let jira = server::Server::start(move |_| {
         server::Reply::json(
             200,
@@ -194,7 +283,16 @@ fn verify_write_keeps_the_file_valid_whatever_the_summary() {
         "component: Team\nnamespaces: [ns]\nexceptions:\n  - check: ha/replicas\n    object: Deployment/d\n    jira: WONT-1\n    reason: one replica\n",
     )
     .unwrap();
-    let o = vigil_cmd(&["exceptions", "verify", d.path().to_str().unwrap(), "--jira-url", &jira.url, "--write"]).output().unwrap();
+    let o = vigil_cmd(&[
+        "exceptions",
+        "verify",
+        d.path().to_str().unwrap(),
+        "--jira-url",
+        &jira.url,
+        "--write",
+    ])
+    .output()
+    .unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", printed(&o));
     let text = std::fs::read_to_string(d.path().join("team.yaml")).unwrap();
     let doc: serde_json::Value = serde_saphyr::from_str(&text).unwrap();
@@ -202,5 +300,8 @@ fn verify_write_keeps_the_file_valid_whatever_the_summary() {
     assert_eq!(entries.len(), 1, "{text}");
     let allow = entries[0]["allow"].as_str().unwrap();
     assert!(allow.ends_with(summary), "{allow:?}");
-    assert!(obeyed(&text).is_none(), "written raw into the file: {text:?}");
+    assert!(
+        obeyed(&text).is_none(),
+        "written raw into the file: {text:?}"
+    );
 }

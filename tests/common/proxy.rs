@@ -300,9 +300,8 @@ fn stream(s: &Shared, target: &str, conn: &mut TcpStream) {
         return;
     };
     let code = resp.status().as_u16();
-    let head = format!(
-        "HTTP/1.1 {code} X\r\nContent-Type: {JSON}\r\nTransfer-Encoding: chunked\r\n\r\n"
-    );
+    let head =
+        format!("HTTP/1.1 {code} X\r\nContent-Type: {JSON}\r\nTransfer-Encoding: chunked\r\n\r\n");
     if conn.write_all(head.as_bytes()).is_err() {
         return;
     }

@@ -148,10 +148,7 @@ fn serve(mut conn: TcpStream, seen: &Mutex<Vec<Request>>, handler: &Handler) {
         seen.lock().unwrap().push(req.clone());
         match handler(&req) {
             Reply::Full(status, extra, body) => {
-                let mut head = format!(
-                    "HTTP/1.1 {status} X\r\nContent-Length: {}\r\n",
-                    body.len()
-                );
+                let mut head = format!("HTTP/1.1 {status} X\r\nContent-Length: {}\r\n", body.len());
                 for (n, v) in extra {
                     head.push_str(&format!("{n}: {v}\r\n"));
                 }

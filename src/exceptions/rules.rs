@@ -1,11 +1,12 @@
 //! Rules over a whole exceptions directory, beyond what one entry can say
-//! about itself. `vigil run` applies the errors; `vigil exceptions lint`
-//! also judges expiry (given today's date) and reports warnings.
+//! about itself. Loading for `vigil run` applies the errors; `vigil
+//! exceptions lint` also judges expiry (given today's date) and reports
+//! warnings and renames.
 
 use chrono::NaiveDate;
 
 use super::diagnostics::Diagnostic;
-use super::load::PLACEHOLDER;
+use super::PLACEHOLDER;
 use super::{Entry, Exceptions, Grant};
 use crate::checks;
 
