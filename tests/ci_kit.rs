@@ -40,6 +40,7 @@ fn junit_suite(dir: &Path) -> String {
 }
 
 #[test]
+#[ignore = "needs the test control plane (kube-apiserver, etcd): scripts/test runs it"]
 fn openshift_step_and_observer_write_junit_where_sippy_reads_it() {
     let cp = start();
     let admin = cp.admin_kubeconfig().unwrap();
@@ -125,6 +126,7 @@ fn openshift_step_and_observer_write_junit_where_sippy_reads_it() {
 }
 
 #[test]
+#[ignore = "needs the test control plane (kube-apiserver, etcd): scripts/test runs it"]
 fn github_step_and_prow_periodic_run_against_a_real_api_server() {
     let cp = start();
     let admin = cp.admin_kubeconfig().unwrap();
@@ -218,7 +220,14 @@ fn kubectl_plugin_completions_and_man_page() {
         .args(["run", "--help"])
         .output()
         .unwrap();
-    assert!(String::from_utf8_lossy(&help.stdout).contains("Usage: kubectl vigil run"));
+    let help = String::from_utf8_lossy(&help.stdout);
+    assert!(help.contains("Usage: kubectl vigil run"), "{help}");
+    // The examples too: every `vigil run` of the help text is `kubectl vigil run`.
+    assert!(
+        help.contains("kubectl vigil run --from must-gather/"),
+        "{help}"
+    );
+    assert!(!help.contains("\n  vigil run"), "{help}");
     let run = Command::new(&plugin)
         .args([
             "run",
@@ -261,4 +270,27 @@ fn kubectl_plugin_completions_and_man_page() {
         "{}",
         &m[..m.len().min(400)]
     );
+    // A page per command, with its options and the exit statuses.
+    let run_page = stdout(&vigil(&["man", "run"]));
+    assert!(
+        run_page.contains(".TH vigil-run 1"),
+        "{}",
+        &run_page[..run_page.len().min(300)]
+    );
+    assert!(run_page.contains("\\-\\-max\\-file\\-mib") && run_page.contains("128+N"));
+    let lint_page = stdout(&vigil(&["man", "exceptions", "lint"]));
+    assert!(lint_page.contains(".TH vigil-exceptions-lint 1"));
+    let dir = tempfile::tempdir().unwrap();
+    let o = vigil(&["man", "--out-dir", dir.path().to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0));
+    for page in [
+        "vigil.1",
+        "vigil-run.1",
+        "vigil-watch.1",
+        "vigil-exceptions-verify.1",
+    ] {
+        assert!(dir.path().join(page).is_file(), "{page}");
+    }
+    let nope = vigil(&["man", "nope"]);
+    assert_eq!(nope.status.code(), Some(2));
 }

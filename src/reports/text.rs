@@ -21,12 +21,12 @@ const SECTIONS: [(Outcome, Monitor, &str); 4] = [
     (
         Outcome::Flake,
         Monitor::InfraHealth,
-        "Infra-health flakes (known, ticketed)",
+        "Infra-health flakes (known problems, or under a fail threshold)",
     ),
     (
         Outcome::Flake,
         Monitor::HaCompliance,
-        "HA policy flakes (known, ticketed)",
+        "HA policy flakes (known problems, or a check rolling out)",
     ),
 ];
 
@@ -206,6 +206,18 @@ pub fn printable(s: &str) -> std::borrow::Cow<'_, str> {
 }
 
 pub fn write(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {
+    write_header(out, run)?;
+    write_meta(out, run)?;
+    if let Some(ev) = &run.evaluation {
+        write_sections(out, &ev.tests)?;
+        write_allowed_and_stale(out, ev)?;
+        write_not_judged(out, ev)?;
+    }
+    write_totals(out, run)?;
+    write_next(out, run)
+}
+
+fn write_header(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {
     let topo = run
         .topology
         .as_ref()
@@ -224,7 +236,11 @@ pub fn write(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {
     if let Some(ex) = &run.exceptions {
         writeln!(out, "{DIM}exceptions: {}{DIM:#}", printable(ex))?;
     }
+    Ok(())
+}
 
+/// vigil's own tests that did not pass: what went wrong with the run.
+fn write_meta(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {
     for m in run.meta.iter().filter(|m| m.outcome != Outcome::Pass) {
         let (style, label) = tag(m.outcome);
         writeln!(out, "\n{style}{label}{style:#} {BOLD}{}{BOLD:#}", m.name)?;
@@ -241,144 +257,212 @@ pub fn write(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {
             }
         }
     }
+    Ok(())
+}
 
-    if let Some(ev) = &run.evaluation {
-        // Broken now (infra-health) before long-standing policy (ha-compliance),
-        // failures before flakes.
-        for (wanted, monitor, heading) in SECTIONS {
-            let all = section(&ev.tests, wanted, monitor);
-            if all.is_empty() {
-                continue;
-            }
-            writeln!(out, "\n{BOLD}== {heading} ({}) =={BOLD:#}", all.len())?;
-            for t in all.iter().take(TESTS_SHOWN) {
-                let (style, label) = tag(t.outcome);
-                let informing = if t.informing() { " (informing)" } else { "" };
-                writeln!(
-                    out,
-                    "\n{style}{label}{style:#} {BOLD}{}{BOLD:#}{DIM}{informing}{DIM:#}",
-                    printable(&t.name)
-                )?;
-                let shown: Vec<_> = t
-                    .findings
-                    .iter()
-                    .filter(|j| j.outcome != Outcome::Pass)
-                    .collect();
-                if shown.is_empty() {
-                    if let Some(n) = &t.note {
-                        writeln!(out, "      {}", printable(n))?;
-                    }
-                }
-                for j in shown.iter().take(SHOWN) {
-                    let (s, mark) = match j.outcome {
-                        Outcome::Fail => (RED, "✗"),
-                        _ => (YELLOW, "~"),
-                    };
-                    write!(
-                        out,
-                        "      {s}{mark}{s:#} {}",
-                        printable(&j.finding.to_string())
-                    )?;
-                    match disposition_note(j) {
-                        Some(n) => writeln!(out, "  {DIM}[{}]{DIM:#}", printable(&n))?,
-                        None => writeln!(out)?,
-                    }
-                }
-                if shown.len() > SHOWN {
-                    let rest: Vec<String> =
-                        shown[SHOWN..].iter().map(|j| j.finding.object()).collect();
-                    writeln!(
-                        out,
-                        "      {DIM}... and {} more: {} (the JUnit and -o json have them all){DIM:#}",
-                        shown.len() - SHOWN,
-                        printable(&name_some(&rest, 4))
-                    )?;
-                }
-            }
-            if all.len() > TESTS_SHOWN {
-                let rest: Vec<String> = all[TESTS_SHOWN..]
-                    .iter()
-                    .map(|t| t.check.to_owned())
-                    .collect();
-                writeln!(
-                    out,
-                    "\n{DIM}... {} more not listed here: {} (the JUnit and -o json have them all){DIM:#}",
-                    plural(all.len() - TESTS_SHOWN, "test"),
-                    counted(&rest)
-                )?;
-            }
+/// Broken now (infra-health) before long-standing policy (ha-compliance),
+/// failures before flakes.
+fn write_sections(out: &mut dyn Write, tests: &[TestResult]) -> io::Result<()> {
+    for (wanted, monitor, heading) in SECTIONS {
+        let all = section(tests, wanted, monitor);
+        if all.is_empty() {
+            continue;
         }
-        let allowed = ev
-            .tests
-            .iter()
-            .flat_map(|t| t.findings.iter())
-            .filter(|j| j.outcome == Outcome::Pass)
-            .count();
-        if allowed > 0 {
-            let (n, verb) = if allowed == 1 {
-                ("violation", "passes")
-            } else {
-                ("violations", "pass")
-            };
-            writeln!(out, "\n{DIM}{allowed} {n} {verb} under an `allow` exception (listed in the JUnit system-out){DIM:#}")?;
+        writeln!(out, "\n{BOLD}== {heading} ({}) =={BOLD:#}", all.len())?;
+        for t in all.iter().take(TESTS_SHOWN) {
+            write_test(out, t)?;
         }
-        if !ev.stale.is_empty() {
+        if all.len() > TESTS_SHOWN {
+            let rest: Vec<String> = all[TESTS_SHOWN..]
+                .iter()
+                .map(|t| t.check.to_owned())
+                .collect();
             writeln!(
                 out,
-                "\n{YELLOW}Stale exceptions{YELLOW:#} matched no violation in this run; delete them or fix their namespace/object:"
+                "\n{DIM}... {} more not listed here: {} (the JUnit and -o json have them all){DIM:#}",
+                plural(all.len() - TESTS_SHOWN, "test"),
+                counted(&rest)
             )?;
-            for s in &ev.stale {
-                let what = s
-                    .jira
-                    .clone()
-                    .or_else(|| s.allow.as_ref().map(|a| format!("allow: {a}")))
-                    .unwrap_or_default();
-                writeln!(
-                    out,
-                    "  {}:{}  {} ns/{} {}  {DIM}{what}{DIM:#}",
-                    s.file,
-                    s.line,
-                    s.check,
-                    s.namespace.as_deref().unwrap_or("(claimed)"),
-                    s.object.as_deref().unwrap_or("(any object)")
-                )?;
-            }
         }
     }
+    Ok(())
+}
 
-    if let Some(ev) = run.evaluation.as_ref().filter(|e| !e.not_judged.is_empty()) {
-        let mut by_kind: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
-        for n in &ev.not_judged {
-            by_kind
-                .entry(&n.kind)
-                .or_default()
-                .push(format!("{}/{}", n.namespace, n.name));
+/// Why a finding only flakes, when no ticket says it: its check made it a
+/// flake on its own (a threshold), or the check is rolling out.
+fn flake_reason(t: &TestResult, j: &crate::outcomes::Judged) -> Option<&'static str> {
+    use crate::exceptions::Disposition;
+    if j.outcome != Outcome::Flake || !matches!(j.disposition, Disposition::New) {
+        return None;
+    }
+    if j.finding.severity == crate::checks::Severity::Flake {
+        Some("a flake by the check's own rule (its policy.yaml thresholds), not a failure")
+    } else if t.mode == crate::checks::Mode::FlakeOnly {
+        Some("flakes: the check is flake-only while it rolls out")
+    } else {
+        None
+    }
+}
+
+fn write_test(out: &mut dyn Write, t: &TestResult) -> io::Result<()> {
+    let (style, label) = tag(t.outcome);
+    let informing = if t.informing() { " (informing)" } else { "" };
+    writeln!(
+        out,
+        "\n{style}{label}{style:#} {BOLD}{}{BOLD:#}{DIM}{informing}{DIM:#}",
+        printable(&t.name)
+    )?;
+    let shown: Vec<_> = t
+        .findings
+        .iter()
+        .filter(|j| j.outcome != Outcome::Pass)
+        .collect();
+    if shown.is_empty() {
+        if let Some(n) = &t.note {
+            writeln!(out, "      {}", printable(n))?;
         }
+    }
+    for j in shown.iter().take(SHOWN) {
+        let (s, mark) = match j.outcome {
+            Outcome::Fail => (RED, "✗"),
+            _ => (YELLOW, "~"),
+        };
+        write!(
+            out,
+            "      {s}{mark}{s:#} {}",
+            printable(&j.finding.to_string())
+        )?;
+        match disposition_note(j).or_else(|| flake_reason(t, j).map(str::to_owned)) {
+            Some(n) => writeln!(out, "  {DIM}[{}]{DIM:#}", printable(&n))?,
+            None => writeln!(out)?,
+        }
+    }
+    if shown.len() > SHOWN {
+        let rest: Vec<String> = shown[SHOWN..].iter().map(|j| j.finding.object()).collect();
         writeln!(
             out,
-            "\n{DIM}Not judged by the HA rules (their pods are still judged by infra-health):{DIM:#}"
+            "      {DIM}... and {} more: {} (the JUnit and -o json have them all){DIM:#}",
+            shown.len() - SHOWN,
+            printable(&name_some(&rest, 4))
         )?;
-        for (kind, names) in by_kind {
-            let shown: Vec<_> = names
-                .iter()
-                .take(5)
-                .map(|n| printable(n).into_owned())
-                .collect();
-            let more = names.len().saturating_sub(5);
-            writeln!(
-                out,
-                "  {}: {}{}",
-                plural(names.len(), kind),
-                shown.join(", "),
-                if more > 0 {
-                    format!(" and {more} more")
-                } else {
-                    String::new()
-                }
-            )?;
-        }
     }
+    Ok(())
+}
 
+fn write_allowed_and_stale(
+    out: &mut dyn Write,
+    ev: &crate::outcomes::Evaluation,
+) -> io::Result<()> {
+    let allowed = ev
+        .tests
+        .iter()
+        .flat_map(|t| t.findings.iter())
+        .filter(|j| j.outcome == Outcome::Pass)
+        .count();
+    if allowed > 0 {
+        let (n, verb) = if allowed == 1 {
+            ("violation", "passes")
+        } else {
+            ("violations", "pass")
+        };
+        writeln!(out, "\n{DIM}{allowed} {n} {verb} under an `allow` exception (listed in the JUnit system-out){DIM:#}")?;
+    }
+    if ev.stale.is_empty() {
+        return Ok(());
+    }
+    writeln!(
+        out,
+        "\n{YELLOW}Stale exceptions{YELLOW:#} matched no violation in this run; delete them or fix their namespace/object:"
+    )?;
+    for s in &ev.stale {
+        let what = s
+            .jira
+            .clone()
+            .or_else(|| s.allow.as_ref().map(|a| format!("allow: {a}")))
+            .unwrap_or_default();
+        writeln!(
+            out,
+            "  {}:{}  {} ns/{} {}  {DIM}{}{DIM:#}",
+            s.file,
+            s.line,
+            s.check,
+            printable(s.namespace.as_deref().unwrap_or("(claimed)")),
+            printable(s.object.as_deref().unwrap_or("(any object)")),
+            printable(&what)
+        )?;
+    }
+    Ok(())
+}
+
+fn write_not_judged(out: &mut dyn Write, ev: &crate::outcomes::Evaluation) -> io::Result<()> {
+    if ev.not_judged.is_empty() {
+        return Ok(());
+    }
+    let mut by_kind: std::collections::BTreeMap<&str, Vec<String>> = Default::default();
+    for n in &ev.not_judged {
+        by_kind
+            .entry(&n.kind)
+            .or_default()
+            .push(format!("{}/{}", n.namespace, n.name));
+    }
+    writeln!(
+        out,
+        "\n{DIM}Not judged by the HA rules (their pods are still judged by infra-health):{DIM:#}"
+    )?;
+    for (kind, names) in by_kind {
+        let shown: Vec<_> = names
+            .iter()
+            .take(5)
+            .map(|n| printable(n).into_owned())
+            .collect();
+        let more = names.len().saturating_sub(5);
+        writeln!(
+            out,
+            "  {}: {}{}",
+            plural(names.len(), kind),
+            shown.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        )?;
+    }
+    Ok(())
+}
+
+/// What to do next, after a run that failed: one line a person can act on.
+fn write_next(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {
+    let Some(ev) = &run.evaluation else {
+        return Ok(());
+    };
+    let new = ev
+        .tests
+        .iter()
+        .filter(|t| !t.informing())
+        .flat_map(|t| t.findings.iter())
+        .filter(|j| {
+            j.outcome == Outcome::Fail
+                && matches!(j.disposition, crate::exceptions::Disposition::New)
+        })
+        .count();
+    if new == 0 {
+        return Ok(());
+    }
+    let exceptions = run
+        .exceptions
+        .as_deref()
+        .filter(|e| !e.starts_with("none"))
+        .map(|e| e.split(" (").next().unwrap_or(e).to_owned())
+        .unwrap_or_else(|| "exceptions/".to_owned());
+    writeln!(
+        out,
+        "{DIM}next: fix what is new, or record the known problems: `vigil exceptions suggest --from <the same input> --exceptions {}` writes a `jira: TODO` entry per violation into the owning component's file (file a ticket each, replace the TODOs, `vigil exceptions lint`); `vigil checks` explains each rule; `-o json` lists every finding.{DIM:#}",
+        printable(&exceptions)
+    )
+}
+
+fn write_totals(out: &mut dyn Write, run: &RunReport) -> io::Result<()> {
     let (mut total, mut pass, mut flake, mut fail, mut skip) = (0, 0, 0, 0, 0);
     let outcomes = run.meta.iter().map(|m| m.outcome).chain(
         run.evaluation
