@@ -104,6 +104,9 @@ pub struct Stale {
     pub check: &'static str,
     pub namespace: Option<String>,
     pub object: Option<String>,
+    /// The entry's `finding` glob, when it narrows the object's findings.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub finding: Option<String>,
     pub jira: Option<String>,
     pub allow: Option<String>,
 }
@@ -390,7 +393,18 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
                 .map(|j| j.outcome)
                 .max()
                 .unwrap_or(Outcome::Pass);
-            if blind.is_some() || exempt {
+            let elsewhere = match (ns, exempt || blind.is_some()) {
+                (Some(ns), false) => {
+                    checks::health::namespaces::being_deleted(cluster, info.id, ns)
+                        .or_else(|| check.not_applicable_in(&ctx, ns))
+                }
+                _ => None,
+            };
+            if elsewhere.is_some() {
+                // Going away, or not this rule's business: nothing to list.
+                judged.clear();
+            }
+            if blind.is_some() || exempt || elsewhere.is_some() {
                 // Not a run: Sippy must not count it as a pass. A check that
                 // could not look is not green either: the collection test
                 // fails, naming what could not be listed.
@@ -414,7 +428,8 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
                             scope.topology.source
                         )
                     })
-                    .or_else(|| blind.clone()),
+                    .or_else(|| blind.clone())
+                    .or(elsewhere),
                 findings: judged,
             });
         }
@@ -436,6 +451,7 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
                 check: e.check,
                 namespace: e.namespace.clone(),
                 object: e.object.clone(),
+                finding: e.finding.clone(),
                 jira,
                 allow,
             }
@@ -615,6 +631,41 @@ spec: {replicas: 1}
         let ev2 = eval_with(STATE, &ex2, TopologyMode::Ha, None);
         let names = |e: &Evaluation| e.tests.iter().map(|t| t.name.clone()).collect::<Vec<_>>();
         assert_eq!(names(&ev), names(&ev2));
+    }
+
+    #[test]
+    fn a_finding_glob_excepts_one_of_an_objects_findings_not_all() {
+        // One toleration justified, one not: the entry allows the first only.
+        let state = "---\nkind: Deployment\nmetadata: {name: op, namespace: openshift-x}\nspec:\n  replicas: 2\n  template:\n    spec:\n      containers: [{name: c}]\n      tolerations:\n      - {key: node.kubernetes.io/not-ready, operator: Exists, effect: NoSchedule}\n      - {key: node.kubernetes.io/unschedulable, operator: Exists, effect: NoSchedule}\n";
+        let (_d, ex) = exceptions(
+            "component: Ops\nnamespaces: [openshift-x]\nexceptions:\n  - check: ha/tolerations\n    object: Deployment/op\n    finding: \"tolerates node.kubernetes.io/not-ready:NoSchedule*\"\n    allow: needed to form a node\n    approved-by: lead\n",
+        );
+        let c = crate::checks::testing::cluster(state);
+        let topology = Topology::resolve(TopologyMode::Ha, &c);
+        let scope = Scope {
+            profile: Profile::Openshift,
+            topology: &topology,
+            namespaces: None,
+            today: NaiveDate::from_ymd_opt(2026, 11, 21).unwrap(),
+            now: crate::checks::testing::now(),
+            missing: &[],
+            not_served: &[],
+            held: None,
+        };
+        let ev = evaluate(&c, &ex, &scope);
+        let t = ev
+            .tests
+            .iter()
+            .find(|t| t.check == "ha/tolerations" && t.namespace.as_deref() == Some("openshift-x"))
+            .unwrap();
+        assert_eq!(t.outcome, Outcome::Fail);
+        let outcomes: Vec<(Outcome, bool)> = t
+            .findings
+            .iter()
+            .map(|j| (j.outcome, j.finding.detail.contains("not-ready")))
+            .collect();
+        assert_eq!(outcomes, [(Outcome::Fail, false), (Outcome::Pass, true)]);
+        assert!(ev.stale.is_empty());
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::io::Write;
 const HA: &str = "testdata/states/ha-cluster";
 const SINGLE: &str = "testdata/states/single-node";
 const DEMO_EX: &str = "testdata/exceptions/demo";
+const OPENSHIFT: &str = "testdata/states/openshift-platform";
 
 fn run_to_junit(args: &[&str]) -> (std::process::Output, Vec<Suite>) {
     let dir = tempfile::tempdir().unwrap();
@@ -42,9 +43,9 @@ fn demo_cluster_pass_flake_fail() {
     assert_eq!(suite.name, "vigil");
     assert_flakes_are_adjacent_pairs(suite);
     let o = sippy_outcomes(suite);
-    // 22 namespaced checks x 5 namespaces, the cluster-scoped nodes test,
+    // 23 namespaced checks x 5 namespaces, the cluster-scoped nodes test,
     // and vigil's own four tests.
-    assert_eq!(o.len(), 115);
+    assert_eq!(o.len(), 120);
     assert_eq!(outcome(&o, "run should complete"), "pass");
     assert_eq!(outcome(&o, "cluster state should be collected"), "pass");
     assert_eq!(outcome(&o, "exceptions should be valid"), "pass");
@@ -74,7 +75,7 @@ fn demo_cluster_pass_flake_fail() {
         o.iter()
             .filter(|(n, _)| n.contains("ns/storefront "))
             .count(),
-        22
+        23
     );
     // Informing tests are marked, both halves.
     let informing: Vec<_> = suite
@@ -141,7 +142,7 @@ fn demo_cluster_pass_flake_fail() {
     assert!(text.contains("testdata/exceptions/demo/payments.yaml:10  ha/probes ns/payments Deployment/old-api  PAY-9"), "{text}");
     assert!(
         text.contains(
-            "115 tests in 5 namespaces: 89 passed, 2 flaked, 9 failed (1 informing, not blocking), 15 skipped"
+            "120 tests in 5 namespaces: 94 passed, 2 flaked, 9 failed (1 informing, not blocking), 15 skipped"
         ),
         "{text}"
     );
@@ -160,7 +161,7 @@ fn healthy_namespace_exits_zero() {
     ]);
     assert_eq!(out.status.code(), Some(0), "{}", stdout(&out));
     let o = sippy_outcomes(&suites[0]);
-    assert_eq!(o.len(), 27);
+    assert_eq!(o.len(), 28);
     assert!(
         o.iter().all(|(_, r)| matches!(*r, "pass" | "skip")),
         "{o:?}"
@@ -224,28 +225,141 @@ fn single_node_cluster_exempts_multi_node_rules() {
 }
 
 #[test]
-fn openshift_profile_adds_its_conventions() {
-    let generic = run_to_junit(&["run", "--from", HA, "--namespace", "node-agents"]).1;
-    let openshift = run_to_junit(&[
-        "run",
-        "--from",
-        HA,
-        "--namespace",
-        "node-agents",
-        "--profile",
-        "openshift",
-    ])
-    .1;
+fn openshift_profile_adds_its_conventions_in_platform_namespaces() {
+    // The fixture holds OpenShift's Infrastructure: `--profile auto` picks openshift.
+    let (out, suites) = run_to_junit(&["run", "--from", OPENSHIFT]);
+    assert_eq!(out.status.code(), Some(1), "{}", stdout(&out));
+    let o = sippy_outcomes(&suites[0]);
+    let generic = run_to_junit(&["run", "--from", OPENSHIFT, "--profile", "generic"]).1;
     let g = sippy_outcomes(&generic[0]);
-    let o = sippy_outcomes(&openshift[0]);
-    for rule in [
-        "should set a priority class",
-        "should request CPU and memory",
-        "should use a rolling update strategy",
-    ] {
-        assert_eq!(outcome(&g, rule), "pass", "{rule}");
-        assert_eq!(outcome(&o, rule), "fail", "{rule}");
-    }
+    // dns-default is paced by one node: the conventions want 10% or 33%.
+    assert_eq!(
+        outcome(&g, "ns/openshift-dns should use a rolling update strategy"),
+        "pass"
+    );
+    assert_eq!(
+        outcome(&o, "ns/openshift-dns should use a rolling update strategy"),
+        "fail"
+    );
+    // A user's namespace: no convention applies (tolerations are not even
+    // judged there; limits and a team priority class are the team's choice).
+    assert_eq!(
+        outcome(
+            &o,
+            "ns/team-a should tolerate only the taints their role allows"
+        ),
+        "skip"
+    );
+    assert_eq!(
+        outcome(&o, "ns/team-a should request CPU and memory"),
+        "pass"
+    );
+    assert_eq!(outcome(&o, "ns/team-a should set a priority class"), "pass");
+}
+
+#[test]
+fn openshift_fixture_what_real_must_gathers_taught() {
+    let (out, suites) = run_to_junit(&["run", "--from", OPENSHIFT, "-o", "json"]);
+    let o = sippy_outcomes(&suites[0]);
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let details = |check: &str, ns: &str| -> Vec<String> {
+        report["tests"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|t| t["check"] == check && t["namespace"] == ns)
+            .flat_map(|t| t["findings"].as_array().unwrap().iter())
+            .map(|f| {
+                format!(
+                    "{}/{}: {}",
+                    f["kind"].as_str().unwrap(),
+                    f["name"].as_str().unwrap(),
+                    f["detail"].as_str().unwrap()
+                )
+            })
+            .collect()
+    };
+    // A DaemonSet pinned to the control plane: origin's test skips it.
+    assert_eq!(
+        outcome(
+            &o,
+            "ns/openshift-multus should use a rolling update strategy"
+        ),
+        "pass"
+    );
+    // An integer maxUnavailable covering all three masters.
+    assert_eq!(
+        outcome(
+            &o,
+            "ns/openshift-controller-manager should use a rolling update strategy"
+        ),
+        "fail"
+    );
+    // 2 replicas, hard anti-affinity, two workers, maxUnavailable 25% (0 of 2): wedged.
+    assert!(
+        details("ha/rollout-strategy", "openshift-console")[0].contains("a rollout cannot start")
+    );
+    // The router's maxUnavailable 50% removes a pod first: it can roll ...
+    assert!(details("ha/rollout-strategy", "openshift-ingress").is_empty());
+    // ... and its old replica still terminating is not "rolled out".
+    assert_eq!(
+        details("health/rollout", "openshift-ingress"),
+        ["Deployment/router-default: 1 old replica still terminating (status.replicas=3, updatedReplicas=2)"]
+    );
+    // run-level "" exempts nothing.
+    assert_eq!(outcome(&o, "ns/openshift-insights should grant the run-level exemption only to platform namespaces"), "pass");
+    // A DoNotSchedule hostname spread is hard; a complete partitioned rollout is complete.
+    assert_eq!(
+        outcome(
+            &o,
+            "ns/openshift-monitoring should spread replicas across nodes by pod anti-affinity"
+        ),
+        "pass"
+    );
+    assert_eq!(
+        outcome(&o, "ns/openshift-monitoring should be fully rolled out"),
+        "pass"
+    );
+    // The network operator's not-ready and network-unavailable tolerations
+    // pass under the shipped exception; its unschedulable one still fails.
+    assert_eq!(
+        details("ha/tolerations", "openshift-network-operator").len(),
+        3,
+        "{:?}",
+        details("ha/tolerations", "openshift-network-operator")
+    );
+    assert_eq!(
+        outcome(
+            &o,
+            "ns/openshift-network-operator should tolerate only the taints their role allows"
+        ),
+        "fail"
+    );
+    // A static pod unready for two hours: owned by its Node, judged all the same.
+    assert_eq!(
+        details("health/not-ready", "openshift-etcd"),
+        ["Node/master-0: Ready=False (ContainersNotReady: containers with unready status: [etcd]) for 2h"]
+    );
+    // The HPA's floor, not today's scale.
+    assert_eq!(
+        outcome(&o, "ns/team-a should have at least two replicas"),
+        "fail"
+    );
+    // A namespace stuck terminating fails; its objects are not judged.
+    assert_eq!(
+        outcome(
+            &o,
+            "ns/openshift-old-operator should not be stuck terminating"
+        ),
+        "fail"
+    );
+    assert_eq!(
+        outcome(
+            &o,
+            "ns/openshift-old-operator should have at least two replicas"
+        ),
+        "skip"
+    );
 }
 
 #[test]
@@ -521,7 +635,7 @@ fn readme_documents_every_check() {
     assert_eq!(out.status.code(), Some(0));
     let checks: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let checks = checks.as_array().unwrap();
-    assert_eq!(checks.len(), 23);
+    assert_eq!(checks.len(), 24);
     for c in checks {
         let id = c["id"].as_str().unwrap();
         assert!(

@@ -153,20 +153,40 @@ impl Finding {
     pub fn object(&self) -> String {
         format!("{}/{}", self.kind, self.name)
     }
+
+    /// What the finding says after its object, as exception `finding` globs
+    /// match it: `pod p container c: detail`, `container c: detail`, or the
+    /// detail alone.
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        if let Some(p) = &self.pod {
+            s.push_str("pod ");
+            s.push_str(p);
+            s.push(' ');
+        }
+        if let Some(c) = &self.container {
+            s.push_str("container ");
+            s.push_str(c);
+            s.push_str(": ");
+        } else if !s.is_empty() {
+            s.pop();
+            s.push_str(": ");
+        }
+        s.push_str(&self.detail);
+        s
+    }
 }
 
 impl fmt::Display for Finding {
     /// `Deployment/console container proxy: no readinessProbe`, or with the
     /// pod: `StatefulSet/broker pod broker-0 container broker: ...`.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}/{}", self.kind, self.name)?;
-        if let Some(p) = &self.pod {
-            write!(f, " pod {p}")?;
-        }
-        if let Some(c) = &self.container {
-            write!(f, " container {c}")?;
-        }
-        write!(f, ": {}", self.detail)
+        let sep = if self.pod.is_some() || self.container.is_some() {
+            " "
+        } else {
+            ": "
+        };
+        write!(f, "{}/{}{sep}{}", self.kind, self.name, self.text())
     }
 }
 
@@ -275,9 +295,18 @@ impl Context<'_> {
     }
 
     /// Replicas a workload is meant to run: `spec.replicas`, raised to the
-    /// HPA's `minReplicas` when one targets it. `None` for DaemonSets.
+    /// HPA's `minReplicas` when one targets it. `None` for DaemonSets. The
+    /// rules about how replicas are spread and rolled judge this.
     pub fn desired_replicas(&self, wi: usize) -> Option<i64> {
         desired_replicas(self.cluster, wi)
+    }
+
+    /// The fewest replicas a workload may run at: the HPA's `minReplicas`
+    /// when one targets it (it may scale down to that at any time, whatever
+    /// `spec.replicas` says now), else `spec.replicas`. `None` for
+    /// DaemonSets. `ha/replicas` and `ha/pdb-disruptions` judge this.
+    pub fn floor_replicas(&self, wi: usize) -> Option<i64> {
+        floor_replicas(self.cluster, wi)
     }
 
     /// Deployments and StatefulSets meant to run two replicas or more.
@@ -288,6 +317,11 @@ impl Context<'_> {
             (r >= 2).then_some((wi, w, r))
         })
     }
+}
+
+pub fn floor_replicas(c: &Cluster, wi: usize) -> Option<i64> {
+    let r = c.workloads[wi].replicas()?;
+    Some(c.workload_hpa_min[wi].unwrap_or(r))
 }
 
 fn desired_replicas(c: &Cluster, wi: usize) -> Option<i64> {
@@ -312,6 +346,11 @@ pub trait Check: Sync {
     fn not_applicable(&self, _ctx: &Context) -> Option<String> {
         None
     }
+    /// Why the rule does not apply to namespace `ns` (its test there is
+    /// skipped, saying so); `None` when it applies.
+    fn not_applicable_in(&self, _ctx: &Context, _ns: &str) -> Option<String> {
+        None
+    }
 }
 
 /// For checks of OpenShift's conventions: they apply under `--profile openshift`.
@@ -319,6 +358,13 @@ pub fn openshift_only(ctx: &Context) -> Option<String> {
     (ctx.profile != Profile::Openshift).then(|| {
         "not applicable: an OpenShift convention, judged under --profile openshift".to_owned()
     })
+}
+
+/// Whether OpenShift's conventions judge namespace `ns`: origin's
+/// "[sig-arch] Managed cluster" tests look at `kube-*` and `openshift-*`
+/// (each check narrows or widens it as its origin test does).
+pub fn platform_namespace(ns: &str) -> bool {
+    ns.starts_with("openshift-") || ns.starts_with("kube-")
 }
 
 /// Builds a finding for a workload-level violation.
@@ -365,6 +411,7 @@ pub static ALL: &[&dyn Check] = &[
     &health::endpoints::Endpoints,
     &health::events::Events,
     &health::nodes::Nodes,
+    &health::namespaces::Namespaces,
 ];
 
 /// Looks a check up by id.

@@ -21,6 +21,7 @@ const ENTRY_FIELDS: &[&str] = &[
     "check",
     "namespace",
     "object",
+    "finding",
     "jira",
     "reason",
     "expires",
@@ -284,6 +285,10 @@ fn read_entry(
         Some(o) => glob(path, o, "object", diags),
         None => None,
     };
+    let finding = f.string("finding", diags);
+    let finding_glob = finding
+        .as_ref()
+        .and_then(|d| glob(path, d, "finding", diags));
     let expires_field = f.string("expires", diags);
     let expires = expires_field.as_ref().and_then(|e| {
         match NaiveDate::parse_from_str(e.value.trim(), "%Y-%m-%d") {
@@ -417,9 +422,11 @@ fn read_entry(
         check: check?,
         namespace: namespace.map(|n| n.value),
         object: object.map(|o| o.value),
+        finding: finding.map(|d| d.value),
         grant: grant?,
         namespace_glob,
         object_glob,
+        finding_glob,
         claimed: claimed.to_vec(),
         used: AtomicBool::new(false),
     })

@@ -81,9 +81,14 @@ pub struct Entry {
     pub check: &'static str,
     pub namespace: Option<String>,
     pub object: Option<String>,
+    /// A glob over what the finding says after its object (`Finding::text`),
+    /// e.g. `*node.kubernetes.io/not-ready:NoSchedule*` or `container proxy:*`:
+    /// an entry for one of an object's findings, not all of them.
+    pub finding: Option<String>,
     pub grant: Grant,
     namespace_glob: Option<Pattern>,
     object_glob: Option<Pattern>,
+    finding_glob: Option<Pattern>,
     /// Claimed namespaces of the entry's file, when `namespace` is omitted.
     claimed: Vec<String>,
     used: AtomicBool,
@@ -130,6 +135,10 @@ impl Entry {
                 .object_glob
                 .as_ref()
                 .is_none_or(|g| g.is_match(&f.object()))
+            && self
+                .finding_glob
+                .as_ref()
+                .is_none_or(|g| g.is_match(&f.text()))
     }
 
     /// Whether the entry could apply to namespace `ns` at all.

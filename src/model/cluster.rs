@@ -17,6 +17,9 @@ pub struct Cluster {
     pub namespaces: BTreeSet<String>,
     /// Labels of the Namespace objects read.
     pub namespace_labels: HashMap<String, Labels>,
+    /// The namespaces being deleted, by name: their objects are going away
+    /// and are not judged; `health/namespaces` judges how long it takes.
+    pub terminating: std::collections::BTreeMap<String, Box<Namespace>>,
     pub nodes: Vec<Box<Node>>,
     pub pods: Vec<Box<Pod>>,
     pub workloads: Vec<Box<Workload>>,
@@ -91,10 +94,14 @@ impl Cluster {
                 last_ns = ns.clone();
             }
             match obj {
-                Object::Namespace(n) => {
+                Object::Namespace(mut n) => {
+                    let name = n.metadata.name.to_string();
                     c.namespace_labels
-                        .insert(n.metadata.name.to_string(), n.metadata.labels);
-                    c.namespaces.insert(n.metadata.name.into());
+                        .insert(name.clone(), std::mem::take(&mut n.metadata.labels));
+                    c.namespaces.insert(name.clone());
+                    if n.terminating() {
+                        c.terminating.insert(name, n);
+                    }
                 }
                 Object::Node(n) => c.nodes.push(n),
                 Object::Pod(p) => c.pods.push(p),

@@ -170,7 +170,29 @@ pub struct Toleration {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operator: Option<Str>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub value: Option<Str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub effect: Option<Str>,
+}
+
+impl Toleration {
+    /// Whether this toleration matches `taint`, as the scheduler decides:
+    /// an empty key with `Exists` matches every key, an empty effect every
+    /// effect; `Equal` (the default operator) also compares the value.
+    pub fn tolerates(&self, taint: &Taint) -> bool {
+        let effect_ok = self
+            .effect
+            .as_deref()
+            .is_none_or(|e| e.is_empty() || e == taint.effect);
+        let key = self.key.as_deref().unwrap_or("");
+        let exists = self.operator.as_deref() == Some("Exists");
+        effect_ok
+            && if key.is_empty() {
+                exists
+            } else {
+                key == taint.key && (exists || self.value.as_deref().unwrap_or("") == taint.value)
+            }
+    }
 }
 
 impl PodSpec {
@@ -183,6 +205,31 @@ impl PodSpec {
         ]
         .iter()
         .any(|k| self.node_selector.get(k).is_some())
+    }
+
+    /// Whether a new pod of this template may be scheduled on `node`: the
+    /// node is not cordoned (unless tolerated), carries every label of the
+    /// nodeSelector, and each of its `NoSchedule`/`NoExecute` taints is
+    /// tolerated. Node affinity is not read, so this may count a node the
+    /// scheduler would refuse (never the other way round).
+    pub fn fits_node(&self, node: &Node) -> bool {
+        let cordon = Taint {
+            key: "node.kubernetes.io/unschedulable".into(),
+            value: Str::default(),
+            effect: "NoSchedule".into(),
+        };
+        let tolerated = |t: &Taint| self.tolerations.iter().any(|tol| tol.tolerates(t));
+        (!node.spec.unschedulable || tolerated(&cordon))
+            && self
+                .node_selector
+                .iter()
+                .all(|(k, v)| node.metadata.labels.get(k) == Some(v))
+            && node
+                .spec
+                .taints
+                .iter()
+                .filter(|t| t.effect == "NoSchedule" || t.effect == "NoExecute")
+                .all(tolerated)
     }
 
     /// The containers that run for the pod's life: the regular ones and
@@ -349,6 +396,8 @@ pub struct WeightedPodAffinityTerm {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct TopologySpreadConstraint {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max_skew: Option<i64>,
     #[serde(default)]
     pub topology_key: Str,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -907,6 +956,36 @@ pub struct InvolvedObject {
 pub struct Namespace {
     #[serde(default)]
     pub metadata: ObjectMeta,
+    #[serde(default, skip_serializing_if = "NamespaceStatus::is_empty")]
+    pub status: NamespaceStatus,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct NamespaceStatus {
+    /// `Active` or `Terminating`.
+    #[serde(default, skip_serializing_if = "Str::is_empty")]
+    pub phase: Str,
+    /// Why a deletion waits: `NamespaceContentRemaining`,
+    /// `NamespaceFinalizersRemaining`, `NamespaceDeletionDiscoveryFailure`...
+    #[serde(
+        default,
+        deserialize_with = "null_default_vec",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub conditions: Vec<Condition>,
+}
+
+impl NamespaceStatus {
+    pub fn is_empty(&self) -> bool {
+        self.phase.is_empty() && self.conditions.is_empty()
+    }
+}
+
+impl Namespace {
+    /// Being deleted: a deletionTimestamp, or phase Terminating.
+    pub fn terminating(&self) -> bool {
+        self.metadata.deletion_timestamp.is_some() || self.status.phase == "Terminating"
+    }
 }
 
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
@@ -935,6 +1014,8 @@ pub struct NodeSpec {
 pub struct Taint {
     #[serde(default)]
     pub key: Str,
+    #[serde(default, skip_serializing_if = "str::is_empty")]
+    pub value: Str,
     #[serde(default)]
     pub effect: Str,
 }

@@ -382,12 +382,16 @@ fn write_allowed_and_stale(
             .unwrap_or_default();
         writeln!(
             out,
-            "  {}:{}  {} ns/{} {}  {DIM}{}{DIM:#}",
+            "  {}:{}  {} ns/{} {}{}  {DIM}{}{DIM:#}",
             s.file,
             s.line,
             s.check,
             printable(s.namespace.as_deref().unwrap_or("(claimed)")),
             printable(s.object.as_deref().unwrap_or("(any object)")),
+            s.finding
+                .as_deref()
+                .map(|f| format!(" \"{}\"", printable(f)))
+                .unwrap_or_default(),
             printable(&what)
         )?;
     }

@@ -746,9 +746,39 @@ pub fn parse_bytes(path: &Path, bytes: &[u8]) -> Result<Parsed, SourceError> {
         .chars()
         .next();
     if matches!(first, Some('{') | Some('[')) {
-        parse_json(path, text)
+        match insights_kind(path) {
+            // Written without `kind`: the kind is where it lies.
+            Some(head) if first == Some('{') => {
+                let at = text.find('{').unwrap_or(0) + 1;
+                parse_json(path, &format!("{}{head}{}", &text[..at], &text[at..]))
+            }
+            _ => parse_json(path, text),
+        }
     } else {
         parse_yaml(path, text)
+    }
+}
+
+/// An Insights Operator archive (`insights-*.tar.gz`, gathered by OpenShift's
+/// Insights operator) writes each object as its own JSON file, without
+/// `kind`: `config/pod/<namespace>/<name>.json` (the pods of degraded
+/// operators and pods that restart, with their real status),
+/// `config/node/<name>.json`, `config/infrastructure.json`. The path says
+/// what the object is; this is the text that makes it say so.
+fn insights_kind(path: &Path) -> Option<&'static str> {
+    let parts: Vec<&str> = path
+        .components()
+        .rev()
+        .take(4)
+        .filter_map(|c| c.as_os_str().to_str())
+        .collect();
+    match parts.as_slice() {
+        [file, _, "pod", "config", ..] if file.ends_with(".json") => Some(r#""kind":"Pod","#),
+        [file, "node", "config", ..] if file.ends_with(".json") => Some(r#""kind":"Node","#),
+        ["infrastructure.json", "config", ..] => {
+            Some(r#""apiVersion":"config.openshift.io/v1","kind":"Infrastructure","#)
+        }
+        _ => None,
     }
 }
 
@@ -952,6 +982,40 @@ mod tests {
 
     fn parse(text: &str) -> Result<Vec<Object>, SourceError> {
         parse_bytes(Path::new("state.yaml"), text.as_bytes()).map(|p| p.objects)
+    }
+
+    #[test]
+    fn an_insights_archive_says_each_kind_by_where_it_lies() {
+        let d = tempfile::tempdir().unwrap();
+        let at = |rel: &str, text: &str| {
+            let p = d.path().join(rel);
+            std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+            std::fs::write(p, text).unwrap();
+        };
+        at(
+            "config/pod/openshift-monitoring/prometheus-k8s-0.json",
+            r#"{"metadata":{"name":"prometheus-k8s-0","namespace":"openshift-monitoring"},"status":{"phase":"Running","containerStatuses":[{"name":"prometheus","restartCount":7}]}}"#,
+        );
+        at(
+            "config/node/master-0.json",
+            "{\n  \"metadata\": {\"name\": \"master-0\"}\n}\n",
+        );
+        at(
+            "config/infrastructure.json",
+            r#"{"metadata":{"name":"cluster"},"status":{"infrastructureTopology":"HighlyAvailable"}}"#,
+        );
+        // Elsewhere a kind-less document stays what it is.
+        at("config/version.json", r#"{"metadata":{"name":"version"}}"#);
+        let loaded = load_paths(&[d.path().to_owned()]).unwrap();
+        let mut kinds: Vec<&str> = loaded.objects.iter().map(|o| o.kind()).collect();
+        kinds.sort_unstable();
+        assert_eq!(kinds, ["Infrastructure", "Node", "Pod"]);
+        assert_eq!(loaded.kindless, 1);
+        let pod = loaded.objects.iter().find_map(|o| match o {
+            Object::Pod(p) => Some(p),
+            _ => None,
+        });
+        assert_eq!(pod.unwrap().status.container_statuses[0].restart_count, 7);
     }
 
     #[test]

@@ -56,9 +56,14 @@ type Decoder = fn(Vec<Bytes>, &str) -> Result<Vec<Object>, prost::DecodeError>;
 /// The kinds vigil reads as protobuf, and how.
 const DECODERS: &[(&str, Decoder)] = &[
     ("Namespace", |items, _| {
-        list(items, |o: MetaOnly| {
+        list(items, |o: Namespace| {
+            let status = o.status.unwrap_or_default();
             Object::Namespace(Box::new(m::Namespace {
                 metadata: meta(o.metadata),
+                status: m::NamespaceStatus {
+                    phase: text(status.phase),
+                    conditions: conditions(status.conditions),
+                },
             }))
         })
     }),
@@ -560,6 +565,22 @@ fn conditions<C: Into<m::Condition>>(cs: Vec<C>) -> Vec<m::Condition> {
     cs.into_iter().map(Into::into).collect()
 }
 
+#[derive(Clone, PartialEq, Message)]
+struct Namespace {
+    #[prost(message, optional, tag = "1")]
+    metadata: Option<ObjectMeta>,
+    #[prost(message, optional, tag = "3")]
+    status: Option<NamespaceStatus>,
+}
+
+#[derive(Clone, PartialEq, Message)]
+struct NamespaceStatus {
+    #[prost(string, optional, tag = "1")]
+    phase: Option<String>,
+    #[prost(message, repeated, tag = "2")]
+    conditions: Vec<CoreCondition>,
+}
+
 /// Kinds read for their metadata alone.
 #[derive(Clone, PartialEq, Message)]
 struct MetaOnly {
@@ -780,6 +801,8 @@ struct Toleration {
     key: Option<String>,
     #[prost(string, optional, tag = "2")]
     operator: Option<String>,
+    #[prost(string, optional, tag = "3")]
+    value: Option<String>,
     #[prost(string, optional, tag = "4")]
     effect: Option<String>,
     #[prost(int64, optional, tag = "5")]
@@ -820,6 +843,8 @@ struct WeightedPodAffinityTerm {
 
 #[derive(Clone, PartialEq, Message)]
 struct TopologySpreadConstraint {
+    #[prost(int32, optional, tag = "1")]
+    max_skew: Option<i32>,
     #[prost(string, optional, tag = "2")]
     topology_key: Option<String>,
     #[prost(string, optional, tag = "3")]
@@ -863,6 +888,7 @@ impl From<PodTemplate> for m::PodTemplate {
                     .topology_spread_constraints
                     .into_iter()
                     .map(|c| m::TopologySpreadConstraint {
+                        max_skew: c.max_skew.map(i64::from),
                         topology_key: text(c.topology_key),
                         label_selector: c.label_selector.map(selector),
                         // Always in JSON (no omitempty).
@@ -877,6 +903,7 @@ impl From<PodTemplate> for m::PodTemplate {
                         key: nonempty(t.key),
                         toleration_seconds: t.toleration_seconds,
                         operator: nonempty(t.operator),
+                        value: nonempty(t.value),
                         effect: nonempty(t.effect),
                     })
                     .collect(),
@@ -1425,6 +1452,8 @@ struct NodeSpec {
 struct Taint {
     #[prost(string, optional, tag = "1")]
     key: Option<String>,
+    #[prost(string, optional, tag = "2")]
+    value: Option<String>,
     #[prost(string, optional, tag = "3")]
     effect: Option<String>,
 }
@@ -1447,6 +1476,7 @@ impl From<Node> for m::Node {
                     .into_iter()
                     .map(|t| m::Taint {
                         key: text(t.key),
+                        value: text(t.value),
                         effect: text(t.effect),
                     })
                     .collect(),

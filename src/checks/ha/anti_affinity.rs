@@ -2,7 +2,7 @@
 //! replicas on different nodes.
 
 use crate::checks::*;
-use crate::model::objects::PodAffinityTerm;
+use crate::model::objects::{PodAffinityTerm, Workload};
 use crate::model::selector::{format_labels, optional_matches};
 
 pub struct AntiAffinity;
@@ -18,7 +18,9 @@ static INFO: CheckInfo = CheckInfo {
            or a topology spread constraint, on kubernetes.io/hostname whose selector matches their own pods \
            (and, for anti-affinity, whose namespaces or namespaceSelector include their own namespace); \
            replicas that bind a host port (or a port on the host network) can never share a node and pass; \
-           under --profile openshift, 2 replicas want required (hard) anti-affinity and 3 or more preferred (soft)",
+           under --profile openshift, 2 replicas want a hard constraint (required anti-affinity, or a DoNotSchedule topology \
+           spread with maxSkew 1) and 3 or more off the control plane preferred (soft) anti-affinity; origin has no test \
+           of this split: it is the conventions' text (enhancements CONVENTIONS.md, High Availability)",
     default_mode: Mode::Blocking,
     default_lifecycle: Lifecycle::Blocking,
     multi_node: true,
@@ -35,121 +37,162 @@ impl Check for AntiAffinity {
 
     fn evaluate(&self, ctx: &Context, out: &mut Vec<Finding>) {
         for (_, w, replicas) in ctx.replicated() {
-            let spec = &w.spec.template.spec;
             // Two replicas binding the same host port never fit on one node:
             // the scheduler spreads them without being asked.
-            if !spec.host_ports().is_empty() {
+            if !w.spec.template.spec.host_ports().is_empty() {
                 continue;
             }
-            let labels = w.pod_labels();
-            let own_ns = w.metadata.namespace.as_str();
-            let ns_labels = ctx.cluster.labels_of_namespace(own_ns);
-            let own_namespace =
-                |t: &PodAffinityTerm| t.covers_namespace(own_ns, own_ns, &ns_labels);
-            let terms: Vec<&PodAffinityTerm> = spec
-                .affinity
-                .as_ref()
-                .and_then(|a| a.pod_anti_affinity.as_ref())
-                .map(|pa| {
-                    pa.required_during_scheduling_ignored_during_execution
-                        .iter()
-                        .chain(
-                            pa.preferred_during_scheduling_ignored_during_execution
-                                .iter()
-                                .map(|t| &t.pod_affinity_term),
-                        )
-                        .collect()
-                })
-                .unwrap_or_default();
-            let on_host_terms: Vec<_> = terms
-                .iter()
-                .filter(|t| t.topology_key == HOSTNAME)
-                .collect();
-            let spreads: Vec<_> = spec
-                .topology_spread_constraints
-                .iter()
-                .filter(|t| t.topology_key == HOSTNAME)
-                .collect();
-            let ok = on_host_terms
-                .iter()
-                .any(|t| optional_matches(t.label_selector.as_ref(), labels) && own_namespace(t))
-                || spreads
-                    .iter()
-                    .any(|t| optional_matches(t.label_selector.as_ref(), labels));
-            if ok {
-                if ctx.profile == Profile::Openshift {
-                    let hard = spec
-                        .affinity
-                        .as_ref()
-                        .and_then(|a| a.pod_anti_affinity.as_ref())
-                        .is_some_and(|pa| {
-                            pa.required_during_scheduling_ignored_during_execution
-                                .iter()
-                                .any(|t| {
-                                    t.topology_key == HOSTNAME
-                                        && optional_matches(t.label_selector.as_ref(), labels)
-                                        && own_namespace(t)
-                                })
-                        });
-                    let detail = match (replicas, hard) {
-                        (2, false) => Some(format!(
-                            "2 replicas spread only by preference; OpenShift's conventions want required (hard) pod anti-affinity on {HOSTNAME}, so losing one node never takes both"
-                        )),
-                        // On the control plane (3 fixed nodes), one replica per
-                        // node is the design.
-                        (3.., true) if !spec.on_control_plane() => Some(format!(
-                            "{replicas} replicas with required (hard) anti-affinity: with fewer free nodes than replicas a rollout cannot place its new pod; OpenShift's conventions want preferred (soft) anti-affinity and maxSurge"
-                        )),
-                        _ => None,
-                    };
-                    if let Some(d) = detail {
-                        out.push(workload_finding(&INFO, w, None, d));
-                    }
-                }
-                continue;
-            }
-            let detail = if let Some(t) = on_host_terms
-                .iter()
-                .find(|t| optional_matches(t.label_selector.as_ref(), labels))
-            {
-                format!(
-                    "anti-affinity on {HOSTNAME} looks only at pods in {}, not at its own namespace {own_ns}",
-                    if t.namespaces.is_empty() {
-                        format!("namespaces selected by {}", t.namespace_selector.as_ref().map_or("nothing".to_owned(), |s| s.to_string()))
-                    } else {
-                        t.namespaces.join(", ")
-                    }
-                )
-            } else if let Some(t) = on_host_terms.first() {
-                format!(
-                    "anti-affinity on {HOSTNAME} selects {}, not its own pods (labels {})",
-                    t.label_selector
-                        .as_ref()
-                        .map_or("nothing".to_owned(), |s| s.to_string()),
-                    format_labels(labels)
-                )
-            } else if let Some(t) = spreads.first() {
-                format!(
-                    "topology spread on {HOSTNAME} selects {}, not its own pods (labels {})",
-                    t.label_selector
-                        .as_ref()
-                        .map_or("nothing".to_owned(), |s| s.to_string()),
-                    format_labels(labels)
-                )
-            } else if !terms.is_empty() {
-                format!(
-                    "{replicas} replicas; pod anti-affinity only on {}, want {HOSTNAME}",
-                    terms
-                        .iter()
-                        .map(|t| t.topology_key.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                )
+            let spread = Spread::of(ctx, w);
+            let detail = if spread.any() {
+                (ctx.profile == Profile::Openshift)
+                    .then(|| openshift_split(w, replicas, &spread))
+                    .flatten()
             } else {
-                format!("{replicas} replicas and no pod anti-affinity or topology spread constraint on {HOSTNAME}")
+                Some(why_not_spread(w, replicas, &spread))
             };
-            out.push(workload_finding(&INFO, w, None, detail));
+            if let Some(d) = detail {
+                out.push(workload_finding(&INFO, w, None, d));
+            }
         }
+    }
+}
+
+/// What a template declares about spreading its own pods over nodes.
+struct Spread<'w> {
+    /// Every anti-affinity term, required and preferred.
+    terms: Vec<&'w PodAffinityTerm>,
+    /// Required hostname anti-affinity over its own pods.
+    required: bool,
+    /// Any hostname anti-affinity term over its own pods.
+    anti_affinity: bool,
+    /// A hostname topology spread constraint over its own pods.
+    spread: bool,
+    /// ... with `whenUnsatisfiable: DoNotSchedule` and `maxSkew: 1`: two
+    /// pods never share a node while another node can take one (a hard
+    /// constraint, as required anti-affinity is).
+    spread_hard: bool,
+}
+
+impl<'w> Spread<'w> {
+    fn of(ctx: &Context, w: &'w Workload) -> Spread<'w> {
+        let spec = &w.spec.template.spec;
+        let labels = w.pod_labels();
+        let own_ns = w.metadata.namespace.as_str();
+        let ns_labels = ctx.cluster.labels_of_namespace(own_ns);
+        let own = |t: &PodAffinityTerm| {
+            t.topology_key == HOSTNAME
+                && optional_matches(t.label_selector.as_ref(), labels)
+                && t.covers_namespace(own_ns, own_ns, &ns_labels)
+        };
+        let pa = spec
+            .affinity
+            .as_ref()
+            .and_then(|a| a.pod_anti_affinity.as_ref());
+        let required: Vec<&PodAffinityTerm> = pa
+            .map(|pa| {
+                pa.required_during_scheduling_ignored_during_execution
+                    .iter()
+                    .collect()
+            })
+            .unwrap_or_default();
+        let preferred = pa.into_iter().flat_map(|pa| {
+            pa.preferred_during_scheduling_ignored_during_execution
+                .iter()
+                .map(|t| &t.pod_affinity_term)
+        });
+        let terms: Vec<&PodAffinityTerm> = required.iter().copied().chain(preferred).collect();
+        let own_spreads: Vec<_> = spec
+            .topology_spread_constraints
+            .iter()
+            .filter(|t| {
+                t.topology_key == HOSTNAME && optional_matches(t.label_selector.as_ref(), labels)
+            })
+            .collect();
+        Spread {
+            required: required.iter().any(|t| own(t)),
+            anti_affinity: terms.iter().any(|t| own(t)),
+            spread: !own_spreads.is_empty(),
+            spread_hard: own_spreads.iter().any(|t| {
+                t.when_unsatisfiable.as_deref() == Some("DoNotSchedule")
+                    && t.max_skew.unwrap_or(1) <= 1
+            }),
+            terms,
+        }
+    }
+
+    fn any(&self) -> bool {
+        self.anti_affinity || self.spread
+    }
+}
+
+/// OpenShift's conventions: 2 replicas want a hard constraint (losing one
+/// node must never take both), 3 or more a soft one off the control plane
+/// (hard anti-affinity with fewer free nodes than replicas blocks a rollout).
+fn openshift_split(w: &Workload, replicas: i64, s: &Spread) -> Option<String> {
+    match replicas {
+        2 if !s.required && !s.spread_hard => Some(format!(
+            "2 replicas spread only by preference; OpenShift's conventions want required (hard) pod anti-affinity on {HOSTNAME} \
+             (or a DoNotSchedule topology spread with maxSkew 1), so losing one node never takes both"
+        )),
+        // On the control plane (3 fixed nodes), one replica per node is the design.
+        3.. if s.required && !w.spec.template.spec.on_control_plane() => Some(format!(
+            "{replicas} replicas with required (hard) anti-affinity: with fewer free nodes than replicas a rollout cannot place its new pod; \
+             OpenShift's conventions want preferred (soft) anti-affinity and maxSurge"
+        )),
+        _ => None,
+    }
+}
+
+/// Why the declared terms do not spread the workload's own pods.
+fn why_not_spread(w: &Workload, replicas: i64, s: &Spread) -> String {
+    let spec = &w.spec.template.spec;
+    let labels = w.pod_labels();
+    let own_ns = w.metadata.namespace.as_str();
+    let on_host: Vec<_> = s
+        .terms
+        .iter()
+        .filter(|t| t.topology_key == HOSTNAME)
+        .collect();
+    let selected = |sel: Option<&crate::model::selector::LabelSelector>| {
+        sel.map_or("nothing".to_owned(), |s| s.to_string())
+    };
+    if let Some(t) = on_host
+        .iter()
+        .find(|t| optional_matches(t.label_selector.as_ref(), labels))
+    {
+        let looked_at = if t.namespaces.is_empty() {
+            format!(
+                "namespaces selected by {}",
+                selected(t.namespace_selector.as_ref())
+            )
+        } else {
+            t.namespaces.join(", ")
+        };
+        format!("anti-affinity on {HOSTNAME} looks only at pods in {looked_at}, not at its own namespace {own_ns}")
+    } else if let Some(t) = on_host.first() {
+        format!(
+            "anti-affinity on {HOSTNAME} selects {}, not its own pods (labels {})",
+            selected(t.label_selector.as_ref()),
+            format_labels(labels)
+        )
+    } else if let Some(t) = spec
+        .topology_spread_constraints
+        .iter()
+        .find(|t| t.topology_key == HOSTNAME)
+    {
+        format!(
+            "topology spread on {HOSTNAME} selects {}, not its own pods (labels {})",
+            selected(t.label_selector.as_ref()),
+            format_labels(labels)
+        )
+    } else if !s.terms.is_empty() {
+        let keys: Vec<&str> = s.terms.iter().map(|t| t.topology_key.as_str()).collect();
+        format!(
+            "{replicas} replicas; pod anti-affinity only on {}, want {HOSTNAME}",
+            keys.join(", ")
+        )
+    } else {
+        format!("{replicas} replicas and no pod anti-affinity or topology spread constraint on {HOSTNAME}")
     }
 }
 
@@ -290,5 +333,24 @@ mod tests {
         // The generic profile accepts either.
         assert!(judge(&with(2, preferred), Profile::Generic).is_empty());
         assert!(judge(&with(3, required), Profile::Generic).is_empty());
+    }
+
+    #[test]
+    fn a_do_not_schedule_spread_on_the_hostname_is_hard() {
+        let spread = |when: &str, skew: i64| {
+            deployment("web", 2, &format!("      topologySpreadConstraints: [{{topologyKey: kubernetes.io/hostname, maxSkew: {skew}, whenUnsatisfiable: {when}, labelSelector: {{matchLabels: {{app: web}}}}}}]"))
+        };
+        let judge = |yaml: &str| {
+            lines(&run_with(
+                &AntiAffinity,
+                yaml,
+                Profile::Openshift,
+                crate::model::TopologyMode::Ha,
+            ))
+        };
+        assert!(judge(&spread("DoNotSchedule", 1)).is_empty());
+        // ScheduleAnyway is a preference; maxSkew 2 lets both pods share a node.
+        assert_eq!(judge(&spread("ScheduleAnyway", 1)).len(), 1);
+        assert_eq!(judge(&spread("DoNotSchedule", 2)).len(), 1);
     }
 }

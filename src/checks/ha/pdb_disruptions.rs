@@ -38,11 +38,9 @@ impl Check for PdbDisruptions {
             let expected: i64 = selected
                 .iter()
                 .map(|&wi| {
-                    c.workload_hpa_min[wi]
-                        .or_else(|| c.workloads[wi].replicas())
-                        .unwrap_or_else(|| {
-                            c.workloads[wi].status.desired_number_scheduled.unwrap_or(0)
-                        })
+                    ctx.floor_replicas(wi).unwrap_or_else(|| {
+                        c.workloads[wi].status.desired_number_scheduled.unwrap_or(0)
+                    })
                 })
                 .sum();
             let names = || {

@@ -9,7 +9,8 @@ static INFO: CheckInfo = CheckInfo {
     monitor: Monitor::HaCompliance,
     subject: "workloads",
     should: "have at least two replicas",
-    rule: "Deployments and StatefulSets have spec.replicas >= 2, or an HPA targeting them with minReplicas >= 2",
+    rule: "Deployments and StatefulSets have spec.replicas >= 2; under an HPA, its minReplicas >= 2 (the autoscaler \
+           may scale down to it at any time, whatever spec.replicas says now: the same floor ha/pdb-disruptions uses)",
     default_mode: Mode::Blocking,
     default_lifecycle: Lifecycle::Blocking,
     multi_node: true,
@@ -28,11 +29,13 @@ impl Check for Replicas {
         for (wi, w) in ctx.workloads(REPLICATED) {
             let replicas = w.replicas().unwrap_or(1);
             let hpa = ctx.cluster.workload_hpa_min[wi];
-            if replicas >= 2 || hpa.is_some_and(|m| m >= 2) {
+            if ctx.floor_replicas(wi).unwrap_or(1) >= 2 {
                 continue;
             }
             let detail = match hpa {
-                Some(min) => format!("spec.replicas={replicas}, HPA minReplicas={min}, want >= 2"),
+                Some(min) => format!(
+                    "HPA minReplicas={min} (spec.replicas={replicas} now): the autoscaler may scale it down to {min}, want minReplicas >= 2"
+                ),
                 None => format!("spec.replicas={replicas}, want >= 2"),
             };
             out.push(workload_finding(&INFO, w, None, detail));
@@ -70,20 +73,30 @@ mod tests {
     }
 
     #[test]
-    fn hpa_min_replicas_counts() {
-        let hpa = |name: &str, min: i64| {
-            format!("---\nkind: HorizontalPodAutoscaler\nmetadata: {{name: {name}, namespace: ns}}\nspec: {{scaleTargetRef: {{kind: Deployment, name: {name}}}, minReplicas: {min}}}\n")
+    fn under_an_hpa_its_floor_counts_not_the_current_scale() {
+        let hpa = |name: &str, min: &str| {
+            format!("---\nkind: HorizontalPodAutoscaler\nmetadata: {{name: {name}, namespace: ns}}\nspec: {{scaleTargetRef: {{kind: Deployment, name: {name}}}{min}}}\n")
         };
         let yaml = [
             deployment("a", 1, ""),
-            hpa("a", 2),
+            hpa("a", ", minReplicas: 2"),
             deployment("b", 1, ""),
-            hpa("b", 1),
+            hpa("b", ", minReplicas: 1"),
+            // At 3 now, but the autoscaler may go down to 1 at any time.
+            deployment("c", 3, ""),
+            hpa("c", ", minReplicas: 1"),
+            // minReplicas defaults to 1.
+            deployment("d", 3, ""),
+            hpa("d", ""),
         ]
         .concat();
         assert_eq!(
             lines(&run(&Replicas, &yaml)),
-            ["Deployment/b: spec.replicas=1, HPA minReplicas=1, want >= 2"]
+            [
+                "Deployment/b: HPA minReplicas=1 (spec.replicas=1 now): the autoscaler may scale it down to 1, want minReplicas >= 2",
+                "Deployment/c: HPA minReplicas=1 (spec.replicas=3 now): the autoscaler may scale it down to 1, want minReplicas >= 2",
+                "Deployment/d: HPA minReplicas=1 (spec.replicas=3 now): the autoscaler may scale it down to 1, want minReplicas >= 2",
+            ]
         );
     }
 

@@ -41,13 +41,19 @@ pub const ALLOWED: &[&str] = &[
     "openshift-vsphere-infra",
 ];
 
+/// The values that exempt: the API server's admission looks for run-level
+/// "0" or "1" only. OpenShift's own manifests write `""` to turn the
+/// exemption off (insights-operator, openshift-controller-manager).
+pub const EXEMPTING: &[&str] = &["0", "1"];
+
 static INFO: CheckInfo = CheckInfo {
     id: "ha/run-level",
     monitor: Monitor::HaCompliance,
     subject: "namespace labels",
     should: "grant the run-level exemption only to platform namespaces",
     rule: "OpenShift convention, under --profile openshift: only OpenShift's own early platform namespaces carry \
-           the openshift.io/run-level label (it exempts their pods from security admission)",
+           the openshift.io/run-level label with the value \"0\" or \"1\" (it exempts their pods from security admission; \
+           any other value, such as the \"\" OpenShift writes to turn it off, exempts nothing)",
     default_mode: Mode::Blocking,
     default_lifecycle: Lifecycle::Blocking,
     multi_node: false,
@@ -72,6 +78,7 @@ impl Check for RunLevel {
             .namespace_labels
             .iter()
             .filter_map(|(ns, labels)| Some((ns, labels.get(LABEL)?)))
+            .filter(|(_, level)| EXEMPTING.contains(level))
             .filter(|(ns, _)| !ALLOWED.contains(&ns.as_str()))
             .collect();
         labelled.sort();
@@ -96,7 +103,7 @@ mod tests {
 
     #[test]
     fn only_platform_namespaces_carry_the_label() {
-        let yaml = "---\nkind: Namespace\nmetadata: {name: openshift-etcd, labels: {openshift.io/run-level: '0'}}\n---\nkind: Namespace\nmetadata: {name: team-a, labels: {openshift.io/run-level: '1'}}\n---\nkind: Namespace\nmetadata: {name: team-b}\n";
+        let yaml = "---\nkind: Namespace\nmetadata: {name: openshift-etcd, labels: {openshift.io/run-level: '0'}}\n---\nkind: Namespace\nmetadata: {name: team-a, labels: {openshift.io/run-level: '1'}}\n---\nkind: Namespace\nmetadata: {name: team-b}\n---\nkind: Namespace\nmetadata: {name: openshift-insights, labels: {openshift.io/run-level: ''}}\n---\nkind: Namespace\nmetadata: {name: team-c, labels: {openshift.io/run-level: '2'}}\n";
         assert_eq!(
             lines(&run_with(&RunLevel, yaml, Profile::Openshift, TopologyMode::Ha)),
             ["Namespace/team-a: openshift.io/run-level=\"1\": exempts every pod here from security admission; only OpenShift's early platform namespaces may carry it"]

@@ -13,6 +13,7 @@ pub mod crashloop;
 pub mod endpoints;
 pub mod events;
 pub mod image_pull;
+pub mod namespaces;
 pub mod nodes;
 pub mod not_ready;
 pub mod oom;

@@ -8,22 +8,29 @@ use crate::model::time::{age, human};
 
 pub struct NotReady;
 
-/// Owners whose failed pods are a problem (a Job's failed pods are retries).
+/// Owners whose failed pods are a problem (a Job's failed pods are retries;
+/// a static pod's owner is its Node).
 const LONG_RUNNING_OWNERS: &[&str] = &[
     "ReplicaSet",
     "StatefulSet",
     "DaemonSet",
     "ReplicationController",
+    "Node",
 ];
+
+/// Owners whose running pods are not meant to stay ready: a Job's pod runs
+/// to completion, and one whose sidecar has finished reads Ready=False.
+const RUN_TO_COMPLETION: &[&str] = &["Job"];
 
 static INFO: CheckInfo = CheckInfo {
     id: "health/not-ready",
     monitor: Monitor::InfraHealth,
     subject: "pods",
     should: "be ready",
-    rule: "a Running pod of a workload has not had Ready=False for longer than `minutes` (pods being deleted within their \
-           grace period are going away on purpose); no pod owned by a ReplicaSet, StatefulSet, DaemonSet or \
-           ReplicationController is in phase Failed while its workload is short of available replicas",
+    rule: "a Running pod has not had Ready=False for longer than `minutes`, whatever owns it (a workload, a \
+           DeploymentConfig's ReplicationController, a Node for static pods, or nothing), except a Job's; pods being deleted \
+           within their grace period are going away on purpose; no pod owned by a ReplicaSet, StatefulSet, DaemonSet, \
+           ReplicationController or Node is in phase Failed while its workload is short of available replicas",
     default_mode: Mode::Blocking,
     default_lifecycle: Lifecycle::Blocking,
     multi_node: false,
@@ -38,7 +45,9 @@ static INFO: CheckInfo = CheckInfo {
         help: "with vigil watch: minutes a running pod may be unready during the run",
     }],
     cluster_scoped: None,
-    needs: &["Pod", "ReplicaSet", "Deployment", "StatefulSet", "DaemonSet"],
+    // The workloads only name a pod's owner and say whether it was
+    // replaced: without them the pods are still judged.
+    needs: &["Pod"],
 };
 
 impl Check for NotReady {
@@ -49,9 +58,15 @@ impl Check for NotReady {
     fn evaluate(&self, ctx: &Context, out: &mut Vec<Finding>) {
         let limit = chrono::Duration::minutes((ctx.thresholds)(INFO.id, "minutes"));
         let c = ctx.cluster;
+        let mut ready_owners = None;
         for (pi, pod) in c.pods.iter().enumerate() {
             match pod.status.phase.as_str() {
-                "Running" if c.pod_owner[pi].is_some() => {
+                "Running"
+                    if !pod
+                        .metadata
+                        .controller()
+                        .is_some_and(|o| RUN_TO_COMPLETION.contains(&o.kind.as_str())) =>
+                {
                     if terminating_in_grace(pod, ctx.now) {
                         continue;
                     }
@@ -89,7 +104,21 @@ impl Check for NotReady {
                     }
                     // An evicted pod its controller has long replaced is a
                     // record, not a problem.
-                    if c.pod_owner[pi].is_some_and(|wi| c.workloads[wi].fully_available()) {
+                    let replaced = match c.pod_owner[pi] {
+                        Some(wi) => c.workloads[wi].fully_available(),
+                        // Its workload is not in the input (a pods-only dump,
+                        // a DeploymentConfig): replaced when a sibling runs ready.
+                        None => pod.metadata.controller().is_some_and(|o| {
+                            ready_owners
+                                .get_or_insert_with(|| ready_owners_of(c))
+                                .contains(&(
+                                    pod.metadata.namespace.as_str(),
+                                    o.kind.as_str(),
+                                    o.name.as_str(),
+                                ))
+                        }),
+                    };
+                    if replaced {
                         continue;
                     }
                     let mut detail = "phase=Failed".to_owned();
@@ -106,6 +135,25 @@ impl Check for NotReady {
             }
         }
     }
+}
+
+/// The controllers (namespace, kind, name) with a pod that runs and is ready.
+fn ready_owners_of(c: &crate::model::Cluster) -> std::collections::HashSet<(&str, &str, &str)> {
+    c.pods
+        .iter()
+        .filter(|p| {
+            p.status.phase == "Running"
+                && condition(&p.status.conditions, "Ready").is_some_and(|r| r.status == "True")
+        })
+        .filter_map(|p| {
+            let o = p.metadata.controller()?;
+            Some((
+                p.metadata.namespace.as_str(),
+                o.kind.as_str(),
+                o.name.as_str(),
+            ))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -156,7 +204,48 @@ mod tests {
         .concat();
         assert_eq!(
             lines(&run(&NotReady, &yaml)),
-            ["Deployment/web pod web-h-old: Ready=False (ContainersNotReady: containers with unready status: [web]) for 20m"]
+            [
+                "Deployment/web pod web-h-old: Ready=False (ContainersNotReady: containers with unready status: [web]) for 20m",
+                // A ReplicaSet vigil does not hold is still an owner: named as found.
+                "ReplicaSet/not-a-workload pod loose: Ready=False (ContainersNotReady: containers with unready status: [web]) for 2h",
+            ]
+        );
+    }
+
+    #[test]
+    fn pods_no_judged_workload_owns_are_judged_too() {
+        let unready = |name: &str, owner: &str| {
+            format!(
+                "---\nkind: Pod\nmetadata: {{name: {name}, namespace: ns{owner}}}\nstatus:\n  phase: Running\n  conditions: [{{type: Ready, status: 'False', lastTransitionTime: '2026-11-21T10:00:00Z'}}]\n"
+            )
+        };
+        let yaml = [
+            // A static pod (kube-apiserver, etcd): its owner is the Node.
+            unready(
+                "kube-apiserver-master-0",
+                ", ownerReferences: [{kind: Node, name: master-0, controller: true}]",
+            ),
+            // A DeploymentConfig's pod, through its ReplicationController.
+            unready(
+                "api-1-x7k2p",
+                ", ownerReferences: [{kind: ReplicationController, name: api-1, controller: true}]",
+            ),
+            // A pod from a plain `kubectl get pods -A` dump, or a bare pod.
+            unready("bare", ""),
+            // A Job's pod runs to completion: not judged for readiness.
+            unready(
+                "migrate-x1",
+                ", ownerReferences: [{kind: Job, name: migrate, controller: true}]",
+            ),
+        ]
+        .concat();
+        assert_eq!(
+            lines(&run(&NotReady, &yaml)),
+            [
+                "Node/master-0 pod kube-apiserver-master-0: Ready=False for 2h",
+                "ReplicationController/api-1 pod api-1-x7k2p: Ready=False for 2h",
+                "Pod/bare: Ready=False for 2h",
+            ]
         );
     }
 
@@ -208,5 +297,24 @@ mod tests {
         assert!(run(&NotReady, &(replaced.to_owned() + &evicted)).is_empty());
         let short = replaced.replace("availableReplicas: 2", "availableReplicas: 1");
         assert_eq!(run(&NotReady, &(short + &evicted)).len(), 1);
+    }
+
+    #[test]
+    fn a_failed_pod_without_its_workload_in_the_input_counts_unless_a_sibling_replaced_it() {
+        let pod = |name: &str, phase: &str, ready: &str, rs: &str| {
+            format!(
+                "---\nkind: Pod\nmetadata: {{name: {name}, namespace: ns, ownerReferences: [{{kind: ReplicaSet, name: {rs}, controller: true}}]}}\nstatus:\n  phase: {phase}\n  reason: Evicted\n  conditions: [{{type: Ready, status: '{ready}', lastTransitionTime: '2026-11-21T11:59:00Z'}}]\n"
+            )
+        };
+        let yaml = [
+            pod("web-a-1", "Failed", "False", "web-a"),
+            pod("web-a-2", "Running", "True", "web-a"),
+            pod("db-b-1", "Failed", "False", "db-b"),
+        ]
+        .concat();
+        assert_eq!(
+            lines(&run(&NotReady, &yaml)),
+            ["ReplicaSet/db-b pod db-b-1: phase=Failed (Evicted)"]
+        );
     }
 }

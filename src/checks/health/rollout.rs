@@ -14,8 +14,10 @@ static INFO: CheckInfo = CheckInfo {
     monitor: Monitor::InfraHealth,
     subject: "workloads",
     should: "be fully rolled out",
-    rule: "Deployments: observedGeneration >= generation, not Progressing=False, updated and available replicas = spec; \
-           StatefulSets: currentRevision = updateRevision and every pod at updateRevision; \
+    rule: "Deployments: observedGeneration >= generation, not Progressing=False, updated and available replicas = spec, \
+           and no old replica left (status.replicas = updatedReplicas); \
+           StatefulSets: currentRevision = updateRevision and every pod at updateRevision, or with a partitioned rolling \
+           update, updatedReplicas >= replicas - partition and every pod from the partition's ordinal on at updateRevision; \
            DaemonSets: no pod unavailable or not updated",
     default_mode: Mode::Blocking,
     default_lifecycle: Lifecycle::Blocking,
@@ -73,15 +75,30 @@ fn deployment(w: &Workload, problems: &mut Vec<String>) {
         s.push(')');
         problems.push(s);
     }
-    for (field, value) in [
-        ("updatedReplicas", w.status.updated_replicas),
-        ("availableReplicas", w.status.available_replicas),
+    if !status_present(w) {
+        return;
+    }
+    // A status without the field means zero, as the API server omits zeros.
+    let updated = w.status.updated_replicas.unwrap_or(0);
+    for (field, have) in [
+        ("updatedReplicas", updated),
+        (
+            "availableReplicas",
+            w.status.available_replicas.unwrap_or(0),
+        ),
     ] {
-        // A status without the field means zero, as the API server omits zeros.
-        let have = value.unwrap_or(0);
-        if have < want && status_present(w) {
+        if have < want {
             problems.push(format!("{field}={have} of {want}"));
         }
+    }
+    // As `kubectl rollout status` waits for it: the old pods are gone too.
+    let total = w.status.replicas.unwrap_or(0);
+    if updated >= want && total > updated {
+        let old = total - updated;
+        problems.push(format!(
+            "{old} old replica{} still terminating (status.replicas={total}, updatedReplicas={updated})",
+            if old == 1 { "" } else { "s" }
+        ));
     }
 }
 
@@ -98,7 +115,23 @@ fn statefulset(ctx: &Context, wi: usize, w: &Workload, problems: &mut Vec<String
     let Some(update) = w.status.update_revision.as_deref() else {
         return;
     };
-    if let Some(current) = w
+    // A partitioned rolling update moves only the pods with an ordinal at or
+    // above the partition; the others keep the old revision by design, and
+    // the rollout is complete when updatedReplicas >= replicas - partition
+    // (as `kubectl rollout status` judges it).
+    let partition = (w.strategy_type() == "RollingUpdate")
+        .then(|| w.strategy()?.rolling_update.as_ref()?.partition)
+        .flatten()
+        .filter(|p| *p > 0);
+    if let Some(p) = partition {
+        let want = (w.replicas().unwrap_or(1) - p).max(0);
+        let updated = w.status.updated_replicas.unwrap_or(0);
+        if updated < want {
+            problems.push(format!(
+                "partitioned rollout (partition={p}): updatedReplicas={updated} of {want}"
+            ));
+        }
+    } else if let Some(current) = w
         .status
         .current_revision
         .as_deref()
@@ -111,11 +144,13 @@ fn statefulset(ctx: &Context, wi: usize, w: &Workload, problems: &mut Vec<String
     let mut stale: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for &pi in &ctx.cluster.workload_pods[wi] {
         let pod = &ctx.cluster.pods[pi];
+        let held_back =
+            partition.is_some_and(|p| ordinal(&pod.metadata.name).is_some_and(|o| o < p));
         if let Some(rev) = pod
             .metadata
             .labels
             .get("controller-revision-hash")
-            .filter(|r| *r != update)
+            .filter(|r| *r != update && !held_back)
         {
             stale.entry(rev).or_default().push(&pod.metadata.name);
         }
@@ -133,6 +168,11 @@ fn statefulset(ctx: &Context, wi: usize, w: &Workload, problems: &mut Vec<String
             pods.join(", ")
         ));
     }
+}
+
+/// A StatefulSet pod's ordinal: the number after its last `-`.
+fn ordinal(pod: &str) -> Option<i64> {
+    pod.rsplit_once('-')?.1.parse().ok()
 }
 
 fn daemonset(w: &Workload, problems: &mut Vec<String>) {
@@ -226,6 +266,56 @@ status: {desiredNumberScheduled: 6, numberUnavailable: 2, updatedNumberScheduled
         assert_eq!(
             lines(&run(&Rollout, yaml)),
             ["DaemonSet/agent: numberUnavailable=2 of 6; updatedNumberScheduled=4 of 6"]
+        );
+    }
+
+    #[test]
+    fn old_replicas_still_terminating_are_not_rolled_out() {
+        let yaml = "
+kind: Deployment
+metadata: {name: api, namespace: ns, generation: 3}
+spec: {replicas: 2}
+status: {observedGeneration: 3, replicas: 3, updatedReplicas: 2, availableReplicas: 2}
+";
+        assert_eq!(
+            lines(&run(&Rollout, yaml)),
+            ["Deployment/api: 1 old replica still terminating (status.replicas=3, updatedReplicas=2)"]
+        );
+    }
+
+    fn partitioned(updated: i64, pods: &[(&str, &str)]) -> String {
+        let mut yaml = format!("
+---
+kind: StatefulSet
+metadata: {{name: db, namespace: ns, generation: 4}}
+spec: {{replicas: 3, updateStrategy: {{type: RollingUpdate, rollingUpdate: {{partition: 2}}}}}}
+status: {{observedGeneration: 4, replicas: 3, updatedReplicas: {updated}, currentRevision: db-old, updateRevision: db-new}}
+");
+        for (name, rev) in pods {
+            yaml.push_str(&format!("---\nkind: Pod\nmetadata:\n  name: {name}\n  namespace: ns\n  labels: {{controller-revision-hash: {rev}}}\n  ownerReferences: [{{kind: StatefulSet, name: db, controller: true}}]\n"));
+        }
+        yaml
+    }
+
+    #[test]
+    fn a_partitioned_rollout_is_complete_when_the_pods_past_the_partition_are_updated() {
+        // partition 2 of 3: db-2 moves, db-0 and db-1 keep the old revision by design.
+        let done = partitioned(
+            1,
+            &[("db-0", "db-old"), ("db-1", "db-old"), ("db-2", "db-new")],
+        );
+        assert!(
+            run(&Rollout, &done).is_empty(),
+            "{:?}",
+            lines(&run(&Rollout, &done))
+        );
+        let waiting = partitioned(
+            0,
+            &[("db-0", "db-old"), ("db-1", "db-old"), ("db-2", "db-old")],
+        );
+        assert_eq!(
+            lines(&run(&Rollout, &waiting)),
+            ["StatefulSet/db: partitioned rollout (partition=2): updatedReplicas=0 of 1; 1 pod on stale revision db-old (db-2), want db-new"]
         );
     }
 }
