@@ -345,6 +345,23 @@ pub enum DevCommand {
         #[arg(long)]
         must_gather: bool,
     },
+    /// Write exceptions/owners.yaml from a ci-test-mapping checkout (openshift-eng/ci-test-mapping)
+    OpenshiftOwners {
+        /// The checkout (its pkg/components/*/component.go are read)
+        #[arg(long, value_name = "DIR")]
+        ci_test_mapping: PathBuf,
+        /// The checkout's commit, to record [default: what `git log` says there]
+        #[arg(long, value_name = "REV")]
+        commit: Option<String>,
+        /// Where to write it
+        #[arg(
+            short = 'o',
+            long = "out",
+            value_name = "FILE",
+            default_value = "exceptions/owners.yaml"
+        )]
+        out: PathBuf,
+    },
     /// Create every object of a state (files, must-gather) in a cluster, statuses included
     Load {
         /// The state to load: files, directories, must-gathers (repeatable)

@@ -44,6 +44,48 @@ pub fn dev(cmd: DevCommand) -> Result {
             );
             Ok(Status::Passed)
         }
+        DevCommand::OpenshiftOwners {
+            ci_test_mapping,
+            commit,
+            out,
+        } => {
+            use crate::devtools::owners::{read_checkout, render};
+            let components =
+                read_checkout(&ci_test_mapping).map_err(|e| Error::Config(e.to_string()))?;
+            let commit = commit
+                .or_else(|| {
+                    std::process::Command::new("git")
+                        .arg("-C")
+                        .arg(&ci_test_mapping)
+                        .args(["log", "-1", "--format=%h %cs"])
+                        .output()
+                        .ok()
+                        .filter(|o| o.status.success())
+                        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+                })
+                .unwrap_or_else(|| "an unknown commit".to_owned());
+            let text = render(
+                &components,
+                &format!(
+                    "openshift-eng/ci-test-mapping at {commit}, pkg/components/*/component.go"
+                ),
+            )
+            .map_err(Error::Config)?;
+            crate::atomic::write(&out, crate::atomic::Existing::Replace, |w| {
+                w.write_all(text.as_bytes())
+            })
+            .map_err(|source| Error::Write {
+                path: out.clone(),
+                source,
+            })?;
+            println!(
+                "{}: {} components, {} namespaces",
+                out.display(),
+                components.len(),
+                components.iter().map(|c| c.namespaces.len()).sum::<usize>()
+            );
+            Ok(Status::Passed)
+        }
         DevCommand::Load {
             from,
             cluster,
