@@ -306,3 +306,26 @@ fn verify_write_keeps_the_file_valid_whatever_the_summary() {
         "written raw into the file: {text:?}"
     );
 }
+
+#[test]
+fn sarif_names_a_file_by_a_uri_that_reads_back_as_that_file() {
+    let d = tempfile::tempdir().unwrap();
+    let ex = d.path().join("exceptions");
+    std::fs::create_dir(&ex).unwrap();
+    // `#` starts a fragment and `%` an escape: unencoded, `a#frag.yaml` reads as `a`.
+    std::fs::write(
+        ex.join("a#frag 100%.yaml"),
+        "component: Team\nnamespaces: [ns]\nexceptions:\n  - check: ha/nope\n    jira: OCPBUGS-1\n",
+    )
+    .unwrap();
+    let o = vigil_cmd(&["exceptions", "lint", ex.to_str().unwrap(), "-o", "sarif"])
+        .output()
+        .unwrap();
+    assert_eq!(o.status.code(), Some(1), "{}", printed(&o));
+    let log: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    let uri = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(uri.ends_with("/a%23frag%20100%25.yaml"), "{uri}");
+}
