@@ -323,14 +323,39 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
         thresholds: &thresholds,
         owners: Default::default(),
     };
-    // Which checks run, and why the others do not.
-    let plan: Vec<(bool, Option<String>)> = checks::ALL
+    let plan = plan(&ctx, scope);
+    // The checks are independent readers of the model: run them on all cores.
+    let mut found = run_checks(&ctx, &plan);
+    let mut tests = Vec::new();
+    let mut evaluated_checks = HashSet::new();
+    for (ci, check) in checks::ALL.iter().enumerate() {
+        let (exempt, blind) = &plan[ci];
+        if !exempt && blind.is_none() {
+            evaluated_checks.insert(check.info().id);
+        }
+        let findings = std::mem::take(&mut found[ci]);
+        let judged = JudgedCheck { check: *check, exempt: *exempt, blind: blind.as_deref() };
+        tests.extend(judged.tests(&ctx, exceptions, scope, &in_scope, findings));
+    }
+    Evaluation {
+        tests,
+        stale: stale(exceptions, scope, &in_scope, &evaluated_checks),
+        namespaces: in_scope.len(),
+        not_judged: not_judged(cluster, scope),
+    }
+}
+
+/// Which checks run, and why the others do not: (exempt on this topology,
+/// why it cannot look or does not apply).
+fn plan(ctx: &Context, scope: &Scope) -> Vec<(bool, Option<String>)> {
+    let cluster = ctx.cluster;
+    checks::ALL
         .iter()
         .map(|check| {
             let info = check.info();
             let exempt = scope.topology.single_node && info.multi_node;
             let blind = check
-                .not_applicable(&ctx)
+                .not_applicable(ctx)
                 .or_else(|| not_evaluated(info, scope))
                 .or_else(|| {
                     // A cluster-wide test about objects the state does not hold
@@ -346,25 +371,32 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
                 });
             (exempt, blind)
         })
-        .collect();
-    // The checks are independent readers of the model: run them on all cores.
-    let mut found = run_checks(&ctx, &plan);
-    let mut tests = Vec::new();
-    let mut evaluated_checks = HashSet::new();
-    for (ci, check) in checks::ALL.iter().enumerate() {
-        let info = check.info();
+        .collect()
+}
+
+/// One check with what the plan says of it.
+struct JudgedCheck<'a> {
+    check: &'static dyn checks::Check,
+    exempt: bool,
+    blind: Option<&'a str>,
+}
+
+impl JudgedCheck<'_> {
+    /// The check's tests: one cluster-wide, or one per namespace in scope.
+    fn tests(
+        &self,
+        ctx: &Context,
+        exceptions: &Exceptions,
+        scope: &Scope,
+        in_scope: &[&String],
+        findings: Vec<Finding>,
+    ) -> Vec<TestResult> {
+        let info = self.check.info();
         let mode = exceptions.policy.mode(info.id);
-        let lifecycle = exceptions.policy.lifecycle(info.id);
-        let (exempt, blind) = plan[ci].clone();
-        let findings = std::mem::take(&mut found[ci]);
-        if !exempt && blind.is_none() {
-            evaluated_checks.insert(info.id);
-        }
         let mut by_ns: BTreeMap<Str, Vec<Finding>> = BTreeMap::new();
         for f in findings {
             by_ns.entry(f.namespace.clone()).or_default().push(f);
         }
-        // A cluster-scoped check has one test; a namespaced one, one per namespace.
         let places: Vec<(Option<&String>, Option<String>)> = match info.cluster_scoped {
             Some(component) => vec![(None, Some(component.to_owned()))],
             None => in_scope
@@ -372,69 +404,92 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
                 .map(|ns| (Some(*ns), exceptions.component(ns).map(str::to_owned)))
                 .collect(),
         };
-        for (ns, component) in places {
-            let key = ns.map(String::as_str).unwrap_or("");
-            let mut judged: Vec<Judged> = by_ns
-                .remove(key)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|f| judge(f, exceptions, mode, scope.today))
-                .collect();
-            judged.sort_by(|a, b| {
-                b.outcome
-                    .cmp(&a.outcome)
-                    .then_with(|| a.finding.kind.cmp(&b.finding.kind))
-                    .then_with(|| a.finding.name.cmp(&b.finding.name))
-                    .then_with(|| a.finding.container.cmp(&b.finding.container))
-                    .then_with(|| a.finding.detail.cmp(&b.finding.detail))
-            });
-            let mut outcome = judged
-                .iter()
-                .map(|j| j.outcome)
-                .max()
-                .unwrap_or(Outcome::Pass);
-            let elsewhere = match (ns, exempt || blind.is_some()) {
-                (Some(ns), false) => {
-                    checks::health::namespaces::being_deleted(cluster, info.id, ns)
-                        .or_else(|| check.not_applicable_in(&ctx, ns))
-                }
-                _ => None,
-            };
-            if elsewhere.is_some() {
-                // Going away, or not this rule's business: nothing to list.
-                judged.clear();
-            }
-            if blind.is_some() || exempt || elsewhere.is_some() {
-                // Not a run: Sippy must not count it as a pass. A check that
-                // could not look is not green either: the collection test
-                // fails, naming what could not be listed.
-                outcome = Outcome::Skip;
-            }
-            tests.push(TestResult {
-                name: test_name(info, component.as_deref(), ns.map(String::as_str)),
-                monitor: info.monitor,
-                check: info.id,
-                namespace: ns.cloned(),
-                component,
-                mode,
-                lifecycle,
-                outcome,
-                // A rule that does not apply says so first: whether the
-                // input could have fed it does not matter then.
-                note: exempt
-                    .then(|| {
-                        format!(
-                            "not applicable: a multi-node rule on a single-node cluster ({})",
-                            scope.topology.source
-                        )
-                    })
-                    .or_else(|| blind.clone())
-                    .or(elsewhere),
-                findings: judged,
-            });
+        places
+            .into_iter()
+            .map(|(ns, component)| {
+                let key = ns.map(String::as_str).unwrap_or("");
+                let judged: Vec<Judged> = by_ns
+                    .remove(key)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|f| judge(f, exceptions, mode, scope.today))
+                    .collect();
+                self.test(ctx, exceptions, scope, ns, component, judged)
+            })
+            .collect()
+    }
+
+    /// One test from its judged findings: its outcome, and the note when it
+    /// is skipped.
+    fn test(
+        &self,
+        ctx: &Context,
+        exceptions: &Exceptions,
+        scope: &Scope,
+        ns: Option<&String>,
+        component: Option<String>,
+        mut judged: Vec<Judged>,
+    ) -> TestResult {
+        let info = self.check.info();
+        judged.sort_by(|a, b| {
+            b.outcome
+                .cmp(&a.outcome)
+                .then_with(|| a.finding.kind.cmp(&b.finding.kind))
+                .then_with(|| a.finding.name.cmp(&b.finding.name))
+                .then_with(|| a.finding.container.cmp(&b.finding.container))
+                .then_with(|| a.finding.detail.cmp(&b.finding.detail))
+        });
+        let mut outcome = judged.iter().map(|j| j.outcome).max().unwrap_or(Outcome::Pass);
+        let elsewhere = match (ns, self.exempt || self.blind.is_some()) {
+            (Some(ns), false) => checks::health::namespaces::being_deleted(ctx.cluster, info.id, ns)
+                .or_else(|| self.check.not_applicable_in(ctx, ns)),
+            _ => None,
+        };
+        if elsewhere.is_some() {
+            // Going away, or not this rule's business: nothing to list.
+            judged.clear();
+        }
+        if self.blind.is_some() || self.exempt || elsewhere.is_some() {
+            // Not a run: Sippy must not count it as a pass. A check that
+            // could not look is not green either: the collection test
+            // fails, naming what could not be listed.
+            outcome = Outcome::Skip;
+        }
+        TestResult {
+            name: test_name(info, component.as_deref(), ns.map(String::as_str)),
+            monitor: info.monitor,
+            check: info.id,
+            namespace: ns.cloned(),
+            component,
+            mode: exceptions.policy.mode(info.id),
+            lifecycle: exceptions.policy.lifecycle(info.id),
+            outcome,
+            // A rule that does not apply says so first: whether the
+            // input could have fed it does not matter then.
+            note: self
+                .exempt
+                .then(|| {
+                    format!(
+                        "not applicable: a multi-node rule on a single-node cluster ({})",
+                        scope.topology.source
+                    )
+                })
+                .or_else(|| self.blind.map(str::to_owned))
+                .or(elsewhere),
+            findings: judged,
         }
     }
-    let stale = exceptions
+}
+
+/// Exception entries that matched nothing, among the checks that ran and
+/// the namespaces in scope.
+fn stale(
+    exceptions: &Exceptions,
+    scope: &Scope,
+    in_scope: &[&String],
+    evaluated_checks: &HashSet<&'static str>,
+) -> Vec<Stale> {
+    exceptions
         .entries
         .iter()
         .filter(|e| !e.was_used() && evaluated_checks.contains(e.check))
@@ -456,7 +511,11 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
                 allow,
             }
         })
-        .collect();
+        .collect()
+}
+
+/// Workloads vigil read but has no HA rules for, said rather than silent.
+fn not_judged(cluster: &Cluster, scope: &Scope) -> Vec<NotJudged> {
     let in_scope_ns = |ns: &str| scope.namespaces.is_none_or(|re| re.is_match(ns));
     let mut not_judged: Vec<NotJudged> = cluster
         .unjudged
@@ -482,12 +541,7 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
         )
         .collect();
     not_judged.sort();
-    Evaluation {
-        tests,
-        stale,
-        namespaces: in_scope.len(),
-        not_judged,
-    }
+    not_judged
 }
 
 fn judge(finding: Finding, exceptions: &Exceptions, mode: Mode, today: NaiveDate) -> Judged {

@@ -374,44 +374,13 @@ fn suggestions(ev: &Evaluation) -> Vec<Suggestion> {
 }
 
 fn run_verify(args: &VerifyArgs) -> Result {
-    let (ex, diags) = Exceptions::read(&args.dir, true);
-    let Some(ex) = ex else {
-        super::run::eprint_diagnostics(&diags);
-        return Err(Error::Config(format!(
-            "{} cannot be read as an exceptions directory (see above)",
-            args.dir.display()
-        )));
-    };
-    let problems = diags.iter().filter(|d| d.level == Level::Error).count();
-    if problems > 0 {
-        crate::term::warning(&format!(
-            "{} in {} (see `vigil exceptions lint`); verifying the entries that could be read",
-            crate::reports::plural(problems, "problem"),
-            args.dir.display()
-        ));
-    }
-    let token = std::env::var(&args.token_env)
-        .ok()
-        .filter(|t| !t.trim().is_empty());
-    let what = format!("the token in ${}", args.token_env);
-    if let Some(t) = &token {
-        crate::redact::register(t);
-        crate::outbound::check_header_value(t.trim(), &what).map_err(Error::Config)?;
-    }
-    // The one outbound policy, token or not (Jira's answers are trusted).
-    let route = crate::outbound::route(&args.jira_url, &what).map_err(Error::Config)?;
-    if token.is_none() {
-        crate::term::warning(&format!(
-            "${} is not set; asking Jira anonymously",
-            args.token_env
-        ));
-    }
+    let ex = read_for_verify(&args.dir)?;
+    let (jira_token, route_direct) = verify_credentials(args)?;
     let tickets = verify::referenced(&ex);
-    let total = tickets.len();
     let jira = verify::Jira {
         base_url: &args.jira_url,
-        token: token.as_deref().map(str::trim),
-        direct: route.direct,
+        token: jira_token.as_deref().map(str::trim),
+        direct: route_direct,
         timeout: Duration::from_secs(args.timeout),
     };
     let mut results = verify::verify(&jira, tickets, usize::from(args.concurrency)).map_err(
@@ -423,41 +392,13 @@ fn run_verify(args: &VerifyArgs) -> Result {
         },
     )?;
     verify::check_links(&ex, &mut results);
-    // With a state, a fixed ticket whose violation is still there is not
-    // dropped: the entry is what keeps that test a flake.
-    let mut still_violated: Vec<String> = Vec::new();
-    if !args.against.is_empty() {
-        judge_against(&ex, &args.against, None, &args.limits)?;
-        for t in &results {
-            if !matches!(t.state, TicketState::Closed { .. }) {
-                continue;
-            }
-            for e in ex.entries.iter().filter(|e| e.was_used()) {
-                if matches!(&e.grant, crate::exceptions::Grant::Ticket { jira, .. } if *jira == t.key)
-                {
-                    still_violated.push(format!(
-                        "{} is closed, but its violation is still there ({}:{}): reopen it or file a new ticket",
-                        t.key,
-                        e.file.display(),
-                        e.line
-                    ));
-                }
-            }
-        }
-    }
+    let still_violated = closed_but_still_violated(args, &ex, &results)?;
     let edits = verify::proposed_edits_keeping(&ex, &results, |e| e.was_used());
-    let bad = results
-        .iter()
-        .filter(|t| matches!(t.state, TicketState::Closed { .. } | TicketState::Missing))
-        .count();
-    let unlinked = results
-        .iter()
-        .filter(|t| matches!(t.state, TicketState::Open { .. }) && !t.unlinked.is_empty())
-        .count();
-    let unknown = results
-        .iter()
-        .filter(|t| matches!(t.state, TicketState::Unknown { .. }))
-        .count();
+    let count = |f: fn(&verify::Ticket) -> bool| results.iter().filter(|t| f(t)).count();
+    let bad = count(|t| matches!(t.state, TicketState::Closed { .. } | TicketState::Missing));
+    let unlinked =
+        count(|t| matches!(t.state, TicketState::Open { .. }) && !t.unlinked.is_empty());
+    let unknown = count(|t| matches!(t.state, TicketState::Unknown { .. }));
     let mut written = Vec::new();
     if args.write {
         for e in &edits {
@@ -487,25 +428,21 @@ fn run_verify(args: &VerifyArgs) -> Result {
                 })).collect::<Vec<_>>(),
             }),
         ),
-        Format::Text => write_verify_text(
-            &mut out,
-            &results,
-            &still_violated,
-            &edits,
-            &written,
-            args.write,
-        )
-        .and_then(|()| {
-            writeln!(
-                out,
-                "{}: {} open, {} closed or missing, {} not linked to their tests, {} not checked",
-                crate::reports::plural(total, "ticket"),
-                total - bad - unknown,
-                bad,
-                unlinked,
-                unknown
-            )
-        }),
+        Format::Text => {
+            write_verify_text(&mut out, &results, &still_violated, &edits, &written, args.write)
+                .and_then(|()| {
+                    let total = results.len();
+                    writeln!(
+                        out,
+                        "{}: {} open, {} closed or missing, {} not linked to their tests, {} not checked",
+                        crate::reports::plural(total, "ticket"),
+                        total - bad - unknown,
+                        bad,
+                        unlinked,
+                        unknown
+                    )
+                })
+        }
     };
     super::printed(printed.and_then(|()| out.flush()))?;
     Ok(if bad > 0 || unlinked > 0 {
@@ -515,6 +452,80 @@ fn run_verify(args: &VerifyArgs) -> Result {
     } else {
         Status::Passed
     })
+}
+
+/// The exceptions directory, with its problems said but not fatal: the
+/// entries that could be read are verified.
+fn read_for_verify(dir: &std::path::Path) -> std::result::Result<Exceptions, Error> {
+    let (ex, diags) = Exceptions::read(dir, true);
+    let Some(ex) = ex else {
+        super::run::eprint_diagnostics(&diags);
+        return Err(Error::Config(format!(
+            "{} cannot be read as an exceptions directory (see above)",
+            dir.display()
+        )));
+    };
+    let problems = diags.iter().filter(|d| d.level == Level::Error).count();
+    if problems > 0 {
+        crate::term::warning(&format!(
+            "{} in {} (see `vigil exceptions lint`); verifying the entries that could be read",
+            crate::reports::plural(problems, "problem"),
+            dir.display()
+        ));
+    }
+    Ok(ex)
+}
+
+/// The token (registered as a secret, checked as a header value) and
+/// whether the one outbound policy sends it directly.
+fn verify_credentials(args: &VerifyArgs) -> std::result::Result<(Option<String>, bool), Error> {
+    let token = std::env::var(&args.token_env)
+        .ok()
+        .filter(|t| !t.trim().is_empty());
+    let what = format!("the token in ${}", args.token_env);
+    if let Some(t) = &token {
+        crate::redact::register(t);
+        crate::outbound::check_header_value(t.trim(), &what).map_err(Error::Config)?;
+    }
+    // The one outbound policy, token or not (Jira's answers are trusted).
+    let route = crate::outbound::route(&args.jira_url, &what).map_err(Error::Config)?;
+    if token.is_none() {
+        crate::term::warning(&format!(
+            "${} is not set; asking Jira anonymously",
+            args.token_env
+        ));
+    }
+    Ok((token, route.direct))
+}
+
+/// With a state, a fixed ticket whose violation is still there is not
+/// dropped: the entry is what keeps that test a flake.
+fn closed_but_still_violated(
+    args: &VerifyArgs,
+    ex: &Exceptions,
+    results: &[verify::Ticket],
+) -> std::result::Result<Vec<String>, Error> {
+    let mut still_violated: Vec<String> = Vec::new();
+    if args.against.is_empty() {
+        return Ok(still_violated);
+    }
+    judge_against(ex, &args.against, None, &args.limits)?;
+    for t in results {
+        if !matches!(t.state, TicketState::Closed { .. }) {
+            continue;
+        }
+        for e in ex.entries.iter().filter(|e| e.was_used()) {
+            if matches!(&e.grant, crate::exceptions::Grant::Ticket { jira, .. } if *jira == t.key) {
+                still_violated.push(format!(
+                    "{} is closed, but its violation is still there ({}:{}): reopen it or file a new ticket",
+                    t.key,
+                    e.file.display(),
+                    e.line
+                ));
+            }
+        }
+    }
+    Ok(still_violated)
 }
 
 fn write_verify_text(

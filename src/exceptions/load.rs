@@ -247,162 +247,20 @@ fn read_entry(
     let before = diags.len();
     let f = Fields::new(path, node, "an exception entry", ENTRY_FIELDS, diags)?;
     let check_field = f.string("check", diags);
-    let check = match &check_field {
-        None => {
-            if f.get("check").is_none() {
-                diags.push(
-                    Diagnostic::error(path, Some(f.at), "an entry needs `check:`")
-                        .hint("name the check this exception is for, e.g. `check: ha/replicas` (`vigil checks` lists them)"),
-                );
-            }
-            None
-        }
-        Some(c) => match checks::find(&c.value) {
-            Some(found) => Some(found.info().id),
-            None => {
-                let d = Diagnostic::at(path, c, format!("unknown check id `{}`", c.value));
-                diags.push(match checks::closest(&c.value) {
-                    Some(best) => d.hint(format!("did you mean `{best}`?")),
-                    None => d.hint("`vigil checks` lists every check id"),
-                });
-                None
-            }
-        },
-    };
+    let check = read_check(&f, check_field.as_ref(), diags);
     let namespace = f.string("namespace", diags);
     let namespace_glob = namespace
         .as_ref()
         .and_then(|n| glob(path, n, "namespace", diags));
     let object = f.string("object", diags);
-    let object_glob = match &object {
-        Some(o) if !o.value.contains('/') => {
-            diags.push(
-                Diagnostic::at(path, o, "object must be Kind/name")
-                    .hint(format!("for example `Deployment/{}`", o.value)),
-            );
-            None
-        }
-        Some(o) => glob(path, o, "object", diags),
-        None => None,
-    };
+    let object_glob = object.as_ref().and_then(|o| object_glob(path, o, diags));
     let finding = f.string("finding", diags);
     let finding_glob = finding
         .as_ref()
         .and_then(|d| glob(path, d, "finding", diags));
     let expires_field = f.string("expires", diags);
-    let expires = expires_field.as_ref().and_then(|e| {
-        match NaiveDate::parse_from_str(e.value.trim(), "%Y-%m-%d") {
-            Ok(d) => Some(d),
-            Err(_) => {
-                diags.push(
-                    Diagnostic::at(path, e, "`expires` is not a date")
-                        .hint("write it as YYYY-MM-DD, e.g. 2027-06-30"),
-                );
-                None
-            }
-        }
-    });
-    let reason = f.string("reason", diags).map(|r| r.value);
-    let mut placeholder: Option<Diagnostic> = None;
-    let approved_by = f.string("approved-by", diags);
-    let jira = f.string("jira", diags);
-    let allow = f.string("allow", diags);
-    let grant = match (&jira, &allow) {
-        (Some(_), Some(a)) => {
-            diags.push(
-                Diagnostic::at(path, a, "an entry has either `jira` or `allow`, not both")
-                    .hint("keep `jira` for a known problem being fixed, or `allow` (with `approved-by`) for a permanent approval"),
-            );
-            None
-        }
-        (None, None) => {
-            if f.get("jira").is_none() && f.get("allow").is_none() {
-                diags.push(
-                    Diagnostic::error(path, Some(f.at), "an entry needs `jira` (a ticket) or `allow` (a permanent approval)")
-                        .hint("add `jira: OCPBUGS-12345` for a known problem, or `allow: <why>` with `approved-by: <who>`"),
-                );
-            }
-            None
-        }
-        (Some(j), None) if j.value.trim() == PLACEHOLDER => {
-            // Kept as an entry (so `suggest` does not suggest it again), but
-            // reported as an error, so neither `lint` nor `run` accepts it.
-            placeholder = Some(
-                Diagnostic::at(path, j, "not a Jira key or issue URL")
-                    .hint("a placeholder left by `vigil exceptions suggest`: file a ticket and put its key here"),
-            );
-            Some(Grant::Ticket {
-                jira: PLACEHOLDER.to_owned(),
-                url: None,
-                reason: reason.clone(),
-                expires,
-            })
-        }
-        (Some(j), None) => match parse_jira(&j.value) {
-            Some((key, url)) => Some(Grant::Ticket {
-                jira: key,
-                url,
-                reason: reason.clone(),
-                expires,
-            }),
-            None => {
-                diags.push(
-                    Diagnostic::at(path, j, "not a Jira key or issue URL")
-                        .hint("write a key like `OCPBUGS-12345` or a URL like `https://issues.redhat.com/browse/OCPBUGS-12345`"),
-                );
-                None
-            }
-        },
-        (None, Some(a)) => {
-            if a.value.trim().is_empty() {
-                diags.push(Diagnostic::at(
-                    path,
-                    a,
-                    "`allow` needs the reason the violation is acceptable",
-                ));
-                None
-            } else {
-                match approved_by
-                    .as_ref()
-                    .map(|s| s.value.trim())
-                    .filter(|s| !s.is_empty())
-                {
-                    Some(who) if who == PLACEHOLDER => {
-                        let mut d = Diagnostic::at(
-                            path,
-                            approved_by.as_ref().unwrap_or(a),
-                            "`approved-by` is a placeholder",
-                        )
-                        .hint("a placeholder left by `vigil exceptions verify`: name who accepts this violation for good");
-                        d.code = Some(super::diagnostics::PLACEHOLDER_CODE);
-                        diags.push(d);
-                        None
-                    }
-                    Some(who) => Some(Grant::Allow {
-                        reason: a.value.trim().to_owned(),
-                        approved_by: who.to_owned(),
-                    }),
-                    None => {
-                        diags.push(
-                            Diagnostic::at(path, a, "`allow` without `approved-by`").hint(
-                                "say who approved the exception: `approved-by: <name or team>`",
-                            ),
-                        );
-                        None
-                    }
-                }
-            }
-        }
-    };
-    if let (Some(a), Some(_)) = (&approved_by, &jira) {
-        if allow.is_none() {
-            diags.push(
-                Diagnostic::at(path, a, "`approved-by` belongs to an `allow` entry").hint(
-                    "a ticket needs no approver; remove `approved-by`, or make this an `allow`",
-                ),
-            );
-        }
-    }
+    let expires = expires_field.as_ref().and_then(|e| read_date(path, e, diags));
+    let (grant, placeholder) = read_grant(&f, expires, diags);
     if diags.len() > before {
         return None;
     }
@@ -430,4 +288,171 @@ fn read_entry(
         claimed: claimed.to_vec(),
         used: AtomicBool::new(false),
     })
+}
+
+/// `check:`: a known check id, or a diagnostic naming the closest one.
+fn read_check(
+    f: &Fields,
+    field: Option<&Spanned<String>>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<&'static str> {
+    let path = f.path;
+    let Some(c) = field else {
+        if f.get("check").is_none() {
+            diags.push(
+                Diagnostic::error(path, Some(f.at), "an entry needs `check:`")
+                    .hint("name the check this exception is for, e.g. `check: ha/replicas` (`vigil checks` lists them)"),
+            );
+        }
+        return None;
+    };
+    if let Some(found) = checks::find(&c.value) {
+        return Some(found.info().id);
+    }
+    let d = Diagnostic::at(path, c, format!("unknown check id `{}`", c.value));
+    diags.push(match checks::closest(&c.value) {
+        Some(best) => d.hint(format!("did you mean `{best}`?")),
+        None => d.hint("`vigil checks` lists every check id"),
+    });
+    None
+}
+
+/// `object:`: a `Kind/name` glob.
+fn object_glob(path: &Path, o: &Spanned<String>, diags: &mut Vec<Diagnostic>) -> Option<super::Pattern> {
+    if !o.value.contains('/') {
+        diags.push(
+            Diagnostic::at(path, o, "object must be Kind/name")
+                .hint(format!("for example `Deployment/{}`", o.value)),
+        );
+        return None;
+    }
+    glob(path, o, "object", diags)
+}
+
+/// `expires:`: a YYYY-MM-DD date.
+fn read_date(path: &Path, e: &Spanned<String>, diags: &mut Vec<Diagnostic>) -> Option<NaiveDate> {
+    let parsed = NaiveDate::parse_from_str(e.value.trim(), "%Y-%m-%d").ok();
+    if parsed.is_none() {
+        diags.push(
+            Diagnostic::at(path, e, "`expires` is not a date")
+                .hint("write it as YYYY-MM-DD, e.g. 2027-06-30"),
+        );
+    }
+    parsed
+}
+
+/// `jira:` or `allow:` (with `approved-by:`), and the placeholder
+/// diagnostic a `jira: TODO` entry keeps.
+fn read_grant(
+    f: &Fields,
+    expires: Option<NaiveDate>,
+    diags: &mut Vec<Diagnostic>,
+) -> (Option<Grant>, Option<Diagnostic>) {
+    let path = f.path;
+    let reason = f.string("reason", diags).map(|r| r.value);
+    let approved_by = f.string("approved-by", diags);
+    let jira = f.string("jira", diags);
+    let allow = f.string("allow", diags);
+    if let (Some(a), Some(_), None) = (&approved_by, &jira, &allow) {
+        diags.push(
+            Diagnostic::at(path, a, "`approved-by` belongs to an `allow` entry")
+                .hint("a ticket needs no approver; remove `approved-by`, or make this an `allow`"),
+        );
+    }
+    match (&jira, &allow) {
+        (Some(_), Some(a)) => {
+            diags.push(
+                Diagnostic::at(path, a, "an entry has either `jira` or `allow`, not both")
+                    .hint("keep `jira` for a known problem being fixed, or `allow` (with `approved-by`) for a permanent approval"),
+            );
+            (None, None)
+        }
+        (None, None) => {
+            if f.get("jira").is_none() && f.get("allow").is_none() {
+                diags.push(
+                    Diagnostic::error(path, Some(f.at), "an entry needs `jira` (a ticket) or `allow` (a permanent approval)")
+                        .hint("add `jira: OCPBUGS-12345` for a known problem, or `allow: <why>` with `approved-by: <who>`"),
+                );
+            }
+            (None, None)
+        }
+        (Some(j), None) => read_ticket(path, j, reason, expires, diags),
+        (None, Some(a)) => (read_allow(path, a, approved_by.as_ref(), diags), None),
+    }
+}
+
+fn read_ticket(
+    path: &Path,
+    j: &Spanned<String>,
+    reason: Option<String>,
+    expires: Option<NaiveDate>,
+    diags: &mut Vec<Diagnostic>,
+) -> (Option<Grant>, Option<Diagnostic>) {
+    if j.value.trim() == PLACEHOLDER {
+        // Kept as an entry (so `suggest` does not suggest it again), but
+        // reported as an error, so neither `lint` nor `run` accepts it.
+        let placeholder = Diagnostic::at(path, j, "not a Jira key or issue URL")
+            .hint("a placeholder left by `vigil exceptions suggest`: file a ticket and put its key here");
+        let grant = Grant::Ticket {
+            jira: PLACEHOLDER.to_owned(),
+            url: None,
+            reason,
+            expires,
+        };
+        return (Some(grant), Some(placeholder));
+    }
+    match parse_jira(&j.value) {
+        Some((key, url)) => (
+            Some(Grant::Ticket {
+                jira: key,
+                url,
+                reason,
+                expires,
+            }),
+            None,
+        ),
+        None => {
+            diags.push(
+                Diagnostic::at(path, j, "not a Jira key or issue URL")
+                    .hint("write a key like `OCPBUGS-12345` or a URL like `https://issues.redhat.com/browse/OCPBUGS-12345`"),
+            );
+            (None, None)
+        }
+    }
+}
+
+fn read_allow(
+    path: &Path,
+    a: &Spanned<String>,
+    approved_by: Option<&Spanned<String>>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<Grant> {
+    if a.value.trim().is_empty() {
+        diags.push(Diagnostic::at(
+            path,
+            a,
+            "`allow` needs the reason the violation is acceptable",
+        ));
+        return None;
+    }
+    match approved_by.map(|s| s.value.trim()).filter(|s| !s.is_empty()) {
+        Some(who) if who == PLACEHOLDER => {
+            let mut d = Diagnostic::at(path, approved_by.unwrap_or(a), "`approved-by` is a placeholder")
+                .hint("a placeholder left by `vigil exceptions verify`: name who accepts this violation for good");
+            d.code = Some(super::diagnostics::PLACEHOLDER_CODE);
+            diags.push(d);
+            None
+        }
+        Some(who) => Some(Grant::Allow {
+            reason: a.value.trim().to_owned(),
+            approved_by: who.to_owned(),
+        }),
+        None => {
+            diags.push(
+                Diagnostic::at(path, a, "`allow` without `approved-by`")
+                    .hint("say who approved the exception: `approved-by: <name or team>`"),
+            );
+            None
+        }
+    }
 }

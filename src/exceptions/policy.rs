@@ -98,30 +98,13 @@ pub fn load(path: &Path, diags: &mut Vec<Diagnostic>) -> Policy {
             ),
         }
     }
-    let checks_map: &[(Spanned<String>, Spanned<Node>)] =
-        match fields.get("checks").map(|n| &n.value) {
-            None | Some(Node::Scalar(serde_json::Value::Null)) => &[],
-            Some(Node::Map(m)) => m,
-            Some(other) => {
-                diags.push(Diagnostic::error(
-                    path,
-                    fields.get("checks").map(|n| n.referenced),
-                    format!(
-                        "`checks` must map check ids to settings, found {}",
-                        other.describe()
-                    ),
-                ));
-                &[]
-            }
-        };
-    for (id, settings) in checks_map {
+    for (id, settings) in checks_map(&fields, diags) {
         let Some(check) = checks::find(&id.value) else {
-            let mut d = Diagnostic::at(path, id, format!("unknown check id `{}`", id.value));
-            d = match checks::closest(&id.value) {
+            let d = Diagnostic::at(path, id, format!("unknown check id `{}`", id.value));
+            diags.push(match checks::closest(&id.value) {
                 Some(c) => d.hint(format!("did you mean `{c}`?")),
                 None => d.hint("`vigil checks` lists every check id"),
-            };
-            diags.push(d);
+            });
             continue;
         };
         let info = check.info();
@@ -134,109 +117,146 @@ pub fn load(path: &Path, diags: &mut Vec<Diagnostic>) -> Policy {
         ) else {
             continue;
         };
-        if let Some(m) = f.string("mode", diags) {
-            match m.value.as_str() {
-                "blocking" => {
-                    policy.modes.insert(info.id, Mode::Blocking);
-                }
-                "flake-only" => {
-                    policy.modes.insert(info.id, Mode::FlakeOnly);
-                }
-                "informing" => {
-                    // Before modes and lifecycles were separate, `informing`
-                    // meant both; what people wanted was Sippy's lifecycle.
-                    policy.lifecycles.insert(info.id, Lifecycle::Informing);
-                    diags.push(
-                        Diagnostic::at(path, &m, "`mode: informing` is now `lifecycle: informing`")
-                            .warning()
-                            .hint("`lifecycle: informing` keeps failures as failures that do not block; `mode: flake-only` turns every violation into a flake"),
-                    );
-                }
-                other => diags.push(
-                    Diagnostic::at(path, &m, format!("unknown mode `{other}`"))
-                        .hint("the modes are: blocking, flake-only (for a check rolling out); for Sippy's informing tests use `lifecycle: informing`"),
-                ),
-            }
-        }
-        if let Some(l) = f.string("lifecycle", diags) {
-            match l.value.as_str() {
-                "blocking" => {
-                    policy.lifecycles.insert(info.id, Lifecycle::Blocking);
-                }
-                "informing" => {
-                    policy.lifecycles.insert(info.id, Lifecycle::Informing);
-                }
-                other => diags.push(
-                    Diagnostic::at(path, &l, format!("unknown lifecycle `{other}`"))
-                        .hint("the lifecycles are: blocking, informing"),
-                ),
-            }
-        }
-        let Some(thresholds) = f.get("thresholds") else {
-            continue;
-        };
-        let known: Vec<&str> = info.thresholds.iter().map(|t| t.name).collect();
-        let Some(tf) = Fields::new(
-            path,
-            thresholds,
-            &format!("{}'s thresholds", info.id),
-            &known,
-            diags,
-        ) else {
-            continue;
-        };
-        for t in info.thresholds {
-            let Some(v) = tf.get(t.name) else { continue };
-            match &v.value {
-                Node::Scalar(serde_json::Value::Number(n))
-                    if n.as_i64().is_some_and(|n| n >= 0) =>
-                {
-                    policy
-                        .thresholds
-                        .insert((info.id, t.name), n.as_i64().unwrap_or(t.default));
-                }
-                other => diags.push(Diagnostic::error(
-                    path,
-                    Some(v.referenced),
-                    format!(
-                        "threshold `{}` must be a whole number >= 0, found {}",
-                        t.name,
-                        other.describe()
-                    ),
-                )),
-            }
-        }
-        // A failure must never come before a flake: `fail-above` below the
-        // flake threshold would fail counts that do not even flake.
-        let value = |name: &str| {
-            info.thresholds.iter().find(|t| t.name == name).map(|t| {
-                *policy
-                    .thresholds
-                    .get(&(info.id, t.name))
-                    .unwrap_or(&t.default)
-            })
-        };
-        let flake = value("flake-at")
-            .map(|v| (v, "flake-at"))
-            .or(value("flake-above").map(|v| (v, "flake-above")));
-        if let (Some((flake, flake_name)), Some(fail)) = (flake, value("fail-above")) {
-            if fail < flake {
-                let place = tf
-                    .get("fail-above")
-                    .or(tf.get(flake_name))
-                    .map(|v| v.referenced);
-                diags.push(
-                    Diagnostic::error(
-                        path,
-                        place,
-                        format!("impossible thresholds for {}: fail-above {fail} is below {flake_name} {flake}", info.id),
-                    )
-                    .hint(format!("a count fails only above fail-above and flakes from {flake_name}: set fail-above to {flake} or more")),
-                );
-            }
+        read_mode(&f, info.id, &mut policy, diags);
+        read_lifecycle(&f, info.id, &mut policy, diags);
+        if let Some(thresholds) = f.get("thresholds") {
+            read_thresholds(path, info, thresholds, &mut policy, diags);
         }
     }
     policy
+}
+
+/// `checks:` as (check id, settings) pairs.
+fn checks_map<'a>(
+    fields: &Fields<'a>,
+    diags: &mut Vec<Diagnostic>,
+) -> &'a [(Spanned<String>, Spanned<Node>)] {
+    match fields.get("checks").map(|n| &n.value) {
+        None | Some(Node::Scalar(serde_json::Value::Null)) => &[],
+        Some(Node::Map(m)) => m,
+        Some(other) => {
+            diags.push(Diagnostic::error(
+                fields.path,
+                fields.get("checks").map(|n| n.referenced),
+                format!(
+                    "`checks` must map check ids to settings, found {}",
+                    other.describe()
+                ),
+            ));
+            &[]
+        }
+    }
+}
+
+fn read_mode(f: &Fields, id: &'static str, policy: &mut Policy, diags: &mut Vec<Diagnostic>) {
+    let Some(m) = f.string("mode", diags) else { return };
+    let path = f.path;
+    match m.value.as_str() {
+        "blocking" => {
+            policy.modes.insert(id, Mode::Blocking);
+        }
+        "flake-only" => {
+            policy.modes.insert(id, Mode::FlakeOnly);
+        }
+        "informing" => {
+            // Before modes and lifecycles were separate, `informing`
+            // meant both; what people wanted was Sippy's lifecycle.
+            policy.lifecycles.insert(id, Lifecycle::Informing);
+            diags.push(
+                Diagnostic::at(path, &m, "`mode: informing` is now `lifecycle: informing`")
+                    .warning()
+                    .hint("`lifecycle: informing` keeps failures as failures that do not block; `mode: flake-only` turns every violation into a flake"),
+            );
+        }
+        other => diags.push(
+            Diagnostic::at(path, &m, format!("unknown mode `{other}`"))
+                .hint("the modes are: blocking, flake-only (for a check rolling out); for Sippy's informing tests use `lifecycle: informing`"),
+        ),
+    }
+}
+
+fn read_lifecycle(f: &Fields, id: &'static str, policy: &mut Policy, diags: &mut Vec<Diagnostic>) {
+    let Some(l) = f.string("lifecycle", diags) else { return };
+    match l.value.as_str() {
+        "blocking" => {
+            policy.lifecycles.insert(id, Lifecycle::Blocking);
+        }
+        "informing" => {
+            policy.lifecycles.insert(id, Lifecycle::Informing);
+        }
+        other => diags.push(
+            Diagnostic::at(f.path, &l, format!("unknown lifecycle `{other}`"))
+                .hint("the lifecycles are: blocking, informing"),
+        ),
+    }
+}
+
+/// A check's `thresholds:`: whole numbers, and never a failure before a flake.
+fn read_thresholds(
+    path: &Path,
+    info: &'static checks::CheckInfo,
+    thresholds: &Spanned<Node>,
+    policy: &mut Policy,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let known: Vec<&str> = info.thresholds.iter().map(|t| t.name).collect();
+    let Some(tf) = Fields::new(
+        path,
+        thresholds,
+        &format!("{}'s thresholds", info.id),
+        &known,
+        diags,
+    ) else {
+        return;
+    };
+    for t in info.thresholds {
+        let Some(v) = tf.get(t.name) else { continue };
+        match &v.value {
+            Node::Scalar(serde_json::Value::Number(n)) if n.as_i64().is_some_and(|n| n >= 0) => {
+                policy
+                    .thresholds
+                    .insert((info.id, t.name), n.as_i64().unwrap_or(t.default));
+            }
+            other => diags.push(Diagnostic::error(
+                path,
+                Some(v.referenced),
+                format!(
+                    "threshold `{}` must be a whole number >= 0, found {}",
+                    t.name,
+                    other.describe()
+                ),
+            )),
+        }
+    }
+    // A failure must never come before a flake: `fail-above` below the
+    // flake threshold would fail counts that do not even flake.
+    let value = |name: &str| {
+        info.thresholds.iter().find(|t| t.name == name).map(|t| {
+            *policy
+                .thresholds
+                .get(&(info.id, t.name))
+                .unwrap_or(&t.default)
+        })
+    };
+    let flake = value("flake-at")
+        .map(|v| (v, "flake-at"))
+        .or(value("flake-above").map(|v| (v, "flake-above")));
+    if let (Some((flake, flake_name)), Some(fail)) = (flake, value("fail-above")) {
+        if fail < flake {
+            let place = tf
+                .get("fail-above")
+                .or(tf.get(flake_name))
+                .map(|v| v.referenced);
+            diags.push(
+                Diagnostic::error(
+                    path,
+                    place,
+                    format!("impossible thresholds for {}: fail-above {fail} is below {flake_name} {flake}", info.id),
+                )
+                .hint(format!("a count fails only above fail-above and flakes from {flake_name}: set fail-above to {flake} or more")),
+            );
+        }
+    }
 }
 
 #[cfg(test)]

@@ -369,34 +369,56 @@ impl Accumulator {
     }
 
     pub fn finish(self) -> Aggregate {
-        let Accumulator {
-            opts,
-            runs,
-            tests,
-            strings,
-            components,
-            only_infra,
-            comp_flaked,
-            stale_window,
-            latest,
-        } = self;
-        let n_runs = runs.len();
-        let latest_index = n_runs.saturating_sub(1);
-        let name = |i: u32| strings.names[i as usize].clone();
+        let (summaries, spend_tests) = self.test_summaries();
+        let by_component = self.component_summaries();
+        let flake_budget = self.flake_budget(spend_tests);
+        let (stale_exceptions, safe_to_remove) = self.stale_and_safe_to_remove();
+        let d = self
+            .latest
+            .as_ref()
+            .map(|r| latest_detail(r, &self.opts))
+            .unwrap_or_default();
+        Aggregate {
+            schema_version: SCHEMA_VERSION,
+            vigil_version: env!("CARGO_PKG_VERSION"),
+            runs: self.runs,
+            matrix: d.matrix,
+            components: d.components,
+            checks: d.checks,
+            tests: summaries,
+            by_component,
+            flake_budget,
+            not_evaluated: d.not_evaluated,
+            expiring_tickets: d.expiring,
+            open_tickets: d.open,
+            stale_exceptions,
+            safe_to_remove,
+            stale_runs: self.opts.stale_runs,
+        }
+    }
+
+    fn name(&self, i: u32) -> String {
+        self.strings.names[i as usize].clone()
+    }
+
+    /// Every test's rates over the runs, worst first, and the tests that
+    /// spent the flake budget.
+    fn test_summaries(&self) -> (Vec<TestSummary>, Vec<Spender>) {
+        let latest_index = self.runs.len().saturating_sub(1);
         let mut spend_tests: Vec<Spender> = Vec::new();
-        let mut summaries: Vec<TestSummary> = Vec::with_capacity(tests.len());
-        for (test, t) in tests {
+        let mut summaries: Vec<TestSummary> = Vec::with_capacity(self.tests.len());
+        for (test, t) in &self.tests {
             if t.flaked_runs > 0 {
                 spend_tests.push(Spender {
                     name: test.clone(),
                     runs: t.flaked_runs,
-                    infrastructure: strings.names[t.monitor as usize] == "infra-health",
+                    infrastructure: self.strings.names[t.monitor as usize] == "infra-health",
                 });
             }
             summaries.push(TestSummary {
-                name: test,
-                component: name(t.component),
-                monitor: name(t.monitor),
+                name: test.clone(),
+                component: self.name(t.component),
+                monitor: self.name(t.monitor),
                 fail_rate: t.counts.rate(t.counts.fail),
                 flake_rate: t.counts.rate(t.counts.flake),
                 counts: t.counts,
@@ -412,17 +434,25 @@ impl Accumulator {
                 .then(b.flake_rate.total_cmp(&a.flake_rate))
                 .then(a.name.cmp(&b.name))
         });
-        let mut by_component: Vec<ComponentSummary> = components
-            .into_iter()
+        (summaries, spend_tests)
+    }
+
+    /// Every component's rates and trend over the runs, worst first.
+    fn component_summaries(&self) -> Vec<ComponentSummary> {
+        let n_runs = self.runs.len();
+        let mut by_component: Vec<ComponentSummary> = self
+            .components
+            .iter()
             .enumerate()
             .filter(|(_, (c, _))| *c != Counts::default())
-            .map(|(i, (counts, mut trend))| {
+            .map(|(i, (counts, trend))| {
+                let mut trend = trend.clone();
                 trend.resize(n_runs, None);
                 ComponentSummary {
-                    component: name(i as u32),
+                    component: self.name(i as u32),
                     fail_rate: counts.rate(counts.fail),
                     flake_rate: counts.rate(counts.flake),
-                    counts,
+                    counts: *counts,
                     trend: trend.into_iter().map(|v| v.map(f64::from)).collect(),
                 }
             })
@@ -433,74 +463,68 @@ impl Accumulator {
                 .then(b.flake_rate.total_cmp(&a.flake_rate))
                 .then(a.component.cmp(&b.component))
         });
+        by_component
+    }
+
+    /// The share of runs with a flake against the target, and who spent it.
+    fn flake_budget(&self, spend_tests: Vec<Spender>) -> FlakeBudget {
+        let n_runs = self.runs.len();
         let rank = |mut m: Vec<Spender>| {
             m.sort_by(|a, b| b.runs.cmp(&a.runs).then(a.name.cmp(&b.name)));
             m
         };
-        let runs_with_flake = runs.iter().filter(|r| r.flaked).count();
+        let runs_with_flake = self.runs.iter().filter(|r| r.flaked).count();
         let share = if n_runs == 0 {
             0.0
         } else {
             runs_with_flake as f64 / n_runs as f64
         };
-        let flake_budget = FlakeBudget {
-            target: opts.flake_target,
+        let components = self
+            .comp_flaked
+            .iter()
+            .enumerate()
+            .filter(|(_, n)| **n > 0)
+            .map(|(i, n)| Spender {
+                name: self.name(i as u32),
+                runs: *n,
+                infrastructure: false,
+            })
+            .collect();
+        FlakeBudget {
+            target: self.opts.flake_target,
             runs: n_runs,
             runs_with_flake,
             share,
-            runs_with_only_infrastructure_flakes: only_infra,
-            within: share <= opts.flake_target,
+            runs_with_only_infrastructure_flakes: self.only_infra,
+            within: share <= self.opts.flake_target,
             tests: rank(spend_tests),
-            components: rank(
-                comp_flaked
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, n)| **n > 0)
-                    .map(|(i, n)| Spender {
-                        name: name(i as u32),
-                        runs: *n,
-                        infrastructure: false,
-                    })
-                    .collect(),
-            ),
-        };
-        let detail = latest.as_ref().map(|r| latest_detail(r, &opts));
-        let stale_exceptions = latest
+            components: rank(components),
+        }
+    }
+
+    /// The latest run's stale exceptions, and those stale in each of the
+    /// last `stale_runs` runs that could say: an intersection of sets,
+    /// linear in the entries.
+    fn stale_and_safe_to_remove(&self) -> (Vec<StaleEntry>, Vec<StaleEntry>) {
+        let stale_exceptions = self
+            .latest
             .as_ref()
             .and_then(|r| r.stale.clone())
             .unwrap_or_default();
-        // Stale in each of the last N runs that could say: an intersection
-        // of sets, linear in the entries.
-        let safe_to_remove = if stale_window.len() == opts.stale_runs && opts.stale_runs > 0 {
+        let window = &self.stale_window;
+        let safe = if window.len() == self.opts.stale_runs && self.opts.stale_runs > 0 {
             stale_exceptions
                 .iter()
                 .filter(|e| {
                     let k = stale_key(e);
-                    stale_window.iter().all(|w| w.contains(&k))
+                    window.iter().all(|w| w.contains(&k))
                 })
                 .cloned()
                 .collect()
         } else {
             Vec::new()
         };
-        let d = detail.unwrap_or_default();
-        Aggregate {
-            schema_version: SCHEMA_VERSION,
-            vigil_version: env!("CARGO_PKG_VERSION"),
-            runs,
-            matrix: d.matrix,
-            components: d.components,
-            checks: d.checks,
-            tests: summaries,
-            by_component,
-            flake_budget,
-            not_evaluated: d.not_evaluated,
-            expiring_tickets: d.expiring,
-            open_tickets: d.open,
-            stale_exceptions,
-            safe_to_remove,
-            stale_runs: opts.stale_runs,
-        }
+        (stale_exceptions, safe)
     }
 }
 

@@ -689,118 +689,35 @@ enum Case {
 fn parse_junit(path: &Path, text: &str, on: &mut dyn FnMut(Seen_)) -> Result<(), String> {
     use quick_xml::events::Event;
     let mut r = quick_xml::Reader::from_str(text);
-    let err = |r: &quick_xml::Reader<&[u8]>, e: &dyn std::fmt::Display| {
-        let (line, col) = line_col(text, r.buffer_position() as usize);
-        format!("{}:{line}:{col}: not valid JUnit XML ({e})", path.display())
-    };
-    let mut current: Option<(String, Option<Case>)> = None;
-    let mut in_failure = false;
-    let mut saw_suite = false;
+    let mut state = JunitState::default();
     loop {
-        let ev = r.read_event().map_err(|e| err(&r, &e))?;
-        match ev {
-            Event::Start(e) | Event::Empty(e)
-                if e.name().as_ref() == b"testsuite" || e.name().as_ref() == b"testsuites" =>
-            {
-                saw_suite = true;
-                for a in e.attributes().flatten() {
-                    if a.key.as_ref() == b"timestamp" {
-                        let v = a
-                            .normalized_value(quick_xml::XmlVersion::default())
-                            .map_err(|x| err(&r, &x))?;
-                        on(Seen_::Time(
-                            DateTime::parse_from_rfc3339(&v)
-                                .ok()
-                                .map(|t| t.with_timezone(&Utc)),
-                        ));
-                    }
-                }
+        let ev = r.read_event().map_err(|e| junit_error(path, text, &r, &e))?;
+        let at = |e: &dyn std::fmt::Display| junit_error(path, text, &r, e);
+        match &ev {
+            Event::Start(e) | Event::Empty(e) => {
+                let empty = matches!(ev, Event::Empty(_));
+                state.element(e, empty, on).map_err(|x| at(&x))?;
             }
-            Event::Start(ref e) | Event::Empty(ref e) if e.name().as_ref() == b"property" => {
-                let mut name = String::new();
-                let mut value = String::new();
-                for a in e.attributes().flatten() {
-                    let v = a
-                        .normalized_value(quick_xml::XmlVersion::default())
-                        .map_err(|x| err(&r, &x))?;
-                    match a.key.as_ref() {
-                        b"name" => name = v.into_owned(),
-                        b"value" => value = v.into_owned(),
-                        _ => {}
-                    }
-                }
-                if name == "vigil.now" {
-                    on(Seen_::Now(crate::model::time::parse(&value)));
-                }
+            Event::Text(t) if state.in_failure => {
+                let t = t.decode().map_err(|x| at(&x))?;
+                state.failure_text(&t);
             }
-            Event::Start(ref e) | Event::Empty(ref e) if e.name().as_ref() == b"testcase" => {
-                let mut name = String::new();
-                let mut informing = false;
-                for a in e.attributes().flatten() {
-                    let v = a
-                        .normalized_value(quick_xml::XmlVersion::default())
-                        .map_err(|x| err(&r, &x))?;
-                    match a.key.as_ref() {
-                        b"name" => name = v.into_owned(),
-                        b"lifecycle" => informing = v == "informing",
-                        _ => {}
-                    }
-                }
-                if informing {
-                    on(Seen_::Informing(name.clone()));
-                }
-                if matches!(ev, Event::Empty(_)) {
-                    on(Seen_::Case(name, Case::Pass));
-                } else {
-                    current = Some((name, None));
-                }
-            }
-            Event::Start(ref e) | Event::Empty(ref e)
-                if matches!(e.name().as_ref(), b"failure" | b"error" | b"skipped") =>
-            {
-                let is_skip = e.name().as_ref() == b"skipped";
-                let mut message = None;
-                for a in e.attributes().flatten() {
-                    if a.key.as_ref() == b"message" {
-                        message = Some(
-                            a.normalized_value(quick_xml::XmlVersion::default())
-                                .map_err(|x| err(&r, &x))?
-                                .into_owned(),
-                        );
-                    }
-                }
-                if let Some((_, c)) = current.as_mut() {
-                    *c = Some(if is_skip {
-                        Case::Skip(message)
-                    } else {
-                        Case::Fail(String::new())
-                    });
-                    in_failure = !is_skip && matches!(ev, Event::Start(_));
-                }
-            }
-            Event::Text(t) if in_failure => {
-                if let Some((_, Some(Case::Fail(body)))) = current.as_mut() {
-                    body.push_str(&t.decode().map_err(|x| err(&r, &x))?);
-                }
-            }
-            Event::GeneralRef(g) if in_failure => {
-                if let Some((_, Some(Case::Fail(body)))) = current.as_mut() {
-                    let ent = String::from_utf8_lossy(&g).into_owned();
-                    body.push_str(match ent.as_str() {
-                        "lt" => "<",
-                        "gt" => ">",
-                        "amp" => "&",
-                        "quot" => "\"",
-                        "apos" => "'",
-                        _ => "",
-                    });
-                }
+            Event::GeneralRef(g) if state.in_failure => {
+                let ent = String::from_utf8_lossy(g).into_owned();
+                state.failure_text(match ent.as_str() {
+                    "lt" => "<",
+                    "gt" => ">",
+                    "amp" => "&",
+                    "quot" => "\"",
+                    "apos" => "'",
+                    _ => "",
+                });
             }
             Event::End(e) if matches!(e.name().as_ref(), b"failure" | b"error") => {
-                in_failure = false
+                state.in_failure = false
             }
             Event::End(e) if e.name().as_ref() == b"testcase" => {
-                if let Some((name, c)) = current.take() {
+                if let Some((name, c)) = state.current.take() {
                     on(Seen_::Case(name, c.unwrap_or(Case::Pass)));
                 }
             }
@@ -808,13 +725,114 @@ fn parse_junit(path: &Path, text: &str, on: &mut dyn FnMut(Seen_)) -> Result<(),
             _ => {}
         }
     }
-    if !saw_suite {
+    if !state.saw_suite {
         return Err(format!(
             "{}: no <testsuite> in it: not JUnit",
             path.display()
         ));
     }
     Ok(())
+}
+
+fn junit_error(
+    path: &Path,
+    text: &str,
+    r: &quick_xml::Reader<&[u8]>,
+    e: &dyn std::fmt::Display,
+) -> String {
+    let (line, col) = line_col(text, r.buffer_position() as usize);
+    format!("{}:{line}:{col}: not valid JUnit XML ({e})", path.display())
+}
+
+/// Where a JUnit reading is: the test case open, and whether its failure
+/// body is being read.
+#[derive(Default)]
+struct JunitState {
+    current: Option<(String, Option<Case>)>,
+    in_failure: bool,
+    saw_suite: bool,
+}
+
+/// An element's attributes, normalized, by name.
+fn attributes(
+    e: &quick_xml::events::BytesStart,
+) -> Result<Vec<(Vec<u8>, String)>, quick_xml::Error> {
+    let mut out = Vec::new();
+    for a in e.attributes().flatten() {
+        let v = a.normalized_value(quick_xml::XmlVersion::default())?;
+        out.push((a.key.as_ref().to_vec(), v.into_owned()));
+    }
+    Ok(out)
+}
+
+impl JunitState {
+    fn element(
+        &mut self,
+        e: &quick_xml::events::BytesStart,
+        empty: bool,
+        on: &mut dyn FnMut(Seen_),
+    ) -> Result<(), quick_xml::Error> {
+        let tag = e.name();
+        if !matches!(
+            tag.as_ref(),
+            b"testsuite" | b"testsuites" | b"property" | b"testcase" | b"failure" | b"error" | b"skipped"
+        ) {
+            return Ok(());
+        }
+        let attrs = attributes(e)?;
+        let attr = |name: &[u8]| -> Result<Option<String>, quick_xml::Error> {
+            Ok(attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+        };
+        match tag.as_ref() {
+            b"testsuite" | b"testsuites" => {
+                self.saw_suite = true;
+                if let Some(v) = attr(b"timestamp")? {
+                    on(Seen_::Time(
+                        DateTime::parse_from_rfc3339(&v)
+                            .ok()
+                            .map(|t| t.with_timezone(&Utc)),
+                    ));
+                }
+            }
+            b"property" => {
+                if attr(b"name")?.as_deref() == Some("vigil.now") {
+                    let value = attr(b"value")?.unwrap_or_default();
+                    on(Seen_::Now(crate::model::time::parse(&value)));
+                }
+            }
+            b"testcase" => {
+                let name = attr(b"name")?.unwrap_or_default();
+                if attr(b"lifecycle")?.as_deref() == Some("informing") {
+                    on(Seen_::Informing(name.clone()));
+                }
+                if empty {
+                    on(Seen_::Case(name, Case::Pass));
+                } else {
+                    self.current = Some((name, None));
+                }
+            }
+            tag @ (b"failure" | b"error" | b"skipped") => {
+                let is_skip = tag == b"skipped";
+                let message = attr(b"message")?;
+                if let Some((_, c)) = self.current.as_mut() {
+                    *c = Some(if is_skip {
+                        Case::Skip(message)
+                    } else {
+                        Case::Fail(String::new())
+                    });
+                    self.in_failure = !is_skip && !empty;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    fn failure_text(&mut self, t: &str) {
+        if let Some((_, Some(Case::Fail(body)))) = self.current.as_mut() {
+            body.push_str(t);
+        }
+    }
 }
 
 fn line_col(text: &str, pos: usize) -> (usize, usize) {

@@ -920,7 +920,6 @@ async fn list_pages(
 ) -> Result<Listing, KindError> {
     let kind = listed.kind;
     let gv = listed.group_version(version);
-    let base = listed.path(version);
     // Protobuf where the server has it, JSON otherwise; the response's
     // content type says which came back.
     let accept = if opts.protobuf && protobuf::served_as_protobuf(kind, listed.group) {
@@ -928,9 +927,67 @@ async fn list_pages(
     } else {
         JSON
     };
-    let failed = |f: Failure| kind_failure(f, listed, &gv, discovered);
+    let l = Lister {
+        conn,
+        listed,
+        kind,
+        base: listed.path(version),
+        gv,
+        accept,
+        discovered,
+        opts,
+        progress,
+    };
     let mut restarts = 0;
-    'listing: loop {
+    loop {
+        let result = match l.request_pages().await {
+            Ok((pages, encodings)) => l.gather(pages).await.map(|objects| Listing { objects, encodings }),
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(listing) => return Ok(listing),
+            // The continue token expired, or the cluster changed between
+            // two answers: list again from the start, three times at most.
+            Err(Again::Restart(_)) if restarts < 3 => {
+                restarts += 1;
+                progress.reset(kind);
+            }
+            Err(Again::Restart(e) | Again::Fail(e)) => return Err(e),
+        }
+    }
+}
+
+/// Why one pass over the pages did not make a listing.
+enum Again {
+    /// Listing again from the start may work; the error if it may not.
+    Restart(KindError),
+    Fail(KindError),
+}
+
+/// One kind's listing: what every page request needs.
+struct Lister<'a> {
+    conn: &'a Connection,
+    listed: &'a Listed,
+    kind: &'static str,
+    base: String,
+    gv: String,
+    accept: &'static str,
+    discovered: bool,
+    opts: &'a LiveOptions,
+    progress: &'a Progress,
+}
+
+impl Lister<'_> {
+    fn failed(&self, f: Failure) -> KindError {
+        kind_failure(f, self.listed, &self.gv, self.discovered)
+    }
+
+    /// Requests every page in turn, decoding each in the background as the
+    /// next is asked for.
+    async fn request_pages(
+        &self,
+    ) -> Result<(Vec<InFlight>, std::collections::BTreeSet<Encoding>), Again> {
+        let (kind, opts) = (self.kind, self.opts);
         let mut in_flight: Vec<InFlight> = Vec::new();
         let mut token: Option<String> = None;
         // Hashes, not the tokens: a server handing out a new 60 kB token
@@ -941,22 +998,23 @@ async fn list_pages(
         let mut encodings = std::collections::BTreeSet::new();
         let mut limit = opts.page_size.max(1);
         loop {
-            let mut path = format!("{base}?limit={limit}");
+            let mut path = format!("{}?limit={limit}", self.base);
             if let Some(t) = &token {
                 path.push_str("&continue=");
                 path.push_str(&percent_encode(t));
             }
-            match fetch(conn, &path, opts, accept, |r| receive(kind, &gv, r)).await {
+            let gv = &self.gv;
+            match fetch(self.conn, &path, opts, self.accept, |r| receive(kind, gv, r)).await {
                 Ok(page) if page.count > limit as usize => {
-                    return Err(KindError::Failed(format!(
+                    return Err(Again::Fail(KindError::Failed(format!(
                         "the server sent {} objects in a page of at most {limit}: it ignores `limit`, and such a page is not read (a page's objects cost far more memory decoded than sent)",
                         page.count
-                    )));
+                    ))));
                 }
                 Ok(page) => {
                     pages += 1;
                     encodings.insert(page.encoding);
-                    progress.add(kind, page.count);
+                    self.progress.add(kind, page.count);
                     empty_pages = if page.count == 0 { empty_pages + 1 } else { 0 };
                     let next = page.continue_token.clone();
                     let pending = page.objects;
@@ -966,16 +1024,16 @@ async fn list_pages(
                         objects: tokio::task::spawn_blocking(move || pending.decode()),
                     });
                     match next {
-                        None => break,
+                        None => return Ok((in_flight, encodings)),
                         Some(t) if !seen_tokens.insert(token_hash(&t)) => {
-                            return Err(KindError::Failed(format!(
+                            return Err(Again::Fail(KindError::Failed(format!(
                                 "the server sent the same continue token twice (after {pages} pages): the listing would never end"
-                            )));
+                            ))));
                         }
                         Some(_) if empty_pages >= MAX_EMPTY_PAGES => {
-                            return Err(KindError::Failed(format!(
+                            return Err(Again::Fail(KindError::Failed(format!(
                                 "{MAX_EMPTY_PAGES} empty pages in a row, each with a continue token: the listing would never end"
-                            )));
+                            ))));
                         }
                         Some(t) => token = Some(t),
                     }
@@ -986,65 +1044,51 @@ async fn list_pages(
                     limit = (limit / 8).max(1);
                 }
                 Err(Failure::TooLarge(m)) => {
-                    return Err(KindError::Failed(format!(
+                    return Err(Again::Fail(KindError::Failed(format!(
                         "{m} (even at one object per page, or the server ignores `limit`)"
-                    )));
+                    ))));
                 }
-                Err(Failure::Status(410, _)) if restarts < 3 => {
-                    // The continue token expired: list again from the start.
-                    restarts += 1;
-                    progress.reset(kind);
-                    continue 'listing;
-                }
-                Err(f) => {
-                    return Err(failed(f));
-                }
+                Err(f @ Failure::Status(410, _)) => return Err(Again::Restart(self.failed(f))),
+                Err(f) => return Err(Again::Fail(self.failed(f))),
             }
         }
-        // Every page has arrived; gather their objects in order.
+    }
+
+    /// Every page has arrived; gathers their objects in order. A page that
+    /// was whole but held an object that could not be decoded is asked for
+    /// again and decoded at once, retried as any undecodable response is.
+    async fn gather(&self, in_flight: Vec<InFlight>) -> Result<Vec<Object>, Again> {
+        let (kind, gv) = (self.kind, &self.gv);
         let mut objects = Vec::new();
         for page in in_flight {
             let decoded = page
                 .objects
                 .await
                 .unwrap_or_else(|e| Err(format!("decoding stopped: {e}")));
-            match decoded {
-                Ok(decoded) => objects.extend(decoded),
-                Err(_) => {
-                    // The page was whole but an object in it could not be
-                    // decoded: ask for it again and decode it at once,
-                    // retried as any undecodable response is.
-                    let again = fetch(conn, &page.path, opts, accept, |r| {
-                        let received = receive(kind, &gv, r)?;
-                        let token = received.continue_token;
-                        received.objects.decode().map(|o| (token, o))
-                    })
-                    .await;
-                    match again {
-                        Ok((token, decoded)) if token == page.continue_token => {
-                            objects.extend(decoded)
-                        }
-                        // Another continue token: the cluster changed since
-                        // the first answer and this page is of another
-                        // snapshot. Either way, list again from the start.
-                        Ok(_) | Err(Failure::Status(410, _)) if restarts < 3 => {
-                            restarts += 1;
-                            progress.reset(kind);
-                            continue 'listing;
-                        }
-                        Ok(_) => {
-                            return Err(KindError::Failed(
-                                "a page asked for again kept coming back with another continue token (the cluster changes faster than it can be listed): the listing cannot be put together".into(),
-                            ));
-                        }
-                        Err(f) => {
-                            return Err(failed(f));
-                        }
-                    }
+            if let Ok(decoded) = decoded {
+                objects.extend(decoded);
+                continue;
+            }
+            let again = fetch(self.conn, &page.path, self.opts, self.accept, |r| {
+                let received = receive(kind, gv, r)?;
+                let token = received.continue_token;
+                received.objects.decode().map(|o| (token, o))
+            })
+            .await;
+            match again {
+                Ok((token, decoded)) if token == page.continue_token => objects.extend(decoded),
+                // Another continue token: the cluster changed since the
+                // first answer and this page is of another snapshot.
+                Ok(_) => {
+                    return Err(Again::Restart(KindError::Failed(
+                        "a page asked for again kept coming back with another continue token (the cluster changes faster than it can be listed): the listing cannot be put together".into(),
+                    )));
                 }
+                Err(f @ Failure::Status(410, _)) => return Err(Again::Restart(self.failed(f))),
+                Err(f) => return Err(Again::Fail(self.failed(f))),
             }
         }
-        return Ok(Listing { objects, encodings });
+        Ok(objects)
     }
 }
 
