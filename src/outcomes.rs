@@ -334,7 +334,11 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
             evaluated_checks.insert(check.info().id);
         }
         let findings = std::mem::take(&mut found[ci]);
-        let judged = JudgedCheck { check: *check, exempt: *exempt, blind: blind.as_deref() };
+        let judged = JudgedCheck {
+            check: *check,
+            exempt: *exempt,
+            blind: blind.as_deref(),
+        };
         tests.extend(judged.tests(&ctx, exceptions, scope, &in_scope, findings));
     }
     Evaluation {
@@ -439,10 +443,16 @@ impl JudgedCheck<'_> {
                 .then_with(|| a.finding.container.cmp(&b.finding.container))
                 .then_with(|| a.finding.detail.cmp(&b.finding.detail))
         });
-        let mut outcome = judged.iter().map(|j| j.outcome).max().unwrap_or(Outcome::Pass);
+        let mut outcome = judged
+            .iter()
+            .map(|j| j.outcome)
+            .max()
+            .unwrap_or(Outcome::Pass);
         let elsewhere = match (ns, self.exempt || self.blind.is_some()) {
-            (Some(ns), false) => checks::health::namespaces::being_deleted(ctx.cluster, info.id, ns)
-                .or_else(|| self.check.not_applicable_in(ctx, ns)),
+            (Some(ns), false) => {
+                checks::health::namespaces::being_deleted(ctx.cluster, info.id, ns)
+                    .or_else(|| self.check.not_applicable_in(ctx, ns))
+            }
             _ => None,
         };
         if elsewhere.is_some() {

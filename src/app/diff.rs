@@ -40,42 +40,18 @@ fn write_text(
     after: &RunResult,
     d: &Diff,
 ) -> std::io::Result<()> {
-    use crate::reports::plural;
-    writeln!(
-        out,
-        "before: {} ({} tests)",
-        before.source.display(),
-        before.tests.len()
-    )?;
-    writeln!(
-        out,
-        "after:  {} ({} tests)",
-        after.source.display(),
-        after.tests.len()
-    )?;
-    let section =
-        |out: &mut dyn std::io::Write, title: &str, list: &[Change]| -> std::io::Result<()> {
-            if list.is_empty() {
-                return Ok(());
-            }
-            writeln!(out, "\n{title} ({}):", list.len())?;
-            for c in list {
-                let was = c.before.map_or("absent", Outcome::word);
-                let informing = if c.informing { " (informing)" } else { "" };
-                writeln!(out, "  {}{informing}  [was {was}]", c.name)?;
-                for v in &c.added {
-                    writeln!(out, "      + {v}")?;
-                }
-                for v in &c.removed {
-                    writeln!(out, "      - {v}")?;
-                }
-            }
-            Ok(())
-        };
-    section(out, "NEWLY FAILING", &d.newly_failing)?;
-    section(out, "NEWLY FLAKING", &d.newly_flaking)?;
-    section(out, "FIXED", &d.fixed)?;
-    section(out, "SAME OUTCOME, OTHER VIOLATIONS", &d.changed)?;
+    for (label, r) in [("before:", before), ("after: ", after)] {
+        writeln!(
+            out,
+            "{label} {} ({} tests)",
+            r.source.display(),
+            r.tests.len()
+        )?;
+    }
+    write_changes(out, "NEWLY FAILING", &d.newly_failing)?;
+    write_changes(out, "NEWLY FLAKING", &d.newly_flaking)?;
+    write_changes(out, "FIXED", &d.fixed)?;
+    write_changes(out, "SAME OUTCOME, OTHER VIOLATIONS", &d.changed)?;
     if !d.renamed.is_empty() {
         writeln!(
             out,
@@ -86,17 +62,48 @@ fn write_text(
             writeln!(out, "  {from}\n    -> {to}")?;
         }
     }
-    for (title, list) in [
-        ("APPEARED (new, or renamed otherwise)", &d.appeared),
-        ("VANISHED (removed, or renamed otherwise)", &d.vanished),
-    ] {
-        if !list.is_empty() {
-            writeln!(out, "\n{title} ({}):", list.len())?;
-            for n in list {
-                writeln!(out, "  {n}")?;
-            }
+    write_names(out, "APPEARED (new, or renamed otherwise)", &d.appeared)?;
+    write_names(out, "VANISHED (removed, or renamed otherwise)", &d.vanished)?;
+    write_exceptions(out, d)?;
+    writeln!(out, "\n{}", totals(d))
+}
+
+/// One section of changed tests, with the violations each gained and lost.
+fn write_changes(
+    out: &mut dyn std::io::Write,
+    title: &str,
+    list: &[Change],
+) -> std::io::Result<()> {
+    if list.is_empty() {
+        return Ok(());
+    }
+    writeln!(out, "\n{title} ({}):", list.len())?;
+    for c in list {
+        let was = c.before.map_or("absent", Outcome::word);
+        let informing = if c.informing { " (informing)" } else { "" };
+        writeln!(out, "  {}{informing}  [was {was}]", c.name)?;
+        for v in &c.added {
+            writeln!(out, "      + {v}")?;
+        }
+        for v in &c.removed {
+            writeln!(out, "      - {v}")?;
         }
     }
+    Ok(())
+}
+
+fn write_names(out: &mut dyn std::io::Write, title: &str, list: &[String]) -> std::io::Result<()> {
+    if !list.is_empty() {
+        writeln!(out, "\n{title} ({}):", list.len())?;
+        for n in list {
+            writeln!(out, "  {n}")?;
+        }
+    }
+    Ok(())
+}
+
+/// Exception entries that became stale, and new violations none covers.
+fn write_exceptions(out: &mut dyn std::io::Write, d: &Diff) -> std::io::Result<()> {
     if !d.became_stale.is_empty() {
         writeln!(
             out,
@@ -114,16 +121,10 @@ fn write_text(
             )?;
         }
     }
-    if !d.newly_needed.is_empty() {
-        writeln!(
-            out,
-            "\nNEW VIOLATIONS NO EXCEPTION COVERS ({}):",
-            d.newly_needed.len()
-        )?;
-        for n in &d.newly_needed {
-            writeln!(out, "  {n}")?;
-        }
-    }
+    write_names(out, "NEW VIOLATIONS NO EXCEPTION COVERS", &d.newly_needed)
+}
+
+fn totals(d: &Diff) -> String {
     let quiet = d.newly_failing.is_empty()
         && d.newly_flaking.is_empty()
         && d.fixed.is_empty()
@@ -131,21 +132,16 @@ fn write_text(
         && d.appeared.is_empty()
         && d.vanished.is_empty()
         && d.renamed.is_empty();
-    writeln!(
-        out,
-        "\n{}",
-        if quiet {
-            "no change in outcomes or violations".to_owned()
-        } else {
-            format!(
-                "{} newly failing, {} newly flaking, {} fixed, {} renamed, {} appeared, {} vanished",
-                plural(d.newly_failing.len(), "test"),
-                d.newly_flaking.len(),
-                d.fixed.len(),
-                d.renamed.len(),
-                d.appeared.len(),
-                d.vanished.len()
-            )
-        }
+    if quiet {
+        return "no change in outcomes or violations".to_owned();
+    }
+    format!(
+        "{} newly failing, {} newly flaking, {} fixed, {} renamed, {} appeared, {} vanished",
+        crate::reports::plural(d.newly_failing.len(), "test"),
+        d.newly_flaking.len(),
+        d.fixed.len(),
+        d.renamed.len(),
+        d.appeared.len(),
+        d.vanished.len()
     )
 }

@@ -396,8 +396,7 @@ fn run_verify(args: &VerifyArgs) -> Result {
     let edits = verify::proposed_edits_keeping(&ex, &results, |e| e.was_used());
     let count = |f: fn(&verify::Ticket) -> bool| results.iter().filter(|t| f(t)).count();
     let bad = count(|t| matches!(t.state, TicketState::Closed { .. } | TicketState::Missing));
-    let unlinked =
-        count(|t| matches!(t.state, TicketState::Open { .. }) && !t.unlinked.is_empty());
+    let unlinked = count(|t| matches!(t.state, TicketState::Open { .. }) && !t.unlinked.is_empty());
     let unknown = count(|t| matches!(t.state, TicketState::Unknown { .. }));
     let mut written = Vec::new();
     if args.write {
@@ -428,21 +427,26 @@ fn run_verify(args: &VerifyArgs) -> Result {
                 })).collect::<Vec<_>>(),
             }),
         ),
-        Format::Text => {
-            write_verify_text(&mut out, &results, &still_violated, &edits, &written, args.write)
-                .and_then(|()| {
-                    let total = results.len();
-                    writeln!(
-                        out,
-                        "{}: {} open, {} closed or missing, {} not linked to their tests, {} not checked",
-                        crate::reports::plural(total, "ticket"),
-                        total - bad - unknown,
-                        bad,
-                        unlinked,
-                        unknown
-                    )
-                })
-        }
+        Format::Text => write_verify_text(
+            &mut out,
+            &results,
+            &still_violated,
+            &edits,
+            &written,
+            args.write,
+        )
+        .and_then(|()| {
+            let total = results.len();
+            writeln!(
+                out,
+                "{}: {} open, {} closed or missing, {} not linked to their tests, {} not checked",
+                crate::reports::plural(total, "ticket"),
+                total - bad - unknown,
+                bad,
+                unlinked,
+                unknown
+            )
+        }),
     };
     super::printed(printed.and_then(|()| out.flush()))?;
     Ok(if bad > 0 || unlinked > 0 {

@@ -146,6 +146,7 @@ impl Gen {
         c
     }
 
+    #[allow(clippy::too_many_arguments)]
     fn pod_spec(
         &mut self,
         app: &str,
@@ -207,38 +208,12 @@ impl Gen {
         let mut ready = true;
         let mut phase = "Running";
         for (k, c) in containers.iter().enumerate() {
-            let mut st = json!({
-                "name": c["name"], "image": c["image"], "imageID": format!("registry.example/x@sha256:{}", self.hex(64)),
-                "containerID": format!("cri-o://{}", self.hex(64)), "ready": true, "started": true, "restartCount": 0,
-                "state": {"running": {"startedAt": ts(started)}}, "lastState": {}
-            });
-            if k == 0 {
-                match trouble {
-                    "crashloop" => {
-                        let restarts = self.rng.random_range(6..300);
-                        st["ready"] = json!(false);
-                        st["restartCount"] = json!(restarts);
-                        st["state"] = json!({"waiting": {"reason": "CrashLoopBackOff", "message": format!("back-off 5m0s restarting failed container={} pod={name}", c["name"].as_str().unwrap_or(""))}});
-                        st["lastState"] = json!({"terminated": {"reason": "Error", "exitCode": 1, "startedAt": ts(4), "finishedAt": ts(3)}});
-                        ready = false;
-                    }
-                    "imagepull" => {
-                        st["ready"] = json!(false);
-                        st["started"] = json!(false);
-                        st["state"] = json!({"waiting": {"reason": "ImagePullBackOff", "message": format!("Back-off pulling image {}", c["image"])}});
-                        ready = false;
-                        phase = "Pending";
-                    }
-                    "oom" => {
-                        st["restartCount"] = json!(self.rng.random_range(1..4));
-                        st["lastState"] = json!({"terminated": {"reason": "OOMKilled", "exitCode": 137, "startedAt": ts(90), "finishedAt": ts(30)}});
-                    }
-                    "notready" => {
-                        st["ready"] = json!(false);
-                        ready = false;
-                    }
-                    _ => {}
-                }
+            let st = self.container_status(name, c, started, if k == 0 { trouble } else { "" });
+            if k == 0 && matches!(trouble, "crashloop" | "imagepull" | "notready") {
+                ready = false;
+            }
+            if k == 0 && trouble == "imagepull" {
+                phase = "Pending";
             }
             statuses.push(st);
         }
@@ -289,6 +264,38 @@ impl Gen {
             }
         });
         (pod, ready && scheduled, trouble)
+    }
+
+    /// A container's status, with the pod's trouble when it is the first.
+    fn container_status(&mut self, pod: &str, c: &Value, started: i64, trouble: &str) -> Value {
+        let mut st = json!({
+            "name": c["name"], "image": c["image"], "imageID": format!("registry.example/x@sha256:{}", self.hex(64)),
+            "containerID": format!("cri-o://{}", self.hex(64)), "ready": true, "started": true, "restartCount": 0,
+            "state": {"running": {"startedAt": ts(started)}}, "lastState": {}
+        });
+        match trouble {
+            "crashloop" => {
+                let restarts = self.rng.random_range(6..300);
+                st["ready"] = json!(false);
+                st["restartCount"] = json!(restarts);
+                st["state"] = json!({"waiting": {"reason": "CrashLoopBackOff", "message": format!("back-off 5m0s restarting failed container={} pod={pod}", c["name"].as_str().unwrap_or(""))}});
+                st["lastState"] = json!({"terminated": {"reason": "Error", "exitCode": 1, "startedAt": ts(4), "finishedAt": ts(3)}});
+            }
+            "imagepull" => {
+                st["ready"] = json!(false);
+                st["started"] = json!(false);
+                st["state"] = json!({"waiting": {"reason": "ImagePullBackOff", "message": format!("Back-off pulling image {}", c["image"])}});
+            }
+            "oom" => {
+                st["restartCount"] = json!(self.rng.random_range(1..4));
+                st["lastState"] = json!({"terminated": {"reason": "OOMKilled", "exitCode": 137, "startedAt": ts(90), "finishedAt": ts(30)}});
+            }
+            "notready" => {
+                st["ready"] = json!(false);
+            }
+            _ => {}
+        }
+        st
     }
 
     fn events_for(&mut self, ns: &str, pod: &str, trouble: &str, out: &mut Vec<Value>) {
@@ -344,6 +351,132 @@ impl Gen {
         }
     }
 
+    /// An application's pods, ready or in trouble (with their events), and
+    /// the endpoints they give its Service.
+    #[allow(clippy::too_many_arguments)]
+    fn app_pods(
+        &mut self,
+        ns: &str,
+        app: &str,
+        replicas: usize,
+        statefulset: bool,
+        hash: &str,
+        rs_name: &str,
+        labels: &Value,
+        template: &Value,
+        objs: &mut Vec<Value>,
+        events: &mut Vec<Value>,
+    ) -> (usize, Vec<Value>) {
+        let mut ready_count = 0;
+        let mut endpoints = Vec::new();
+        for i in 0..replicas {
+            let (name, mut pod_labels, owner) = if statefulset {
+                (
+                    format!("{app}-{i}"),
+                    labels.clone(),
+                    ("apps/v1", "StatefulSet", app),
+                )
+            } else {
+                let suffix = self.alnum(5);
+                (
+                    format!("{rs_name}-{suffix}"),
+                    labels.clone(),
+                    ("apps/v1", "ReplicaSet", rs_name),
+                )
+            };
+            if statefulset {
+                pod_labels["controller-revision-hash"] = json!(hash);
+                pod_labels["statefulset.kubernetes.io/pod-name"] = json!(name);
+            } else {
+                pod_labels["pod-template-hash"] = json!(hash);
+            }
+            let (pod, ready, trouble) = self.pod(
+                ns,
+                &name,
+                pod_labels,
+                (owner.0, owner.1, owner.2),
+                &template["spec"],
+                None,
+            );
+            if ready {
+                ready_count += 1;
+            }
+            endpoints.push(json!({"addresses": [pod["status"]["podIP"]], "conditions": {"ready": ready, "serving": ready, "terminating": false},
+                                  "nodeName": pod["spec"]["nodeName"], "targetRef": {"kind": "Pod", "name": name, "namespace": ns, "uid": pod["metadata"]["uid"]}}));
+            self.events_for(ns, &name, trouble, events);
+            objs.push(pod);
+        }
+        (ready_count, endpoints)
+    }
+
+    /// An application's PDB (60% of replicated ones), HPA (20% of
+    /// Deployments) and Service with its EndpointSlice (80%).
+    #[allow(clippy::too_many_arguments)]
+    fn app_extras(
+        &mut self,
+        ns: &str,
+        app: &str,
+        replicas: usize,
+        ready_count: usize,
+        statefulset: bool,
+        endpoints: Vec<Value>,
+        objs: &mut Vec<Value>,
+    ) {
+        if replicas >= 2 && self.rng.random_bool(0.6) {
+            let blocking = self.rng.random_bool(0.05);
+            let budget = if blocking {
+                json!({"minAvailable": replicas})
+            } else {
+                json!({"maxUnavailable": 1})
+            };
+            let mut pdb_spec = json!({"selector": {"matchLabels": {"app": app}}});
+            for (k2, v) in budget.as_object().unwrap() {
+                pdb_spec[k2] = v.clone();
+            }
+            if self.rng.random_bool(0.5) {
+                pdb_spec["unhealthyPodEvictionPolicy"] = json!("AlwaysAllow");
+            }
+            let allowed = if blocking { 0 } else { 1.min(ready_count) };
+            objs.push(json!({
+                "apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
+                "metadata": {"name": app, "namespace": ns, "uid": self.uid(), "generation": 1, "creationTimestamp": ts(60 * 24 * 10)},
+                "spec": pdb_spec,
+                "status": {"observedGeneration": 1, "expectedPods": replicas, "currentHealthy": ready_count,
+                           "desiredHealthy": if blocking { replicas } else { replicas.saturating_sub(1) }, "disruptionsAllowed": allowed}
+            }));
+        }
+        if !statefulset && self.rng.random_bool(0.2) {
+            objs.push(json!({
+                "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
+                "metadata": {"name": app, "namespace": ns, "uid": self.uid(), "creationTimestamp": ts(60 * 24 * 10)},
+                "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": app},
+                         "minReplicas": replicas.max(1), "maxReplicas": 10,
+                         "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}}]},
+                "status": {"currentReplicas": replicas, "desiredReplicas": replicas}
+            }));
+        }
+        if self.rng.random_bool(0.8) {
+            let ip = format!(
+                "172.30.{}.{}",
+                self.rng.random_range(0..256),
+                self.rng.random_range(1..255)
+            );
+            objs.push(json!({
+                "apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": app, "namespace": ns, "uid": self.uid(), "creationTimestamp": ts(60 * 24 * 10), "labels": {"app": app}},
+                "spec": {"selector": {"app": app}, "ports": [{"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP"}],
+                         "type": "ClusterIP", "clusterIP": ip, "clusterIPs": [ip], "sessionAffinity": "None"}
+            }));
+            objs.push(json!({
+                "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
+                "metadata": {"name": format!("{app}-{}", self.alnum(5)), "namespace": ns, "uid": self.uid(), "creationTimestamp": ts(60 * 24 * 10),
+                             "labels": {"kubernetes.io/service-name": app, "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"}},
+                "endpoints": endpoints,
+                "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}]
+            }));
+        }
+    }
+
     /// One application namespace holding about `pods` pods.
     fn namespace(&mut self, ns: &str, pods: usize) -> Vec<Value> {
         let mut objs = Vec::new();
@@ -370,8 +503,6 @@ impl Gen {
                 self.pod_spec(&app, sidecar, probes, requests, limits, priority, anti);
             self.counts.workloads += 1;
             let template = json!({"metadata": {"labels": labels}, "spec": template_spec});
-            let mut ready_count = 0;
-            let mut endpoints = Vec::new();
             let (kind, hash) = if statefulset {
                 ("StatefulSet", format!("{app}-{}", self.hex(10)))
             } else {
@@ -391,43 +522,18 @@ impl Gen {
                     "status": {"replicas": replicas, "readyReplicas": replicas, "availableReplicas": replicas, "observedGeneration": 1}
                 }));
             }
-            for i in 0..replicas {
-                let (name, mut pod_labels, owner) = if statefulset {
-                    (
-                        format!("{app}-{i}"),
-                        labels.clone(),
-                        ("apps/v1", "StatefulSet", app.clone()),
-                    )
-                } else {
-                    let suffix = self.alnum(5);
-                    (
-                        format!("{rs_name}-{suffix}"),
-                        labels.clone(),
-                        ("apps/v1", "ReplicaSet", rs_name.clone()),
-                    )
-                };
-                if statefulset {
-                    pod_labels["controller-revision-hash"] = json!(hash);
-                    pod_labels["statefulset.kubernetes.io/pod-name"] = json!(name);
-                } else {
-                    pod_labels["pod-template-hash"] = json!(hash);
-                }
-                let (pod, ready, trouble) = self.pod(
-                    ns,
-                    &name,
-                    pod_labels,
-                    (owner.0, owner.1, &owner.2),
-                    &template["spec"],
-                    None,
-                );
-                if ready {
-                    ready_count += 1;
-                }
-                endpoints.push(json!({"addresses": [pod["status"]["podIP"]], "conditions": {"ready": ready, "serving": ready, "terminating": false},
-                                      "nodeName": pod["spec"]["nodeName"], "targetRef": {"kind": "Pod", "name": name, "namespace": ns, "uid": pod["metadata"]["uid"]}}));
-                self.events_for(ns, &name, trouble, &mut events);
-                objs.push(pod);
-            }
+            let (ready_count, endpoints) = self.app_pods(
+                ns,
+                &app,
+                replicas,
+                statefulset,
+                &hash,
+                &rs_name,
+                &labels,
+                &template,
+                &mut objs,
+                &mut events,
+            );
             let generation = self.rng.random_range(1..8);
             let status = if statefulset {
                 json!({"observedGeneration": generation, "replicas": replicas, "readyReplicas": ready_count, "currentReplicas": replicas,
@@ -454,59 +560,15 @@ impl Gen {
                              "labels": labels, "annotations": {"deployment.kubernetes.io/revision": "3"}},
                 "spec": spec, "status": status
             }));
-            if replicas >= 2 && self.rng.random_bool(0.6) {
-                let blocking = self.rng.random_bool(0.05);
-                let budget = if blocking {
-                    json!({"minAvailable": replicas})
-                } else {
-                    json!({"maxUnavailable": 1})
-                };
-                let mut pdb_spec = json!({"selector": {"matchLabels": {"app": app}}});
-                for (k2, v) in budget.as_object().unwrap() {
-                    pdb_spec[k2] = v.clone();
-                }
-                if self.rng.random_bool(0.5) {
-                    pdb_spec["unhealthyPodEvictionPolicy"] = json!("AlwaysAllow");
-                }
-                let allowed = if blocking { 0 } else { 1.min(ready_count) };
-                objs.push(json!({
-                    "apiVersion": "policy/v1", "kind": "PodDisruptionBudget",
-                    "metadata": {"name": app, "namespace": ns, "uid": self.uid(), "generation": 1, "creationTimestamp": ts(60 * 24 * 10)},
-                    "spec": pdb_spec,
-                    "status": {"observedGeneration": 1, "expectedPods": replicas, "currentHealthy": ready_count,
-                               "desiredHealthy": if blocking { replicas } else { replicas.saturating_sub(1) }, "disruptionsAllowed": allowed}
-                }));
-            }
-            if !statefulset && self.rng.random_bool(0.2) {
-                objs.push(json!({
-                    "apiVersion": "autoscaling/v2", "kind": "HorizontalPodAutoscaler",
-                    "metadata": {"name": app, "namespace": ns, "uid": self.uid(), "creationTimestamp": ts(60 * 24 * 10)},
-                    "spec": {"scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": app},
-                             "minReplicas": replicas.max(1), "maxReplicas": 10,
-                             "metrics": [{"type": "Resource", "resource": {"name": "cpu", "target": {"type": "Utilization", "averageUtilization": 80}}}]},
-                    "status": {"currentReplicas": replicas, "desiredReplicas": replicas}
-                }));
-            }
-            if self.rng.random_bool(0.8) {
-                let ip = format!(
-                    "172.30.{}.{}",
-                    self.rng.random_range(0..256),
-                    self.rng.random_range(1..255)
-                );
-                objs.push(json!({
-                    "apiVersion": "v1", "kind": "Service",
-                    "metadata": {"name": app, "namespace": ns, "uid": self.uid(), "creationTimestamp": ts(60 * 24 * 10), "labels": {"app": app}},
-                    "spec": {"selector": {"app": app}, "ports": [{"name": "http", "port": 80, "targetPort": 8080, "protocol": "TCP"}],
-                             "type": "ClusterIP", "clusterIP": ip, "clusterIPs": [ip], "sessionAffinity": "None"}
-                }));
-                objs.push(json!({
-                    "apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice", "addressType": "IPv4",
-                    "metadata": {"name": format!("{app}-{}", self.alnum(5)), "namespace": ns, "uid": self.uid(), "creationTimestamp": ts(60 * 24 * 10),
-                                 "labels": {"kubernetes.io/service-name": app, "endpointslice.kubernetes.io/managed-by": "endpointslice-controller.k8s.io"}},
-                    "endpoints": endpoints,
-                    "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}]
-                }));
-            }
+            self.app_extras(
+                ns,
+                &app,
+                replicas,
+                ready_count,
+                statefulset,
+                endpoints,
+                &mut objs,
+            );
         }
         objs.extend(events);
         objs

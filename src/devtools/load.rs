@@ -132,45 +132,15 @@ pub fn read_raw(paths: &[std::path::PathBuf]) -> Result<Vec<Value>, String> {
 
 /// Makes a raw object acceptable to an empty API server.
 fn prepare(mut obj: Value, kind: &str) -> Value {
-    if let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) {
-        for f in [
-            "uid",
-            "resourceVersion",
-            "creationTimestamp",
-            "managedFields",
-            "generation",
-            "selfLink",
-            "deletionTimestamp",
-            "deletionGracePeriodSeconds",
-        ] {
-            meta.remove(f);
-        }
-        if let Some(owners) = meta
-            .get_mut("ownerReferences")
-            .and_then(Value::as_array_mut)
-        {
-            for (i, o) in owners.iter_mut().enumerate() {
-                if o.get("uid")
-                    .and_then(Value::as_str)
-                    .is_none_or(str::is_empty)
-                {
-                    o["uid"] = json!(format!("00000000-0000-4000-8000-{i:012}"));
-                }
-                if o.get("apiVersion").is_none() {
-                    o["apiVersion"] = json!("apps/v1");
-                }
-            }
-        }
-    }
-    let placeholder_containers =
-        || json!([{"name": "placeholder", "image": "registry.invalid/placeholder:1"}]);
+    strip_server_fields(&mut obj);
+    let spec = || json!({});
     match kind {
         "Pod" => {
             let spec = obj
                 .as_object_mut()
                 .unwrap()
                 .entry("spec")
-                .or_insert_with(|| json!({}));
+                .or_insert_with(spec);
             if spec
                 .get("containers")
                 .and_then(Value::as_array)
@@ -187,74 +157,124 @@ fn prepare(mut obj: Value, kind: &str) -> Value {
                 .as_object_mut()
                 .unwrap()
                 .entry("spec")
-                .or_insert_with(|| json!({}));
-            let labels = spec
-                .pointer("/template/metadata/labels")
-                .cloned()
-                .filter(|l| l.as_object().is_some_and(|m| !m.is_empty()));
-            let labels = match labels {
-                Some(l) => l,
-                None => {
-                    let l = json!({"vigil-placeholder": "1"});
-                    spec["template"]["metadata"]["labels"] = l.clone();
-                    l
-                }
-            };
-            if spec.get("selector").is_none() {
-                spec["selector"] = json!({"matchLabels": labels});
-            }
-            if spec
-                .pointer("/template/spec/containers")
-                .and_then(Value::as_array)
-                .is_none_or(Vec::is_empty)
-            {
-                spec["template"]["spec"]["containers"] = placeholder_containers();
-            }
+                .or_insert_with(spec);
+            prepare_workload(spec);
         }
         "Service" => {
             let spec = obj
                 .as_object_mut()
                 .unwrap()
                 .entry("spec")
-                .or_insert_with(|| json!({}));
-            if let Some(s) = spec.as_object_mut() {
-                for f in [
-                    "clusterIP",
-                    "clusterIPs",
-                    "healthCheckNodePort",
-                    "loadBalancerIP",
-                    "externalIPs",
-                    // the test cluster is single-stack
-                    "ipFamilies",
-                    "ipFamilyPolicy",
-                ] {
-                    s.remove(f);
-                }
-                if matches!(
-                    s.get("type").and_then(Value::as_str),
-                    Some("NodePort" | "LoadBalancer")
-                ) {
-                    s.insert("type".into(), json!("ClusterIP"));
-                    s.remove("externalTrafficPolicy");
-                    s.remove("allocateLoadBalancerNodePorts");
-                }
-            }
-            let external = spec.get("type").and_then(Value::as_str) == Some("ExternalName");
-            match spec.get_mut("ports").and_then(Value::as_array_mut) {
-                Some(ports) if !ports.is_empty() => {
-                    for p in ports {
-                        if let Some(p) = p.as_object_mut() {
-                            p.remove("nodePort");
-                        }
-                    }
-                }
-                _ if !external => spec["ports"] = json!([{"port": 80}]),
-                _ => {}
-            }
+                .or_insert_with(spec);
+            prepare_service(spec);
         }
         _ => {}
     }
     obj
+}
+
+fn placeholder_containers() -> Value {
+    json!([{"name": "placeholder", "image": "registry.invalid/placeholder:1"}])
+}
+
+/// What the server sets itself, and owner references it would refuse.
+fn strip_server_fields(obj: &mut Value) {
+    let Some(meta) = obj.get_mut("metadata").and_then(Value::as_object_mut) else {
+        return;
+    };
+    for f in [
+        "uid",
+        "resourceVersion",
+        "creationTimestamp",
+        "managedFields",
+        "generation",
+        "selfLink",
+        "deletionTimestamp",
+        "deletionGracePeriodSeconds",
+    ] {
+        meta.remove(f);
+    }
+    if let Some(owners) = meta
+        .get_mut("ownerReferences")
+        .and_then(Value::as_array_mut)
+    {
+        for (i, o) in owners.iter_mut().enumerate() {
+            if o.get("uid")
+                .and_then(Value::as_str)
+                .is_none_or(str::is_empty)
+            {
+                o["uid"] = json!(format!("00000000-0000-4000-8000-{i:012}"));
+            }
+            if o.get("apiVersion").is_none() {
+                o["apiVersion"] = json!("apps/v1");
+            }
+        }
+    }
+}
+
+/// A workload's template labels, selector and containers, as the API
+/// server requires them.
+fn prepare_workload(spec: &mut Value) {
+    let labels = spec
+        .pointer("/template/metadata/labels")
+        .cloned()
+        .filter(|l| l.as_object().is_some_and(|m| !m.is_empty()));
+    let labels = match labels {
+        Some(l) => l,
+        None => {
+            let l = json!({"vigil-placeholder": "1"});
+            spec["template"]["metadata"]["labels"] = l.clone();
+            l
+        }
+    };
+    if spec.get("selector").is_none() {
+        spec["selector"] = json!({"matchLabels": labels});
+    }
+    if spec
+        .pointer("/template/spec/containers")
+        .and_then(Value::as_array)
+        .is_none_or(Vec::is_empty)
+    {
+        spec["template"]["spec"]["containers"] = placeholder_containers();
+    }
+}
+
+/// A Service without what the test cluster would allocate or refuse.
+fn prepare_service(spec: &mut Value) {
+    if let Some(s) = spec.as_object_mut() {
+        for f in [
+            "clusterIP",
+            "clusterIPs",
+            "healthCheckNodePort",
+            "loadBalancerIP",
+            "externalIPs",
+            // the test cluster is single-stack
+            "ipFamilies",
+            "ipFamilyPolicy",
+        ] {
+            s.remove(f);
+        }
+        if matches!(
+            s.get("type").and_then(Value::as_str),
+            Some("NodePort" | "LoadBalancer")
+        ) {
+            s.insert("type".into(), json!("ClusterIP"));
+            s.remove("externalTrafficPolicy");
+            s.remove("allocateLoadBalancerNodePorts");
+        }
+    }
+    let external = spec.get("type").and_then(Value::as_str) == Some("ExternalName");
+    match spec.get_mut("ports").and_then(Value::as_array_mut) {
+        Some(ports) if !ports.is_empty() => {
+            for p in ports {
+                if let Some(p) = p.as_object_mut() {
+                    p.remove("nodePort");
+                }
+            }
+        }
+        _ if !external => spec["ports"] = json!([{"port": 80}]),
+        _ => {}
+    }
 }
 
 fn collection_path(api_version: &str, plural: &str, ns: Option<&str>) -> String {

@@ -146,29 +146,7 @@ impl Exceptions {
             diags.push(d);
         }
         let file_index = self.files.len();
-        let mut claimed = Vec::new();
-        for ns in fields.string_list("namespaces", diags) {
-            let name = ns.value.trim();
-            if !is_dns_label(name) {
-                diags.push(Diagnostic::at(path, &ns, "not a namespace name").hint(
-                    "`namespaces:` lists exact namespace names (lowercase letters, digits and '-')",
-                ));
-                continue;
-            }
-            if let Some((other, other_line)) = claims.get(name) {
-                diags.push(
-                    Diagnostic::at(path, &ns, format!("namespace `{name}` is already claimed by another file")).hint(
-                        format!(
-                            "{}:{other_line} claims it too; a namespace belongs to exactly one component",
-                            other.display()
-                        ),
-                    ),
-                );
-                continue;
-            }
-            claims.insert(name.to_owned(), (path.to_owned(), ns.referenced.line()));
-            claimed.push((name.to_owned(), ns.referenced));
-        }
+        let claimed = claim_namespaces(path, &fields, claims, diags);
         let claimed_names: Vec<String> = claimed.iter().map(|(n, _)| n.clone()).collect();
         self.files.push(ComponentFile {
             path: path.to_owned(),
@@ -198,6 +176,42 @@ impl Exceptions {
             }
         }
     }
+}
+
+/// A component file's `namespaces:`: exact names, each claimed by one file.
+fn claim_namespaces(
+    path: &Path,
+    fields: &Fields,
+    claims: &mut BTreeMap<String, (PathBuf, u64)>,
+    diags: &mut Vec<Diagnostic>,
+) -> Vec<(String, serde_saphyr::Location)> {
+    let mut claimed = Vec::new();
+    for ns in fields.string_list("namespaces", diags) {
+        let name = ns.value.trim();
+        if !is_dns_label(name) {
+            diags.push(Diagnostic::at(path, &ns, "not a namespace name").hint(
+                "`namespaces:` lists exact namespace names (lowercase letters, digits and '-')",
+            ));
+            continue;
+        }
+        if let Some((other, other_line)) = claims.get(name) {
+            diags.push(
+                Diagnostic::at(
+                    path,
+                    &ns,
+                    format!("namespace `{name}` is already claimed by another file"),
+                )
+                .hint(format!(
+                    "{}:{other_line} claims it too; a namespace belongs to exactly one component",
+                    other.display()
+                )),
+            );
+            continue;
+        }
+        claims.insert(name.to_owned(), (path.to_owned(), ns.referenced.line()));
+        claimed.push((name.to_owned(), ns.referenced));
+    }
+    claimed
 }
 
 /// The longest glob accepted: a namespace or `Kind/name` is at most a few
@@ -259,7 +273,9 @@ fn read_entry(
         .as_ref()
         .and_then(|d| glob(path, d, "finding", diags));
     let expires_field = f.string("expires", diags);
-    let expires = expires_field.as_ref().and_then(|e| read_date(path, e, diags));
+    let expires = expires_field
+        .as_ref()
+        .and_then(|e| read_date(path, e, diags));
     let (grant, placeholder) = read_grant(&f, expires, diags);
     if diags.len() > before {
         return None;
@@ -318,7 +334,11 @@ fn read_check(
 }
 
 /// `object:`: a `Kind/name` glob.
-fn object_glob(path: &Path, o: &Spanned<String>, diags: &mut Vec<Diagnostic>) -> Option<super::Pattern> {
+fn object_glob(
+    path: &Path,
+    o: &Spanned<String>,
+    diags: &mut Vec<Diagnostic>,
+) -> Option<super::Pattern> {
     if !o.value.contains('/') {
         diags.push(
             Diagnostic::at(path, o, "object must be Kind/name")
@@ -391,8 +411,9 @@ fn read_ticket(
     if j.value.trim() == PLACEHOLDER {
         // Kept as an entry (so `suggest` does not suggest it again), but
         // reported as an error, so neither `lint` nor `run` accepts it.
-        let placeholder = Diagnostic::at(path, j, "not a Jira key or issue URL")
-            .hint("a placeholder left by `vigil exceptions suggest`: file a ticket and put its key here");
+        let placeholder = Diagnostic::at(path, j, "not a Jira key or issue URL").hint(
+            "a placeholder left by `vigil exceptions suggest`: file a ticket and put its key here",
+        );
         let grant = Grant::Ticket {
             jira: PLACEHOLDER.to_owned(),
             url: None,
@@ -435,7 +456,10 @@ fn read_allow(
         ));
         return None;
     }
-    match approved_by.map(|s| s.value.trim()).filter(|s| !s.is_empty()) {
+    match approved_by
+        .map(|s| s.value.trim())
+        .filter(|s| !s.is_empty())
+    {
         Some(who) if who == PLACEHOLDER => {
             let mut d = Diagnostic::at(path, approved_by.unwrap_or(a), "`approved-by` is a placeholder")
                 .hint("a placeholder left by `vigil exceptions verify`: name who accepts this violation for good");

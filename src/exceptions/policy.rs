@@ -149,7 +149,9 @@ fn checks_map<'a>(
 }
 
 fn read_mode(f: &Fields, id: &'static str, policy: &mut Policy, diags: &mut Vec<Diagnostic>) {
-    let Some(m) = f.string("mode", diags) else { return };
+    let Some(m) = f.string("mode", diags) else {
+        return;
+    };
     let path = f.path;
     match m.value.as_str() {
         "blocking" => {
@@ -176,7 +178,9 @@ fn read_mode(f: &Fields, id: &'static str, policy: &mut Policy, diags: &mut Vec<
 }
 
 fn read_lifecycle(f: &Fields, id: &'static str, policy: &mut Policy, diags: &mut Vec<Diagnostic>) {
-    let Some(l) = f.string("lifecycle", diags) else { return };
+    let Some(l) = f.string("lifecycle", diags) else {
+        return;
+    };
     match l.value.as_str() {
         "blocking" => {
             policy.lifecycles.insert(id, Lifecycle::Blocking);

@@ -548,84 +548,32 @@ fn write_tests(o: &mut String, a: &Aggregate) {
 
 fn write_exceptions(o: &mut String, a: &Aggregate, jira: Option<&str>) {
     o.push_str("<h2 id=\"exceptions\">Exceptions</h2>");
-    let list_tickets =
-        |o: &mut String, title: &str, id: &str, notes: &[super::aggregate::TicketNote]| {
-            if notes.is_empty() {
-                return;
-            }
-            let _ = write!(o, "<h3 id=\"{id}\">{title} ({})</h3><ul>", notes.len());
-            for n in notes.iter().take(500) {
-                let shown: Vec<String> = n.tests.iter().take(CELL_TESTS).map(|t| esc(t)).collect();
-                let more = n.tests.len().saturating_sub(CELL_TESTS);
-                let _ = write!(
-                    o,
-                    "<li>{}{}: {}{}</li>",
-                    ticket(&n.ticket, jira),
-                    n.expires
-                        .as_ref()
-                        .map(|e| format!(" (expires {})", esc(e)))
-                        .unwrap_or_default(),
-                    shown.join("; "),
-                    if more > 0 {
-                        format!("; … {more} more")
-                    } else {
-                        String::new()
-                    }
-                );
-            }
-            o.push_str("</ul>");
-        };
-    list_tickets(
+    write_tickets(
         o,
         "Tickets expired or expiring soon",
         "expiring",
         &a.expiring_tickets,
+        jira,
     );
-    list_tickets(
+    write_tickets(
         o,
         "Tickets still excusing violations (their tests still fail underneath)",
         "open-tickets",
         &a.open_tickets,
+        jira,
     );
-    let stale = |o: &mut String, title: &str, id: &str, list: &[super::StaleEntry]| {
-        if list.is_empty() {
-            return;
-        }
-        let _ = write!(o, "<h3 id=\"{id}\">{title} ({})</h3><ul>", list.len());
-        for e in list.iter().take(500) {
-            let _ = write!(
-                o,
-                "<li><code>{}:{}</code> {} {}{}</li>",
-                esc(&e.file),
-                e.line,
-                esc(&e.check),
-                esc(e.object.as_deref().or(e.namespace.as_deref()).unwrap_or("")),
-                e.ticket
-                    .as_ref()
-                    .map(|t| format!(" ({})", ticket(t, jira)))
-                    .unwrap_or_default()
-            );
-        }
-        o.push_str("</ul>");
-        if list.len() > 500 {
-            let _ = write!(o, "<p>… {} more in the JSON form.</p>", list.len() - 500);
-        }
-    };
-    stale(
+    write_stale(
         o,
         "Stale in the latest run (matched no violation)",
         "stale",
         &a.stale_exceptions,
+        jira,
     );
-    stale(
-        o,
-        &format!(
-            "Safe to remove: stale in each of the last {} runs",
-            a.stale_runs
-        ),
-        "safe-to-remove",
-        &a.safe_to_remove,
+    let title = format!(
+        "Safe to remove: stale in each of the last {} runs",
+        a.stale_runs
     );
+    write_stale(o, &title, "safe-to-remove", &a.safe_to_remove, jira);
     if a.expiring_tickets.is_empty()
         && a.open_tickets.is_empty()
         && a.stale_exceptions.is_empty()
@@ -654,6 +602,70 @@ fn write_exceptions(o: &mut String, a: &Aggregate, jira: Option<&str>) {
             let _ = write!(o, "<li>{}: {}</li>", esc(t), esc(why));
         }
         o.push_str("</ul>");
+    }
+}
+
+fn write_tickets(
+    o: &mut String,
+    title: &str,
+    id: &str,
+    notes: &[super::aggregate::TicketNote],
+    jira: Option<&str>,
+) {
+    if notes.is_empty() {
+        return;
+    }
+    let _ = write!(o, "<h3 id=\"{id}\">{title} ({})</h3><ul>", notes.len());
+    for n in notes.iter().take(500) {
+        let shown: Vec<String> = n.tests.iter().take(CELL_TESTS).map(|t| esc(t)).collect();
+        let more = n.tests.len().saturating_sub(CELL_TESTS);
+        let _ = write!(
+            o,
+            "<li>{}{}: {}{}</li>",
+            ticket(&n.ticket, jira),
+            n.expires
+                .as_ref()
+                .map(|e| format!(" (expires {})", esc(e)))
+                .unwrap_or_default(),
+            shown.join("; "),
+            if more > 0 {
+                format!("; … {more} more")
+            } else {
+                String::new()
+            }
+        );
+    }
+    o.push_str("</ul>");
+}
+
+fn write_stale(
+    o: &mut String,
+    title: &str,
+    id: &str,
+    list: &[super::StaleEntry],
+    jira: Option<&str>,
+) {
+    if list.is_empty() {
+        return;
+    }
+    let _ = write!(o, "<h3 id=\"{id}\">{title} ({})</h3><ul>", list.len());
+    for e in list.iter().take(500) {
+        let _ = write!(
+            o,
+            "<li><code>{}:{}</code> {} {}{}</li>",
+            esc(&e.file),
+            e.line,
+            esc(&e.check),
+            esc(e.object.as_deref().or(e.namespace.as_deref()).unwrap_or("")),
+            e.ticket
+                .as_ref()
+                .map(|t| format!(" ({})", ticket(t, jira)))
+                .unwrap_or_default()
+        );
+    }
+    o.push_str("</ul>");
+    if list.len() > 500 {
+        let _ = write!(o, "<p>… {} more in the JSON form.</p>", list.len() - 500);
     }
 }
 

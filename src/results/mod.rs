@@ -454,12 +454,6 @@ fn parse_json(path: &Path, text: &str, detail: Detail) -> Result<RunResult, Stri
         return Err(not_ours());
     }
     let tests_v = v.tests.ok_or_else(not_ours)?;
-    let outcome = |o: &Option<String>| match o.as_deref() {
-        Some("pass") => Outcome::Pass,
-        Some("flake") => Outcome::Flake,
-        Some("fail") => Outcome::Fail,
-        _ => Outcome::Skip,
-    };
     let mut tests = BTreeMap::new();
     for m in v.meta {
         tests.insert(
@@ -469,7 +463,7 @@ fn parse_json(path: &Path, text: &str, detail: Detail) -> Result<RunResult, Stri
                 component: None,
                 check: None,
                 namespace: None,
-                outcome: outcome(&m.outcome),
+                outcome: outcome_of(&m.outcome),
                 informing: false,
                 note: m.details,
                 violations: Vec::new(),
@@ -478,43 +472,8 @@ fn parse_json(path: &Path, text: &str, detail: Detail) -> Result<RunResult, Stri
         );
     }
     for t in tests_v {
-        let check = t.check;
-        let violations = t
-            .findings
-            .into_iter()
-            .map(|f| {
-                let d = f.disposition;
-                let dtype = d.as_ref().map(|d| d.type_.as_str()).unwrap_or("");
-                let new = dtype == "new" || dtype == "expired";
-                Violation {
-                    object: object_of(&f.kind, &f.name, f.pod.as_deref(), f.container.as_deref()),
-                    rule: f.check.or(check.clone()).unwrap_or_default(),
-                    detail: f.detail,
-                    outcome: outcome(&f.outcome),
-                    new,
-                    ticket: d.as_ref().and_then(|d| d.jira.clone()),
-                    approved_by: d.as_ref().and_then(|d| d.approved_by.clone()),
-                    expires: d.and_then(|d| d.expires.or(d.expired)),
-                }
-            })
-            .collect();
-        let name = t.name;
-        tests.insert(
-            name.clone(),
-            TestRecord {
-                monitor: t
-                    .monitor
-                    .unwrap_or_else(|| tag(&name, "[Monitor:").unwrap_or_default()),
-                component: t.component,
-                check,
-                namespace: t.namespace,
-                outcome: outcome(&t.outcome),
-                informing: t.lifecycle.as_deref() == Some("informing"),
-                note: t.note,
-                violations,
-                name,
-            },
-        );
+        let record = test_record(t);
+        tests.insert(record.name.clone(), record);
     }
     let stale = v.stale_exceptions.map(|a| {
         a.into_iter()
@@ -544,6 +503,53 @@ fn parse_json(path: &Path, text: &str, detail: Detail) -> Result<RunResult, Stri
         stale,
         junit_file: v.junit.map(PathBuf::from),
     })
+}
+
+fn outcome_of(o: &Option<String>) -> Outcome {
+    match o.as_deref() {
+        Some("pass") => Outcome::Pass,
+        Some("flake") => Outcome::Flake,
+        Some("fail") => Outcome::Fail,
+        _ => Outcome::Skip,
+    }
+}
+
+/// One test of a JSON report, with its violations.
+fn test_record(t: report_json::Test) -> TestRecord {
+    let check = t.check;
+    let violations = t
+        .findings
+        .into_iter()
+        .map(|f| {
+            let d = f.disposition;
+            let dtype = d.as_ref().map(|d| d.type_.as_str()).unwrap_or("");
+            let new = dtype == "new" || dtype == "expired";
+            Violation {
+                object: object_of(&f.kind, &f.name, f.pod.as_deref(), f.container.as_deref()),
+                rule: f.check.or(check.clone()).unwrap_or_default(),
+                detail: f.detail,
+                outcome: outcome_of(&f.outcome),
+                new,
+                ticket: d.as_ref().and_then(|d| d.jira.clone()),
+                approved_by: d.as_ref().and_then(|d| d.approved_by.clone()),
+                expires: d.and_then(|d| d.expires.or(d.expired)),
+            }
+        })
+        .collect();
+    let name = t.name;
+    TestRecord {
+        monitor: t
+            .monitor
+            .unwrap_or_else(|| tag(&name, "[Monitor:").unwrap_or_default()),
+        component: t.component,
+        check,
+        namespace: t.namespace,
+        outcome: outcome_of(&t.outcome),
+        informing: t.lifecycle.as_deref() == Some("informing"),
+        note: t.note,
+        violations,
+        name,
+    }
 }
 
 fn object_of(kind: &str, name: &str, pod: Option<&str>, container: Option<&str>) -> String {
@@ -619,30 +625,7 @@ fn load_junit(
             (false, true) => Outcome::Pass,
             (false, false) => Outcome::Skip,
         };
-        let violations = s
-            .body
-            .lines()
-            .filter_map(|l| {
-                let (word, rest) = l.split_once("  ")?;
-                let outcome = match word {
-                    "FAIL" => Outcome::Fail,
-                    "FLAKE" => Outcome::Flake,
-                    "PASS" | "ALLOW" | "ALLOWED" => Outcome::Pass,
-                    _ => return None,
-                };
-                let (object, detail) = rest.split_once(": ")?;
-                Some(Violation {
-                    object: object.to_owned(),
-                    rule: String::new(),
-                    detail: detail.to_owned(),
-                    outcome,
-                    ticket: None,
-                    approved_by: None,
-                    expires: None,
-                    new: outcome == Outcome::Fail,
-                })
-            })
-            .collect();
+        let violations = violations_in_body(&s.body);
         tests.insert(
             name.clone(),
             TestRecord {
@@ -673,6 +656,33 @@ fn load_junit(
     })
 }
 
+/// The violations a failure body lists, one per line:
+/// `FAIL  Deployment/x: detail`.
+fn violations_in_body(body: &str) -> Vec<Violation> {
+    body.lines()
+        .filter_map(|l| {
+            let (word, rest) = l.split_once("  ")?;
+            let outcome = match word {
+                "FAIL" => Outcome::Fail,
+                "FLAKE" => Outcome::Flake,
+                "PASS" | "ALLOW" | "ALLOWED" => Outcome::Pass,
+                _ => return None,
+            };
+            let (object, detail) = rest.split_once(": ")?;
+            Some(Violation {
+                object: object.to_owned(),
+                rule: String::new(),
+                detail: detail.to_owned(),
+                outcome,
+                ticket: None,
+                approved_by: None,
+                expires: None,
+                new: outcome == Outcome::Fail,
+            })
+        })
+        .collect()
+}
+
 enum Seen_ {
     Case(String, Case),
     Informing(String),
@@ -691,7 +701,9 @@ fn parse_junit(path: &Path, text: &str, on: &mut dyn FnMut(Seen_)) -> Result<(),
     let mut r = quick_xml::Reader::from_str(text);
     let mut state = JunitState::default();
     loop {
-        let ev = r.read_event().map_err(|e| junit_error(path, text, &r, &e))?;
+        let ev = r
+            .read_event()
+            .map_err(|e| junit_error(path, text, &r, &e))?;
         let at = |e: &dyn std::fmt::Display| junit_error(path, text, &r, e);
         match &ev {
             Event::Start(e) | Event::Empty(e) => {
@@ -775,13 +787,22 @@ impl JunitState {
         let tag = e.name();
         if !matches!(
             tag.as_ref(),
-            b"testsuite" | b"testsuites" | b"property" | b"testcase" | b"failure" | b"error" | b"skipped"
+            b"testsuite"
+                | b"testsuites"
+                | b"property"
+                | b"testcase"
+                | b"failure"
+                | b"error"
+                | b"skipped"
         ) {
             return Ok(());
         }
         let attrs = attributes(e)?;
         let attr = |name: &[u8]| -> Result<Option<String>, quick_xml::Error> {
-            Ok(attrs.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone()))
+            Ok(attrs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone()))
         };
         match tag.as_ref() {
             b"testsuite" | b"testsuites" => {
@@ -794,11 +815,9 @@ impl JunitState {
                     ));
                 }
             }
-            b"property" => {
-                if attr(b"name")?.as_deref() == Some("vigil.now") {
-                    let value = attr(b"value")?.unwrap_or_default();
-                    on(Seen_::Now(crate::model::time::parse(&value)));
-                }
+            b"property" if attr(b"name")?.as_deref() == Some("vigil.now") => {
+                let value = attr(b"value")?.unwrap_or_default();
+                on(Seen_::Now(crate::model::time::parse(&value)));
             }
             b"testcase" => {
                 let name = attr(b"name")?.unwrap_or_default();

@@ -211,46 +211,13 @@ pub fn load_paths_with(paths: &[PathBuf], limits: &Limits) -> Loaded {
                 .get(i)
                 .copied()
                 .unwrap_or_else(|| identity(&obj));
-            let m = obj.metadata();
             match seen.get(&key).copied() {
                 None => {
                     seen.insert(key, (loaded.objects.len(), file_index));
                     loaded.objects.push(obj);
                 }
                 Some((at, earlier_file)) => {
-                    loaded.duplicates += 1;
-                    let old = loaded.objects[at].metadata();
-                    let (old_rv, new_rv) =
-                        (old.resource_version.as_str(), m.resource_version.as_str());
-                    let newer = match (old_rv.parse::<u64>(), new_rv.parse::<u64>()) {
-                        (Ok(a), Ok(b)) => b >= a,
-                        _ => true,
-                    };
-                    if old_rv != new_rv || old_rv.is_empty() {
-                        loaded.conflicting += 1;
-                        if loaded.conflict_examples.len() < 5 {
-                            let rv = |v: &str| {
-                                if v.is_empty() {
-                                    "no resourceVersion".to_owned()
-                                } else {
-                                    format!("resourceVersion {v}")
-                                }
-                            };
-                            loaded.conflict_examples.push(format!(
-                                "{} {}/{}: {} in {}, {} in {}; the {} is judged",
-                                obj.kind(),
-                                m.namespace,
-                                m.name,
-                                rv(old_rv),
-                                loaded.files[earlier_file].display(),
-                                rv(new_rv),
-                                loaded.files[file_index].display(),
-                                if newer { "second" } else { "first" },
-                            ));
-                        }
-                    }
-                    if newer {
-                        loaded.objects[at] = obj;
+                    if loaded.keep_newer(at, earlier_file, file_index, obj) {
                         seen.insert(key, (at, file_index));
                     }
                 }
@@ -258,6 +225,56 @@ pub fn load_paths_with(paths: &[PathBuf], limits: &Limits) -> Loaded {
         }
     }
     loaded
+}
+
+impl Loaded {
+    /// The same object read again (from file `file_index`; first read at
+    /// `at`, from `earlier_file`): keeps the newer copy, counting and
+    /// naming conflicts. Whether the new copy replaced the old one.
+    fn keep_newer(
+        &mut self,
+        at: usize,
+        earlier_file: usize,
+        file_index: usize,
+        obj: Object,
+    ) -> bool {
+        self.duplicates += 1;
+        let m = obj.metadata();
+        let old = self.objects[at].metadata();
+        let (old_rv, new_rv) = (old.resource_version.as_str(), m.resource_version.as_str());
+        let newer = match (old_rv.parse::<u64>(), new_rv.parse::<u64>()) {
+            (Ok(a), Ok(b)) => b >= a,
+            _ => true,
+        };
+        if old_rv != new_rv || old_rv.is_empty() {
+            self.conflicting += 1;
+            if self.conflict_examples.len() < 5 {
+                let rv = |v: &str| {
+                    if v.is_empty() {
+                        "no resourceVersion".to_owned()
+                    } else {
+                        format!("resourceVersion {v}")
+                    }
+                };
+                let example = format!(
+                    "{} {}/{}: {} in {}, {} in {}; the {} is judged",
+                    obj.kind(),
+                    m.namespace,
+                    m.name,
+                    rv(old_rv),
+                    self.files[earlier_file].display(),
+                    rv(new_rv),
+                    self.files[file_index].display(),
+                    if newer { "second" } else { "first" },
+                );
+                self.conflict_examples.push(example);
+            }
+        }
+        if newer {
+            self.objects[at] = obj;
+        }
+        newer
+    }
 }
 
 /// An archive's state files, each parsed on all cores as a file is, named

@@ -941,7 +941,10 @@ async fn list_pages(
     let mut restarts = 0;
     loop {
         let result = match l.request_pages().await {
-            Ok((pages, encodings)) => l.gather(pages).await.map(|objects| Listing { objects, encodings }),
+            Ok((pages, encodings)) => l
+                .gather(pages)
+                .await
+                .map(|objects| Listing { objects, encodings }),
             Err(e) => Err(e),
         };
         match result {
@@ -1004,7 +1007,11 @@ impl Lister<'_> {
                 path.push_str(&percent_encode(t));
             }
             let gv = &self.gv;
-            match fetch(self.conn, &path, opts, self.accept, |r| receive(kind, gv, r)).await {
+            match fetch(self.conn, &path, opts, self.accept, |r| {
+                receive(kind, gv, r)
+            })
+            .await
+            {
                 Ok(page) if page.count > limit as usize => {
                     return Err(Again::Fail(KindError::Failed(format!(
                         "the server sent {} objects in a page of at most {limit}: it ignores `limit`, and such a page is not read (a page's objects cost far more memory decoded than sent)",

@@ -74,84 +74,13 @@ impl Check for Endpoints {
         if c.endpoint_slices.is_empty() && c.endpoints.is_empty() {
             return;
         }
-        let mut slices: Index<(&str, &str), Vec<usize>> = Index::default();
-        for (i, s) in c.endpoint_slices.iter().enumerate() {
-            if let Some(svc) = s.metadata.labels.get(SERVICE_NAME_LABEL) {
-                slices
-                    .entry((s.metadata.namespace.as_str(), svc))
-                    .or_default()
-                    .push(i);
-            }
-        }
-        let eps: Index<(&str, &str), usize> = c
-            .endpoints
-            .iter()
-            .enumerate()
-            .map(|(i, e)| ((e.metadata.namespace.as_str(), e.metadata.name.as_str()), i))
-            .collect();
-        // The services with a selector and no ready address: the only ones
-        // compared with pods and workloads (usually few of many).
-        let mut candidates: Vec<Candidate> = Vec::new();
-        for svc in &c.services {
-            let Some(selector) = svc.spec.selector.as_ref().filter(|s| !s.is_empty()) else {
-                continue;
-            };
-            if svc.spec.type_.as_deref() == Some("ExternalName") {
-                continue;
-            }
-            let (ns, name) = (svc.metadata.namespace.as_str(), svc.metadata.name.as_str());
-            if ready_addresses(c, &slices, &eps, ns, name).unwrap_or(0) > 0 {
-                continue;
-            }
-            candidates.push(Candidate { ns, name, selector });
-        }
+        let candidates = unready_services(c);
         if candidates.is_empty() {
             return;
         }
-        // Candidates by (namespace, first selector pair): a pod or workload
-        // is compared only with those sharing one of its label pairs.
-        let mut by_pair: Index<(&str, &str, &str), Vec<usize>> = Index::default();
-        for (ci, cand) in candidates.iter().enumerate() {
-            let (k0, v0) = cand.selector.iter().next().expect("selector is not empty");
-            by_pair.entry((cand.ns, k0, v0)).or_default().push(ci);
-        }
-        let namespaces: HashSet<&str> = candidates.iter().map(|cand| cand.ns).collect();
-        let matching = |ns: &str, labels: &Labels, each: &mut dyn FnMut(usize)| {
-            if !namespaces.contains(ns) {
-                return;
-            }
-            for (k, v) in labels.iter() {
-                for &ci in by_pair.get(&(ns, k, v)).into_iter().flatten() {
-                    if candidates[ci]
-                        .selector
-                        .iter()
-                        .all(|(sk, sv)| labels.get(sk) == Some(sv))
-                    {
-                        each(ci);
-                    }
-                }
-            }
-        };
-        // What each candidate's selector matches, as cluster indexes.
-        let mut pods_of: Vec<Vec<usize>> = vec![Vec::new(); candidates.len()];
-        for (pi, p) in c.pods.iter().enumerate() {
-            if p.status.phase != "Succeeded" && p.status.phase != "Failed" {
-                matching(&p.metadata.namespace, &p.metadata.labels, &mut |ci| {
-                    pods_of[ci].push(pi)
-                });
-            }
-        }
-        let mut owners_of: Vec<Vec<usize>> = vec![Vec::new(); candidates.len()];
-        for (wi, w) in c.workloads.iter().enumerate() {
-            if !w.is_scaled_to_zero() {
-                matching(&w.metadata.namespace, w.pod_labels(), &mut |ci| {
-                    owners_of[ci].push(wi)
-                });
-            }
-        }
+        let (pods_of, owners_of) = what_selectors_match(c, &candidates);
         // A candidate with pods or workloads to serve it and none ready fails.
         for (cand, (pods, owners)) in candidates.iter().zip(pods_of.iter().zip(&owners_of)) {
-            let (ns, name, selector) = (cand.ns, cand.name, cand.selector);
             let pods: Vec<&str> = pods
                 .iter()
                 .map(|&pi| c.pods[pi].metadata.name.as_str())
@@ -160,33 +89,122 @@ impl Check for Endpoints {
             if pods.is_empty() && owners.is_empty() {
                 continue;
             }
-            let sel = format_labels(selector);
-            let detail = if pods.is_empty() {
-                format!("no ready endpoint; selector {sel} matches no pod, though {} should provide them", owners.join(", "))
-            } else {
-                let shown: Vec<&str> = pods.iter().take(5).copied().collect();
-                let more = if pods.len() > 5 {
-                    format!(" and {} more", pods.len() - 5)
-                } else {
-                    String::new()
-                };
-                format!(
-                    "no ready endpoint; selector {sel} matches {} pod{}, none ready ({}{more})",
-                    pods.len(),
-                    if pods.len() == 1 { "" } else { "s" },
-                    shown.join(", ")
-                )
-            };
             out.push(Finding::object_level(
                 INFO.id,
-                ns,
+                cand.ns,
                 "Service",
-                name,
-                detail,
+                cand.name,
+                describe(cand.selector, &pods, &owners),
                 Severity::Fail,
             ));
         }
     }
+}
+
+/// The services with a selector and no ready address: the only ones
+/// compared with pods and workloads (usually few of many).
+fn unready_services(c: &crate::model::Cluster) -> Vec<Candidate<'_>> {
+    let mut slices: Index<(&str, &str), Vec<usize>> = Index::default();
+    for (i, s) in c.endpoint_slices.iter().enumerate() {
+        if let Some(svc) = s.metadata.labels.get(SERVICE_NAME_LABEL) {
+            slices
+                .entry((s.metadata.namespace.as_str(), svc))
+                .or_default()
+                .push(i);
+        }
+    }
+    let eps: Index<(&str, &str), usize> = c
+        .endpoints
+        .iter()
+        .enumerate()
+        .map(|(i, e)| ((e.metadata.namespace.as_str(), e.metadata.name.as_str()), i))
+        .collect();
+    let mut candidates: Vec<Candidate> = Vec::new();
+    for svc in &c.services {
+        let Some(selector) = svc.spec.selector.as_ref().filter(|s| !s.is_empty()) else {
+            continue;
+        };
+        if svc.spec.type_.as_deref() == Some("ExternalName") {
+            continue;
+        }
+        let (ns, name) = (svc.metadata.namespace.as_str(), svc.metadata.name.as_str());
+        if ready_addresses(c, &slices, &eps, ns, name).unwrap_or(0) > 0 {
+            continue;
+        }
+        candidates.push(Candidate { ns, name, selector });
+    }
+    candidates
+}
+
+/// For each candidate, the live pods and the workloads its selector
+/// matches, as cluster indexes. Candidates are indexed by (namespace, first
+/// selector pair): a pod or workload is compared only with those sharing
+/// one of its label pairs.
+fn what_selectors_match(
+    c: &crate::model::Cluster,
+    candidates: &[Candidate],
+) -> (Vec<Vec<usize>>, Vec<Vec<usize>>) {
+    let mut by_pair: Index<(&str, &str, &str), Vec<usize>> = Index::default();
+    for (ci, cand) in candidates.iter().enumerate() {
+        let (k0, v0) = cand.selector.iter().next().expect("selector is not empty");
+        by_pair.entry((cand.ns, k0, v0)).or_default().push(ci);
+    }
+    let namespaces: HashSet<&str> = candidates.iter().map(|cand| cand.ns).collect();
+    let matching = |ns: &str, labels: &Labels, each: &mut dyn FnMut(usize)| {
+        if !namespaces.contains(ns) {
+            return;
+        }
+        for (k, v) in labels.iter() {
+            for &ci in by_pair.get(&(ns, k, v)).into_iter().flatten() {
+                if candidates[ci]
+                    .selector
+                    .iter()
+                    .all(|(sk, sv)| labels.get(sk) == Some(sv))
+                {
+                    each(ci);
+                }
+            }
+        }
+    };
+    let mut pods_of: Vec<Vec<usize>> = vec![Vec::new(); candidates.len()];
+    for (pi, p) in c.pods.iter().enumerate() {
+        if p.status.phase != "Succeeded" && p.status.phase != "Failed" {
+            matching(&p.metadata.namespace, &p.metadata.labels, &mut |ci| {
+                pods_of[ci].push(pi)
+            });
+        }
+    }
+    let mut owners_of: Vec<Vec<usize>> = vec![Vec::new(); candidates.len()];
+    for (wi, w) in c.workloads.iter().enumerate() {
+        if !w.is_scaled_to_zero() {
+            matching(&w.metadata.namespace, w.pod_labels(), &mut |ci| {
+                owners_of[ci].push(wi)
+            });
+        }
+    }
+    (pods_of, owners_of)
+}
+
+fn describe(selector: &Labels, pods: &[&str], owners: &[String]) -> String {
+    let sel = format_labels(selector);
+    if pods.is_empty() {
+        return format!(
+            "no ready endpoint; selector {sel} matches no pod, though {} should provide them",
+            owners.join(", ")
+        );
+    }
+    let shown: Vec<&str> = pods.iter().take(5).copied().collect();
+    let more = if pods.len() > 5 {
+        format!(" and {} more", pods.len() - 5)
+    } else {
+        String::new()
+    };
+    format!(
+        "no ready endpoint; selector {sel} matches {} pod{}, none ready ({}{more})",
+        pods.len(),
+        if pods.len() == 1 { "" } else { "s" },
+        shown.join(", ")
+    )
 }
 
 #[cfg(test)]
