@@ -256,7 +256,9 @@ impl<'a> P<'a> {
             b'"' => {
                 let mut i = self.pos + 1;
                 loop {
-                    let k = memchr::memchr2(b'"', b'\\', &self.b[i..]).ok_or(Error)?;
+                    // A backslash may be the last byte: then `i` is past the end.
+                    let rest = self.b.get(i..).ok_or(Error)?;
+                    let k = memchr::memchr2(b'"', b'\\', rest).ok_or(Error)?;
                     if self.b[i + k] == b'\\' {
                         i += k + 2;
                     } else {
@@ -998,6 +1000,23 @@ mod tests {
     }
 
     /// A cut document (a half-written file) never reads as a smaller one.
+    /// Found by the fuzz target: a skipped string whose last byte is a
+    /// backslash read past the end (a panic on untrusted input).
+    #[test]
+    fn a_backslash_at_the_very_end_is_refused_not_a_panic() {
+        for text in [
+            r#"{"kind":"Pod","x":"abc\"#,
+            r#"{"x":"\"#,
+            "{\"vigilSnapshot\":{\"v\":\"\\",
+        ] {
+            assert!(
+                from_stream_as::<crate::sources::decode::Doc>(text).is_err(),
+                "{text}"
+            );
+            assert_eq!(crate::sources::fuzzing::json_agrees(text), Ok(()), "{text}");
+        }
+    }
+
     #[test]
     fn a_cut_document_is_never_taken() {
         let mut g = Gen(42);

@@ -9,6 +9,9 @@
 mod archive;
 pub mod decode;
 mod files;
+#[cfg(any(test, feature = "devtools"))]
+#[doc(hidden)]
+pub mod fuzzing;
 mod gzip_members;
 mod json_fast;
 pub mod kinds;
