@@ -1831,4 +1831,45 @@ mod tests {
         assert!(!served_as_protobuf("DeploymentConfig", "apps.openshift.io"));
         assert!(!served_as_protobuf("Rollout", "argoproj.io"));
     }
+
+    /// Bodies a real kube-apiserver (v1.34) sent for testdata/wire/every-field.yaml,
+    /// once as protobuf and once as JSON (testdata/wire/captured/): each
+    /// protobuf decoder against the JSON decoder, offline, so a wrong
+    /// field number shows here and not only in a live test.
+    #[test]
+    fn captured_protobuf_bodies_decode_as_their_json_twins() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("testdata/wire/captured");
+        for (file, kind, gv) in [
+            ("pods", "Pod", "v1"),
+            ("nodes", "Node", "v1"),
+            ("namespaces", "Namespace", "v1"),
+            ("services", "Service", "v1"),
+            ("endpoints", "Endpoints", "v1"),
+            ("events", "Event", "v1"),
+            ("deployments", "Deployment", "apps/v1"),
+            ("statefulsets", "StatefulSet", "apps/v1"),
+            ("daemonsets", "DaemonSet", "apps/v1"),
+            ("replicasets", "ReplicaSet", "apps/v1"),
+            ("poddisruptionbudgets", "PodDisruptionBudget", "policy/v1"),
+            (
+                "horizontalpodautoscalers",
+                "HorizontalPodAutoscaler",
+                "autoscaling/v2",
+            ),
+            ("endpointslices", "EndpointSlice", "discovery.k8s.io/v1"),
+        ] {
+            let pb = std::fs::read(dir.join(format!("{file}.pb"))).unwrap();
+            let json = std::fs::read_to_string(dir.join(format!("{file}.json"))).unwrap();
+            let from_pb = parse_page(kind, gv, Bytes::from(pb)).unwrap().objects;
+            let from_json = crate::sources::decode::parse_page(kind, Some(gv), &json)
+                .unwrap()
+                .objects;
+            assert!(!from_pb.is_empty(), "{file}: no object");
+            assert_eq!(
+                serde_json::to_value(&from_pb).unwrap(),
+                serde_json::to_value(&from_json).unwrap(),
+                "{file}: protobuf and JSON decode differently"
+            );
+        }
+    }
 }
