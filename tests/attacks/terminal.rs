@@ -323,7 +323,8 @@ fn sarif_names_a_file_by_a_uri_that_reads_back_as_that_file() {
         .unwrap();
     assert_eq!(o.status.code(), Some(1), "{}", printed(&o));
     let log: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
-    let uri = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    let uri = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]["artifactLocation"]
+        ["uri"]
         .as_str()
         .unwrap()
         .to_owned();
