@@ -193,13 +193,22 @@ pub fn read_to_string(path: &Path, limit: Limit) -> Result<String, ReadError> {
 }
 
 /// Reads a stream (a child's output, an HTTP body) of at most `limit`.
-pub fn read_all(reader: impl Read, limit: Limit) -> Result<Vec<u8>, ReadError> {
+pub fn read_all(mut reader: impl Read, limit: Limit) -> Result<Vec<u8>, ReadError> {
     let mut buf = Vec::new();
-    reader.take(limit.bytes + 1).read_to_end(&mut buf)?;
-    if buf.len() as u64 > limit.bytes {
-        return Err(limit.exceeded());
+    let mut chunk = vec![0u8; 64 << 10];
+    loop {
+        let n = match reader.read(&mut chunk) {
+            Ok(0) => return Ok(buf),
+            Ok(n) => n,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(ReadError::Io(e)),
+        };
+        if (buf.len() + n) as u64 > limit.bytes {
+            return Err(limit.exceeded());
+        }
+        grow_within(&mut buf, n, limit.bytes);
+        buf.extend_from_slice(&chunk[..n]);
     }
-    Ok(buf)
 }
 
 /// A total shared by several pieces of one input (the members of a gzip
@@ -255,8 +264,23 @@ pub fn gunzip_into(raw: &[u8], budget: &Budget, out: &mut Vec<u8>) -> Result<(),
             }
         };
         budget.take(n as u64)?;
+        grow_within(out, n, budget.limit().bytes);
         out.extend_from_slice(&chunk[..n]);
     }
+}
+
+/// Makes room for `n` more bytes in `out`, doubling as `Vec` does but never
+/// past `cap` (the limit): a buffer allowed 100 MiB must not reserve 128 MiB
+/// on its way there, which under a CI pod's memory limit is the difference
+/// between a result and an OOM kill.
+fn grow_within(out: &mut Vec<u8>, n: usize, cap: u64) {
+    let need = out.len().saturating_add(n);
+    if need <= out.capacity() {
+        return;
+    }
+    let cap = usize::try_from(cap).unwrap_or(usize::MAX).max(need);
+    let target = out.capacity().saturating_mul(2).max(need).min(cap);
+    out.reserve_exact(target - out.len());
 }
 
 /// Splits a stream of bytes into lines, none longer than the limit: for
@@ -313,6 +337,21 @@ impl LineSplitter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_buffer_never_reserves_past_its_limit() {
+        let limit = Limit::new(3_000_000, "a test limit", None);
+        let data = vec![b'x'; 2_900_000];
+        let buf = read_all(&data[..], limit).unwrap();
+        assert!(buf.capacity() as u64 <= limit.bytes, "{}", buf.capacity());
+        let budget = Budget::new(limit);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut gz, &data).unwrap();
+        let mut out = Vec::new();
+        gunzip_into(&gz.finish().unwrap(), &budget, &mut out).unwrap();
+        assert_eq!(out.len(), data.len());
+        assert!(out.capacity() as u64 <= limit.bytes, "{}", out.capacity());
+    }
 
     #[test]
     fn refuses_what_is_not_a_regular_file() {

@@ -130,6 +130,9 @@ pub struct Scope<'a> {
     pub held: Option<&'a std::collections::BTreeSet<String>>,
 }
 
+/// Kinds only OpenShift serves.
+const OPENSHIFT_KINDS: &[&str] = &["ClusterOperator", "ClusterVersion", "MachineConfigPool"];
+
 /// Kinds whose absence means "there are none": a cluster that does not
 /// serve HPAs has no HPA scaling anything.
 const OPTIONAL_KINDS: &[&str] = &["HorizontalPodAutoscaler"];
@@ -190,6 +193,7 @@ pub fn lacking(
     held: &std::collections::BTreeSet<String>,
     not_served: &[String],
     missing: &[MissingKind],
+    profile: Profile,
 ) -> Vec<&'static str> {
     let known = |k: &str| {
         held.contains(k) || not_served.iter().any(|s| s == k) || missing.iter().any(|m| m.kind == k)
@@ -197,6 +201,8 @@ pub fn lacking(
     let mut out: Vec<&'static str> = checks::ALL
         .iter()
         .flat_map(|c| held_groups(c.info()))
+        // OpenShift's own kinds are news only where OpenShift is judged.
+        .filter(|g| profile == Profile::Openshift || !g.iter().all(|k| OPENSHIFT_KINDS.contains(k)))
         .filter(|g| g.iter().all(|k| !known(k)))
         .flatten()
         .collect();
@@ -401,6 +407,9 @@ impl JudgedCheck<'_> {
         for f in findings {
             by_ns.entry(f.namespace.clone()).or_default().push(f);
         }
+        if info.per_object.is_some() {
+            return self.object_tests(ctx, exceptions, scope, by_ns.remove("").unwrap_or_default());
+        }
         let places: Vec<(Option<&String>, Option<String>)> = match info.cluster_scoped {
             Some(component) => vec![(None, Some(component.to_owned()))],
             None => in_scope
@@ -419,6 +428,44 @@ impl JudgedCheck<'_> {
                     .map(|f| judge(f, exceptions, mode, scope.today))
                     .collect();
                 self.test(ctx, exceptions, scope, ns, component, judged)
+            })
+            .collect()
+    }
+
+    /// A per-object check's tests: one per object of its kind in the state
+    /// (a ClusterOperator each), tagged with the component that owns it.
+    fn object_tests(
+        &self,
+        ctx: &Context,
+        exceptions: &Exceptions,
+        scope: &Scope,
+        findings: Vec<Finding>,
+    ) -> Vec<TestResult> {
+        let info = self.check.info();
+        let mode = exceptions.policy.mode(info.id);
+        let mut by_object: BTreeMap<String, Vec<Finding>> = BTreeMap::new();
+        for f in findings {
+            by_object.entry(f.name.to_string()).or_default().push(f);
+        }
+        let kind = info.kinds.first().copied().unwrap_or_default();
+        ctx.cluster
+            .object_names(kind)
+            .into_iter()
+            .map(|name| {
+                let component = exceptions
+                    .owners
+                    .operator_component(&name)
+                    .or(info.cluster_scoped)
+                    .map(str::to_owned);
+                let judged = by_object
+                    .remove(&name)
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|f| judge(f, exceptions, mode, scope.today))
+                    .collect();
+                let mut t = self.test(ctx, exceptions, scope, None, component.clone(), judged);
+                t.name = info.object_test_name(component.as_deref(), &name);
+                t
             })
             .collect()
     }
@@ -623,12 +670,15 @@ spec: {replicas: 1}
         let ev = eval_with(STATE, &Exceptions::default(), TopologyMode::Ha, None);
         let namespaced = checks::ALL
             .iter()
-            .filter(|c| c.info().cluster_scoped.is_none())
+            .filter(|c| c.info().cluster_scoped.is_none() && c.info().per_object.is_none())
             .count();
-        assert_eq!(
-            ev.tests.len(),
-            namespaced * 2 + (checks::ALL.len() - namespaced)
-        );
+        let cluster_wide = checks::ALL
+            .iter()
+            .filter(|c| c.info().cluster_scoped.is_some() && c.info().per_object.is_none())
+            .count();
+        // Per-object checks (ClusterOperators...) have one test per object:
+        // none here.
+        assert_eq!(ev.tests.len(), namespaced * 2 + cluster_wide);
         let nodes = ev.tests.iter().find(|t| t.check == "health/nodes").unwrap();
         assert_eq!(
             nodes.name,
@@ -964,7 +1014,7 @@ spec: {replicas: 1}
         let svc = held(&["Service", "EndpointSlice", "Pod", "Deployment"]);
         assert!(ne(info("health/endpoints"), &[], &[], Some(&svc)).is_none());
         assert_eq!(
-            lacking(&held(&["Pod"]), &[], &[])
+            lacking(&held(&["Pod"]), &[], &[], Profile::Generic)
                 .iter()
                 .take(3)
                 .collect::<Vec<_>>(),

@@ -635,7 +635,7 @@ fn readme_documents_every_check() {
     assert_eq!(out.status.code(), Some(0));
     let checks: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let checks = checks.as_array().unwrap();
-    assert_eq!(checks.len(), 24);
+    assert_eq!(checks.len(), 27);
     for c in checks {
         let id = c["id"].as_str().unwrap();
         assert!(
@@ -1011,4 +1011,88 @@ fn workload_kinds_without_rules_are_listed_as_not_judged() {
     .unwrap();
     assert_eq!(json["not_judged"].as_array().unwrap().len(), 4);
     assert_eq!(json["not_judged"][0]["kind"], "DeploymentConfig");
+}
+
+#[test]
+fn openshift_health_signals_one_test_per_operator_pool_and_version() {
+    let (out, suites) = run_to_junit(&["run", "--from", OPENSHIFT]);
+    assert_eq!(out.status.code(), Some(1));
+    let o = sippy_outcomes(&suites[0]);
+    // Tagged with the component owners.yaml's `operators:` names.
+    assert_eq!(
+        outcome(&o, "[Monitor:infra-health][Jira:\"kube-apiserver\"] clusteroperator/kube-apiserver should be available and not degraded"),
+        "fail"
+    );
+    assert_eq!(
+        outcome(
+            &o,
+            "clusteroperator/dns should be available and not degraded"
+        ),
+        "fail"
+    );
+    assert_eq!(
+        outcome(
+            &o,
+            "clusteroperator/network should be available and not degraded"
+        ),
+        "flake"
+    );
+    assert_eq!(
+        outcome(
+            &o,
+            "clusteroperator/etcd should be available and not degraded"
+        ),
+        "pass"
+    );
+    assert_eq!(
+        outcome(&o, "[Jira:\"Cluster Version Operator\"] clusterversion/version should run its release without failing"),
+        "fail"
+    );
+    assert_eq!(
+        outcome(
+            &o,
+            "machineconfigpool/worker should have every machine on its configuration"
+        ),
+        "fail"
+    );
+    assert_eq!(
+        outcome(
+            &o,
+            "machineconfigpool/master should have every machine on its configuration"
+        ),
+        "pass"
+    );
+
+    // A Jira-linked exception flakes an operator, as on any other test.
+    let ex = tempfile::tempdir().unwrap();
+    std::fs::write(
+        ex.path().join("dns.yaml"),
+        "component: Networking / DNS\nnamespaces: [openshift-dns]\nexceptions:\n  - check: health/cluster-operators\n    object: ClusterOperator/dns\n    jira: OCPBUGS-4242\n",
+    )
+    .unwrap();
+    let (_, suites) = run_to_junit(&[
+        "run",
+        "--from",
+        OPENSHIFT,
+        "--exceptions",
+        ex.path().to_str().unwrap(),
+    ]);
+    let o = sippy_outcomes(&suites[0]);
+    assert_eq!(
+        outcome(
+            &o,
+            "clusteroperator/dns should be available and not degraded"
+        ),
+        "flake"
+    );
+
+    // Not OpenShift: not applicable, and not news in the summary.
+    let (out, suites) = run_to_junit(&["run", "--from", HA]);
+    let o = sippy_outcomes(&suites[0]);
+    assert!(!o.iter().any(|(n, _)| n.contains("clusteroperator/")));
+    assert!(
+        !stderr(&out).contains("ClusterOperator"),
+        "{}",
+        stderr(&out)
+    );
 }

@@ -146,7 +146,7 @@ pub(crate) fn judge(loaded: Loaded, exceptions: &Exceptions, how: &Judging) -> J
     };
     (how.phase)("evaluating the checks");
     let evaluation = outcomes::evaluate(&cluster, exceptions, &scope);
-    let lacking = outcomes::lacking(&held, &not_served, &missing);
+    let lacking = outcomes::lacking(&held, &not_served, &missing, profile);
     let all_namespaces = cluster.namespaces.iter().cloned().collect();
     Judged {
         evaluation,

@@ -219,6 +219,11 @@ pub struct CheckInfo {
     /// For checks about the cluster as a whole: the Jira component of their
     /// single test, named `<subject> should <should>` without a namespace.
     pub cluster_scoped: Option<&'static str>,
+    /// For checks with one test per object of `kinds[0]` (OpenShift's
+    /// ClusterOperators): the name's subject before `/<object name>`, e.g.
+    /// `clusteroperator`; the component comes from owners.yaml's
+    /// `operators:`, else `cluster_scoped`.
+    pub per_object: Option<&'static str>,
     /// Kinds the check reads; `A|B` means either will do. When a live run
     /// could not list one, the check's tests fail as not evaluated.
     pub needs: &'static [&'static str],
@@ -246,10 +251,27 @@ impl CheckInfo {
         )
     }
 
+    /// The Sippy test name of a per-object check's test about `object`:
+    /// `[Monitor:infra-health][Jira:"kube-apiserver"] clusteroperator/kube-apiserver should ...`.
+    pub fn object_test_name(&self, component: Option<&str>, object: &str) -> String {
+        let tag = component
+            .map(|c| format!("[Jira:\"{}\"]", c.replace(['"', ']'], "'")))
+            .unwrap_or_default();
+        format!(
+            "[Monitor:{}]{tag} {}/{object} should {}",
+            self.monitor.as_str(),
+            self.per_object.unwrap_or(self.subject),
+            self.should
+        )
+    }
+
     /// The check's test name as `vigil checks` shows it: with
     /// `ns/<namespace>` for per-namespace checks, with the component for
     /// cluster-wide ones.
     pub fn test_name_pattern(&self) -> String {
+        if self.per_object.is_some() {
+            return self.object_test_name(None, "<name>");
+        }
         match self.cluster_scoped {
             Some(component) => self.test_name(Some(component), None),
             None => self.test_name(None, Some("<namespace>")),
@@ -412,6 +434,9 @@ pub static ALL: &[&dyn Check] = &[
     &health::events::Events,
     &health::nodes::Nodes,
     &health::namespaces::Namespaces,
+    &health::cluster_operators::ClusterOperators,
+    &health::cluster_version::ClusterVersion,
+    &health::machine_config_pools::MachineConfigPools,
 ];
 
 /// Looks a check up by id.

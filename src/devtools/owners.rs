@@ -25,6 +25,8 @@ use std::path::Path;
 pub struct Registered {
     pub jira: String,
     pub namespaces: Vec<String>,
+    /// The ClusterOperators it owns (`Operators:`).
+    pub operators: Vec<String>,
 }
 
 /// The Go string literals in `text`, in order (`"..."`, with `\"` kept).
@@ -51,16 +53,33 @@ fn field(go: &str, name: &str) -> Option<String> {
     strings(line).into_iter().next()
 }
 
-/// Reads one `component.go`: `None` when it registers no namespace.
+/// A `[]string{...}` field's strings.
+fn list_field(body: &str, name: &str) -> Vec<String> {
+    let Some(at) = body.find(&format!("{name}:")) else {
+        return Vec::new();
+    };
+    let list = &body[at..];
+    let (Some(open), Some(close)) = (list.find('{'), list.find('}')) else {
+        return Vec::new();
+    };
+    if close < open {
+        return Vec::new();
+    }
+    strings(&list[open + 1..close])
+}
+
+/// Reads one `component.go`: `None` when it registers no namespace and no
+/// ClusterOperator.
 pub fn parse_component(go: &str) -> Option<Registered> {
     let body = &go[go.find("config.Component{")?..];
     let jira = field(body, "DefaultJiraComponent").or_else(|| field(body, "Name"))?;
-    let at = body.find("Namespaces:")?;
-    let list = &body[at..];
-    let open = list.find('{')?;
-    let close = list[open..].find('}')? + open;
-    let namespaces = strings(&list[open + 1..close]);
-    (!namespaces.is_empty()).then_some(Registered { jira, namespaces })
+    let namespaces = list_field(body, "Namespaces");
+    let operators = list_field(body, "Operators");
+    (!namespaces.is_empty() || !operators.is_empty()).then_some(Registered {
+        jira,
+        namespaces,
+        operators,
+    })
 }
 
 /// Every registered component with namespaces in a ci-test-mapping checkout.
@@ -83,32 +102,59 @@ pub fn read_checkout(dir: &Path) -> std::io::Result<Vec<Registered>> {
     Ok(out)
 }
 
-/// owners.yaml for `components`, saying where it came from.
-pub fn render(components: &[Registered], source: &str) -> Result<String, String> {
-    let mut by_jira: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+/// `name -> component` over `components`' lists picked by `list`, each
+/// name once: a namespace registered twice is an error; a ClusterOperator
+/// two components claim (ci-test-mapping has one) is left untagged.
+fn owned<'a>(
+    components: &'a [Registered],
+    list: fn(&Registered) -> &Vec<String>,
+    what: &str,
+) -> Result<BTreeMap<&'a str, Vec<&'a str>>, String> {
     let mut owner: BTreeMap<&str, &str> = BTreeMap::new();
+    let mut twice: Vec<&str> = Vec::new();
     for c in components {
-        for ns in &c.namespaces {
-            if let Some(other) = owner.insert(ns, &c.jira) {
-                if other != c.jira {
+        for name in list(c) {
+            match owner.insert(name, &c.jira) {
+                Some(other) if other != c.jira && what == "namespace" => {
                     return Err(format!(
-                        "{ns} is registered to both {other:?} and {:?}",
+                        "{name} is registered to both {other:?} and {:?}",
                         c.jira
                     ));
                 }
-                continue;
+                Some(other) if other != c.jira => twice.push(name),
+                _ => {}
             }
-            by_jira.entry(&c.jira).or_default().push(ns);
         }
     }
+    let mut by_jira: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (name, jira) in owner {
+        if !twice.contains(&name) {
+            by_jira.entry(jira).or_default().push(name);
+        }
+    }
+    Ok(by_jira)
+}
+
+fn section(out: &mut String, by_jira: BTreeMap<&str, Vec<&str>>) {
+    use crate::exceptions::tree::yaml_scalar;
+    for (jira, names) in by_jira {
+        let list: Vec<String> = names.iter().map(|n| yaml_scalar(n)).collect();
+        out.push_str(&format!("  {}: [{}]\n", yaml_scalar(jira), list.join(", ")));
+    }
+}
+
+/// owners.yaml for `components`, saying where it came from.
+pub fn render(components: &[Registered], source: &str) -> Result<String, String> {
+    let namespaces = owned(components, |c| &c.namespaces, "namespace")?;
+    let operators = owned(components, |c| &c.operators, "ClusterOperator")?;
     let mut out = String::from(
-        "# Which Jira component owns the tests of each namespace: the [Jira:\"...\"] tag\n\
-         # in their test names, which Sippy and ci-test-mapping read. Namespaces not\n\
-         # listed here get no tag, and ci-test-mapping assigns their tests by\n\
-         # `ns/<namespace>`.\n\
+        "# Which Jira component owns the tests of each namespace (`owners:`) and of\n\
+         # each ClusterOperator (`operators:`): the [Jira:\"...\"] tag in their test\n\
+         # names, which Sippy and ci-test-mapping read. What is not listed gets no\n\
+         # tag, and ci-test-mapping assigns its tests itself.\n\
          #\n\
-         # Generated from what ci-test-mapping registers (each namespace to its\n\
-         # component's DefaultJiraComponent, as ci-test-mapping names their tests):\n",
+         # Generated from what ci-test-mapping registers (each name to its\n\
+         # component's DefaultJiraComponent, as ci-test-mapping names its tests):\n",
     );
     out.push_str(&format!("#   {source}\n"));
     out.push_str(
@@ -121,18 +167,9 @@ pub fn render(components: &[Registered], source: &str) -> Result<String, String>
          # needs to keep each test's history.\n\
          owners:\n",
     );
-    for (jira, mut namespaces) in by_jira {
-        namespaces.sort_unstable();
-        let list: Vec<String> = namespaces
-            .iter()
-            .map(|n| crate::exceptions::tree::yaml_scalar(n))
-            .collect();
-        out.push_str(&format!(
-            "  {}: [{}]\n",
-            crate::exceptions::tree::yaml_scalar(jira),
-            list.join(", ")
-        ));
-    }
+    section(&mut out, namespaces);
+    out.push_str("operators:\n");
+    section(&mut out, operators);
     Ok(out)
 }
 
@@ -165,13 +202,15 @@ var EtcdComponent = Component{
             Some(Registered {
                 jira: "Etcd".into(),
                 namespaces: vec!["openshift-etcd".into(), "openshift-etcd-operator".into()],
+                operators: vec!["etcd".into()],
             })
         );
         let no_namespaces = ETCD.replace(
             "Namespaces: []string{\n\t\t\t\"openshift-etcd\",\n\t\t\t// a comment \"with quotes\"\n\t\t\t\"openshift-etcd-operator\",\n\t\t},\n",
             "",
         );
-        assert_eq!(parse_component(&no_namespaces), None);
+        let none = no_namespaces.replace("Operators:            []string{\"etcd\"},\n", "");
+        assert_eq!(parse_component(&none), None);
     }
 
     #[test]
@@ -183,10 +222,17 @@ var EtcdComponent = Component{
                     "openshift-network-operator".into(),
                     "openshift-host-network".into(),
                 ],
+                operators: vec!["network".into()],
             },
             Registered {
                 jira: "Etcd".into(),
                 namespaces: vec!["openshift-etcd".into()],
+                operators: vec!["etcd".into(), "shared".into()],
+            },
+            Registered {
+                jira: "Other".into(),
+                namespaces: vec![],
+                operators: vec!["shared".into()],
             },
         ];
         let text = render(&components, "openshift-eng/ci-test-mapping at abc1234").unwrap();
@@ -199,15 +245,26 @@ var EtcdComponent = Component{
             Some("Networking / cluster-network-operator")
         );
         assert_eq!(o.component("openshift-etcd"), Some("Etcd"));
+        assert_eq!(
+            o.operator_component("network"),
+            Some("Networking / cluster-network-operator")
+        );
+        assert_eq!(
+            o.operator_component("shared"),
+            None,
+            "claimed twice: left to ci-test-mapping"
+        );
         assert!(text.contains("abc1234"));
         let twice = vec![
             Registered {
                 jira: "A".into(),
                 namespaces: vec!["openshift-x".into()],
+                operators: vec![],
             },
             Registered {
                 jira: "B".into(),
                 namespaces: vec!["openshift-x".into()],
+                operators: vec![],
             },
         ];
         assert!(render(&twice, "").unwrap_err().contains("openshift-x"));

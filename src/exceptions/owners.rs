@@ -33,11 +33,19 @@ pub struct Owners {
     pub path: Option<PathBuf>,
     /// Namespace -> (component, where the namespace is written).
     pub by_namespace: BTreeMap<String, (String, Location)>,
+    /// ClusterOperator name -> (component, where it is written): the tag of
+    /// that operator's `clusteroperator/<name>` tests.
+    pub by_operator: BTreeMap<String, (String, Location)>,
 }
 
 impl Owners {
     pub fn component(&self, ns: &str) -> Option<&str> {
         self.by_namespace.get(ns).map(|(c, _)| c.as_str())
+    }
+
+    /// The component owning ClusterOperator `name`'s tests.
+    pub fn operator_component(&self, name: &str) -> Option<&str> {
+        self.by_operator.get(name).map(|(c, _)| c.as_str())
     }
 
     /// Reads `path` if it exists; problems go to `diags`.
@@ -67,7 +75,13 @@ impl Owners {
                 return owners;
             }
         };
-        let Some(fields) = Fields::new(path, &doc, "the owners file", &["owners"], diags) else {
+        let Some(fields) = Fields::new(
+            path,
+            &doc,
+            "the owners file",
+            &["owners", "operators"],
+            diags,
+        ) else {
             return owners;
         };
         let Some(map) = fields.get("owners") else {
@@ -77,85 +91,98 @@ impl Owners {
             );
             return owners;
         };
-        let Node::Map(entries) = &map.value else {
-            diags.push(Diagnostic::error(
-                path,
-                Some(map.referenced),
-                format!(
-                    "`owners` must be a mapping of component to namespaces, found {}",
-                    map.value.describe()
-                ),
-            ));
-            return owners;
-        };
-        for (component, namespaces) in entries {
-            if let Some(d) = component_problem(path, &component.value, component.referenced) {
-                let fatal = d.level == super::Level::Error;
-                diags.push(d);
-                if fatal {
-                    continue;
-                }
-            }
-            let items: Vec<_> = match &namespaces.value {
-                Node::Seq(items) => items.iter().collect(),
-                Node::Scalar(serde_json::Value::String(_)) => vec![namespaces],
-                other => {
-                    diags.push(Diagnostic::error(
-                        path,
-                        Some(namespaces.referenced),
-                        format!(
-                            "the namespaces of `{}` must be a list, found {}",
-                            component.value,
-                            other.describe()
-                        ),
-                    ));
-                    continue;
-                }
-            };
-            for item in items {
-                let Node::Scalar(serde_json::Value::String(ns)) = &item.value else {
-                    diags.push(Diagnostic::error(
-                        path,
-                        Some(item.referenced),
-                        format!(
-                            "a namespace must be a string, found {}",
-                            item.value.describe()
-                        ),
-                    ));
-                    continue;
-                };
-                let ns = ns.trim();
-                if !is_dns_label(ns) {
-                    diags.push(
-                        Diagnostic::error(
-                            path,
-                            Some(item.referenced),
-                            format!("`{ns}` is not a namespace name"),
-                        )
-                        .hint("namespaces are lowercase letters, digits and '-'"),
-                    );
-                    continue;
-                }
-                if let Some((other, at)) = owners.by_namespace.get(ns) {
-                    diags.push(
-                        Diagnostic::error(
-                            path,
-                            Some(item.referenced),
-                            format!("namespace `{ns}` is owned twice"),
-                        )
-                        .hint(format!(
-                            "line {} gives it to `{other}`; a namespace's tests have one owner",
-                            at.line()
-                        )),
-                    );
-                    continue;
-                }
-                owners
-                    .by_namespace
-                    .insert(ns.to_owned(), (component.value.clone(), item.referenced));
-            }
+        read_section(path, map, "namespace", &mut owners.by_namespace, diags);
+        if let Some(map) = fields.get("operators") {
+            read_section(path, map, "ClusterOperator", &mut owners.by_operator, diags);
         }
         owners
+    }
+}
+
+/// One `Component: [name, ...]` mapping into `into` (name -> component),
+/// each name owned once.
+fn read_section(
+    path: &Path,
+    map: &serde_saphyr::Spanned<Node>,
+    what: &str,
+    into: &mut BTreeMap<String, (String, Location)>,
+    diags: &mut Vec<Diagnostic>,
+) {
+    let Node::Map(entries) = &map.value else {
+        diags.push(Diagnostic::error(
+            path,
+            Some(map.referenced),
+            format!(
+                "owners must map each component to a list of {what} names, found {}",
+                map.value.describe()
+            ),
+        ));
+        return;
+    };
+    for (component, names) in entries {
+        if let Some(d) = component_problem(path, &component.value, component.referenced) {
+            let fatal = d.level == super::Level::Error;
+            diags.push(d);
+            if fatal {
+                continue;
+            }
+        }
+        let items: Vec<_> = match &names.value {
+            Node::Seq(items) => items.iter().collect(),
+            Node::Scalar(serde_json::Value::String(_)) => vec![names],
+            other => {
+                diags.push(Diagnostic::error(
+                    path,
+                    Some(names.referenced),
+                    format!(
+                        "the {what} names of `{}` must be a list, found {}",
+                        component.value,
+                        other.describe()
+                    ),
+                ));
+                continue;
+            }
+        };
+        for item in items {
+            let Node::Scalar(serde_json::Value::String(name)) = &item.value else {
+                diags.push(Diagnostic::error(
+                    path,
+                    Some(item.referenced),
+                    format!(
+                        "a {what} name must be a string, found {}",
+                        item.value.describe()
+                    ),
+                ));
+                continue;
+            };
+            let name = name.trim();
+            if !is_dns_label(name) {
+                diags.push(
+                    Diagnostic::error(
+                        path,
+                        Some(item.referenced),
+                        format!("`{name}` is not a {what} name"),
+                    )
+                    .hint("names are lowercase letters, digits and '-'"),
+                );
+                continue;
+            }
+            if let Some((other, at)) = into.get(name) {
+                diags.push(
+                    Diagnostic::error(
+                        path,
+                        Some(item.referenced),
+                        format!("{what} `{name}` is owned twice"),
+                    )
+                    .hint(format!(
+                        "line {} gives it to `{other}`; its tests have one owner",
+                        at.line()
+                    )),
+                );
+                continue;
+            }
+            into.insert(name.to_owned(), (component.value.clone(), item.referenced));
+        }
     }
 }
 
@@ -214,23 +241,31 @@ pub struct OwnerChange {
 
 /// The namespaces whose tests change names between `before` and `after`.
 pub fn changes(before: &Owners, after: &Owners) -> Vec<OwnerChange> {
-    let mut names: Vec<&String> = before
-        .by_namespace
-        .keys()
-        .chain(after.by_namespace.keys())
-        .collect();
+    changed(&before.by_namespace, &after.by_namespace)
+}
+
+/// The ClusterOperators whose tests change names between `before` and
+/// `after` (`namespace` holds the operator's name).
+pub fn operator_changes(before: &Owners, after: &Owners) -> Vec<OwnerChange> {
+    changed(&before.by_operator, &after.by_operator)
+}
+
+type ByName = BTreeMap<String, (String, Location)>;
+
+fn changed(before: &ByName, after: &ByName) -> Vec<OwnerChange> {
+    let mut names: Vec<&String> = before.keys().chain(after.keys()).collect();
     names.sort();
     names.dedup();
+    let owner = |m: &ByName, n: &str| m.get(n).map(|(c, _)| c.clone());
     names
         .into_iter()
-        .filter_map(|ns| {
-            let b = before.component(ns);
-            let a = after.component(ns);
+        .filter_map(|n| {
+            let (b, a) = (owner(before, n), owner(after, n));
             (b != a).then(|| OwnerChange {
-                namespace: ns.clone(),
-                before: b.map(str::to_owned),
-                after: a.map(str::to_owned),
-                at: after.by_namespace.get(ns).map(|(_, l)| *l),
+                namespace: n.clone(),
+                before: b,
+                after: a,
+                at: after.get(n).map(|(_, l)| *l),
             })
         })
         .collect()

@@ -259,39 +259,64 @@ pub fn renames(ex: &Exceptions, before: &super::Owners, base: &str) -> Vec<Diagn
         .clone()
         .or_else(|| ex.dir.as_ref().map(|d| d.join(super::OWNERS_FILE)))
         .unwrap_or_else(|| super::OWNERS_FILE.into());
-    super::owners::changes(before, &ex.owners)
+    let by_namespace = super::owners::changes(before, &ex.owners)
         .into_iter()
         .map(|c| {
-            let who = |o: &Option<String>| match o {
-                Some(c) => format!("`{c}`"),
-                None => "no owner (no tag)".into(),
-            };
-            let mut lines = Vec::new();
-            for check in crate::checks::ALL {
-                let info = check.info();
-                if info.cluster_scoped.is_some() {
-                    continue;
-                }
-                let old = info.test_name(c.before.as_deref(), Some(&c.namespace));
-                let new = info.test_name(c.after.as_deref(), Some(&c.namespace));
-                lines.push(format!("    {new:?}: {old:?},"));
-            }
-            let owner = c.after.clone().or(c.before.clone()).unwrap_or_default();
-            let msg = format!(
-                "ns/{}: owner changes from {} to {} since {base}: this renames its {} tests",
-                c.namespace,
-                who(&c.before),
-                who(&c.after),
-                lines.len()
-            );
-            Diagnostic::error(&owners_path, c.at, msg)
-                .warning()
-                .hint(format!(
-                    "renamed tests start a new history in Sippy. To keep it, add to the TestRenames of component `{owner}` in ci-test-mapping (new name: oldest name):\n{}",
-                    lines.join("\n")
-                ))
-        })
-        .collect()
+            let lines: Vec<String> = crate::checks::ALL
+                .iter()
+                .map(|check| check.info())
+                .filter(|info| info.cluster_scoped.is_none() && info.per_object.is_none())
+                .map(|info| {
+                    let old = info.test_name(c.before.as_deref(), Some(&c.namespace));
+                    let new = info.test_name(c.after.as_deref(), Some(&c.namespace));
+                    format!("    {new:?}: {old:?},")
+                })
+                .collect();
+            rename(&owners_path, base, &format!("ns/{}", c.namespace), &c, lines)
+        });
+    let by_operator = super::owners::operator_changes(before, &ex.owners)
+        .into_iter()
+        .map(|c| {
+            let lines: Vec<String> = crate::checks::ALL
+                .iter()
+                .map(|check| check.info())
+                .filter(|info| info.per_object == Some("clusteroperator"))
+                .map(|info| {
+                    let old = info.object_test_name(c.before.as_deref(), &c.namespace);
+                    let new = info.object_test_name(c.after.as_deref(), &c.namespace);
+                    format!("    {new:?}: {old:?},")
+                })
+                .collect();
+            rename(&owners_path, base, &format!("clusteroperator/{}", c.namespace), &c, lines)
+        });
+    by_namespace.chain(by_operator).collect()
+}
+
+/// The warning for one owner change, with the TestRenames lines.
+fn rename(
+    owners_path: &std::path::Path,
+    base: &str,
+    what: &str,
+    c: &super::owners::OwnerChange,
+    lines: Vec<String>,
+) -> Diagnostic {
+    let who = |o: &Option<String>| match o {
+        Some(c) => format!("`{c}`"),
+        None => "no owner (no tag)".into(),
+    };
+    let owner = c.after.clone().or(c.before.clone()).unwrap_or_default();
+    let msg = format!(
+        "{what}: owner changes from {} to {} since {base}: this renames its {}",
+        who(&c.before),
+        who(&c.after),
+        crate::reports::plural(lines.len(), "test")
+    );
+    Diagnostic::error(owners_path, c.at, msg)
+        .warning()
+        .hint(format!(
+            "renamed tests start a new history in Sippy. To keep it, add to the TestRenames of component `{owner}` in ci-test-mapping (new name: oldest name):\n{}",
+            lines.join("\n")
+        ))
 }
 
 #[cfg(test)]

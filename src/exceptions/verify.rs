@@ -306,6 +306,17 @@ pub fn test_names(ex: &Exceptions, e: &super::Entry) -> Vec<String> {
         return Vec::new();
     };
     let info = check.info();
+    if info.per_object.is_some() {
+        // One test per object: the entry's object names it, when it names one.
+        let Some(name) = e.object.as_deref().and_then(|o| o.split_once('/')).map(|(_, n)| n) else {
+            return Vec::new();
+        };
+        if name.contains(['*', '?', '[', '{']) {
+            return Vec::new();
+        }
+        let component = ex.owners.operator_component(name).or(info.cluster_scoped);
+        return vec![info.object_test_name(component, name)];
+    }
     if let Some(component) = info.cluster_scoped {
         return vec![info.test_name(Some(component), None)];
     }

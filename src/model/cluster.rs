@@ -31,6 +31,11 @@ pub struct Cluster {
     pub endpoints: Vec<Box<Endpoints>>,
     pub events: Vec<Box<Event>>,
     pub infrastructure: Option<Infrastructure>,
+    /// OpenShift's own health reports: operators, the cluster version, the
+    /// machine config pools (empty elsewhere).
+    pub cluster_operators: Vec<Box<ClusterOperator>>,
+    pub cluster_version: Option<Box<ClusterVersion>>,
+    pub machine_config_pools: Vec<Box<MachineConfigPool>>,
     /// Workloads of kinds vigil has no rules for.
     pub unjudged: Vec<Box<Unjudged>>,
     /// What `vigil watch` recorded during the run (empty otherwise).
@@ -114,6 +119,14 @@ impl Cluster {
                 Object::Endpoints(e) => c.endpoints.push(e),
                 Object::Event(e) => c.events.push(e),
                 Object::Unjudged(u) => c.unjudged.push(u),
+                Object::ClusterOperator(o) => c.cluster_operators.push(o),
+                Object::ClusterVersion(v) => {
+                    // The singleton is named `version`.
+                    if c.cluster_version.is_none() || v.metadata.name == "version" {
+                        c.cluster_version = Some(v)
+                    }
+                }
+                Object::MachineConfigPool(p) => c.machine_config_pools.push(p),
                 Object::Infrastructure(i) => {
                     // The singleton is named `cluster`; prefer it over any other.
                     if c.infrastructure.is_none() || i.metadata.name == "cluster" {
@@ -157,6 +170,9 @@ impl Cluster {
             "Endpoints" => self.endpoints.len(),
             "Event" => self.events.len(),
             "Infrastructure" => usize::from(self.infrastructure.is_some()),
+            "ClusterOperator" => self.cluster_operators.len(),
+            "ClusterVersion" => usize::from(self.cluster_version.is_some()),
+            "MachineConfigPool" => self.machine_config_pools.len(),
             "ReplicationController" | "DeploymentConfig" | "Rollout" => {
                 self.unjudged.iter().filter(|u| u.kind == kind).count()
             }
@@ -171,6 +187,31 @@ impl Cluster {
         self.workload_pdbs = idx.workload_pdbs;
         self.pdb_workloads = idx.pdb_workloads;
         self.workload_hpa_min = idx.workload_hpa_min;
+    }
+
+    /// The names of the objects of a per-object check's kind, sorted.
+    pub fn object_names(&self, kind: &str) -> Vec<String> {
+        let mut names: Vec<String> = match kind {
+            "ClusterOperator" => self
+                .cluster_operators
+                .iter()
+                .map(|o| o.metadata.name.to_string())
+                .collect(),
+            "ClusterVersion" => self
+                .cluster_version
+                .iter()
+                .map(|o| o.metadata.name.to_string())
+                .collect(),
+            "MachineConfigPool" => self
+                .machine_config_pools
+                .iter()
+                .map(|o| o.metadata.name.to_string())
+                .collect(),
+            _ => Vec::new(),
+        };
+        names.sort_unstable();
+        names.dedup();
+        names
     }
 
     /// Nodes that accept new pods.

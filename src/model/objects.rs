@@ -1060,6 +1060,125 @@ pub struct InfrastructureStatus {
     pub control_plane_topology: Option<Str>,
 }
 
+// ---------------------------------------------------------------- OpenShift health
+
+/// A ClusterOperator (config.openshift.io/v1): one operator's own report of
+/// its health.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct ClusterOperator {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub status: ConditionsStatus,
+}
+
+/// A status that is its conditions (and the versions it reports).
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct ConditionsStatus {
+    #[serde(
+        default,
+        deserialize_with = "null_default_vec",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub conditions: Vec<Condition>,
+}
+
+/// The ClusterVersion (`version`): the release the cluster runs or is
+/// updating to.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct ClusterVersion {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub status: ClusterVersionStatus,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct ClusterVersionStatus {
+    #[serde(
+        default,
+        deserialize_with = "null_default_vec",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub conditions: Vec<Condition>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub desired: Option<Release>,
+    /// The updates, newest first.
+    #[serde(
+        default,
+        deserialize_with = "null_default_vec",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub history: Vec<UpdateHistory>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct Release {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<Str>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateHistory {
+    /// `Completed` or `Partial`.
+    #[serde(default)]
+    pub state: Str,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<Str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub started_time: Option<Str>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completion_time: Option<Str>,
+}
+
+/// A MachineConfigPool (machineconfiguration.openshift.io/v1): the nodes of
+/// one role and the configuration they should all run.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct MachineConfigPool {
+    #[serde(default)]
+    pub metadata: ObjectMeta,
+    #[serde(default)]
+    pub spec: MachineConfigPoolSpec,
+    #[serde(default)]
+    pub status: MachineConfigPoolStatus,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct MachineConfigPoolSpec {
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub paused: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<NamedConfig>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+pub struct NamedConfig {
+    #[serde(default)]
+    pub name: Str,
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MachineConfigPoolStatus {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub machine_count: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub updated_machine_count: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ready_machine_count: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub degraded_machine_count: Option<i64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub configuration: Option<NamedConfig>,
+    #[serde(
+        default,
+        deserialize_with = "null_default_vec",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub conditions: Vec<Condition>,
+}
+
 /// One decoded object of a kind vigil reads. Boxed, so that lists of
 /// objects of mixed kinds cost a pointer each rather than the largest kind.
 #[derive(Debug, Clone)]
@@ -1076,6 +1195,9 @@ pub enum Object {
     Endpoints(Box<Endpoints>),
     Event(Box<Event>),
     Infrastructure(Box<Infrastructure>),
+    ClusterOperator(Box<ClusterOperator>),
+    ClusterVersion(Box<ClusterVersion>),
+    MachineConfigPool(Box<MachineConfigPool>),
     /// A workload kind vigil has no rules for yet: listed as not judged.
     Unjudged(Box<Unjudged>),
 }
@@ -1111,6 +1233,9 @@ impl Object {
             Object::Endpoints(_) => "Endpoints",
             Object::Event(_) => "Event",
             Object::Infrastructure(_) => "Infrastructure",
+            Object::ClusterOperator(_) => "ClusterOperator",
+            Object::ClusterVersion(_) => "ClusterVersion",
+            Object::MachineConfigPool(_) => "MachineConfigPool",
             Object::Unjudged(u) => u.kind,
         }
     }
@@ -1129,6 +1254,9 @@ impl Object {
             Object::Endpoints(o) => &o.metadata,
             Object::Event(o) => &o.metadata,
             Object::Infrastructure(o) => &o.metadata,
+            Object::ClusterOperator(o) => &o.metadata,
+            Object::ClusterVersion(o) => &o.metadata,
+            Object::MachineConfigPool(o) => &o.metadata,
             Object::Unjudged(o) => &o.metadata,
         }
     }
@@ -1147,6 +1275,9 @@ impl Object {
             Object::Endpoints(o) => &mut o.metadata,
             Object::Event(o) => &mut o.metadata,
             Object::Infrastructure(o) => &mut o.metadata,
+            Object::ClusterOperator(o) => &mut o.metadata,
+            Object::ClusterVersion(o) => &mut o.metadata,
+            Object::MachineConfigPool(o) => &mut o.metadata,
             Object::Unjudged(o) => &mut o.metadata,
         }
     }

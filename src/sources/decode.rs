@@ -261,6 +261,9 @@ pub const KINDS: &[&str] = &[
     "Endpoints",
     "Event",
     "Infrastructure",
+    "ClusterOperator",
+    "ClusterVersion",
+    "MachineConfigPool",
     // Read only to be listed as not judged.
     "DeploymentConfig",
     "ReplicationController",
@@ -442,6 +445,11 @@ fn decode_kind<'de, A: MapAccess<'de>>(
         "Endpoints" => Object::Endpoints(Box::new(Endpoints::deserialize(d)?)),
         "Event" => Object::Event(Box::new(Event::deserialize(d)?)),
         "Infrastructure" => Object::Infrastructure(Box::new(Infrastructure::deserialize(d)?)),
+        "ClusterOperator" => Object::ClusterOperator(Box::new(ClusterOperator::deserialize(d)?)),
+        "ClusterVersion" => Object::ClusterVersion(Box::new(ClusterVersion::deserialize(d)?)),
+        "MachineConfigPool" => {
+            Object::MachineConfigPool(Box::new(MachineConfigPool::deserialize(d)?))
+        }
         other => {
             let Some(&(kind, _)) = UNJUDGED_KINDS.iter().find(|(k, _)| *k == other) else {
                 unreachable!("decode_kind called with a kind outside KINDS")

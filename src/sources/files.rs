@@ -318,7 +318,12 @@ type PathBufIndex = usize;
 fn default_namespace(obj: &mut Object) {
     let namespaced = !matches!(
         obj,
-        Object::Namespace(_) | Object::Node(_) | Object::Infrastructure(_)
+        Object::Namespace(_)
+            | Object::Node(_)
+            | Object::Infrastructure(_)
+            | Object::ClusterOperator(_)
+            | Object::ClusterVersion(_)
+            | Object::MachineConfigPool(_)
     );
     if namespaced {
         let m = obj.metadata_mut();

@@ -72,6 +72,28 @@ pub const LISTED: &[Listed] = &[
         resource: "infrastructures",
         optional: true,
     },
+    // OpenShift's own health reports.
+    Listed {
+        kind: "ClusterOperator",
+        group: "config.openshift.io",
+        versions: &["v1"],
+        resource: "clusteroperators",
+        optional: true,
+    },
+    Listed {
+        kind: "ClusterVersion",
+        group: "config.openshift.io",
+        versions: &["v1"],
+        resource: "clusterversions",
+        optional: true,
+    },
+    Listed {
+        kind: "MachineConfigPool",
+        group: "machineconfiguration.openshift.io",
+        versions: &["v1"],
+        resource: "machineconfigpools",
+        optional: true,
+    },
 ];
 
 const fn core(kind: &'static str, resource: &'static str) -> Listed {

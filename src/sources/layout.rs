@@ -58,6 +58,13 @@ pub(crate) fn is_must_gather_file(group: &str, file: &str) -> bool {
 pub(crate) const CLUSTER_FILES: &[&[&str]] = &[
     &["core", "nodes", "*"],
     &["config.openshift.io", "infrastructures.yaml"],
+    &["config.openshift.io", "clusteroperators.yaml"],
+    &["config.openshift.io", "clusterversions.yaml"],
+    &[
+        "machineconfiguration.openshift.io",
+        "machineconfigpools",
+        "*",
+    ],
 ];
 
 /// Whether a path below `cluster-scoped-resources/` (split in parts) is one

@@ -132,7 +132,10 @@ impl Object {
             Object::Pdb(_) => "policy/v1",
             Object::Hpa(_) => "autoscaling/v2",
             Object::EndpointSlice(_) => "discovery.k8s.io/v1",
-            Object::Infrastructure(_) => "config.openshift.io/v1",
+            Object::Infrastructure(_) | Object::ClusterOperator(_) | Object::ClusterVersion(_) => {
+                "config.openshift.io/v1"
+            }
+            Object::MachineConfigPool(_) => "machineconfiguration.openshift.io/v1",
             Object::Unjudged(u) => UNJUDGED_KINDS
                 .iter()
                 .find(|(k, _)| *k == u.kind)
@@ -200,6 +203,9 @@ impl Serialize for Object {
             Object::Endpoints(o) => tagged!(o),
             Object::Event(o) => tagged!(o),
             Object::Infrastructure(o) => tagged!(o),
+            Object::ClusterOperator(o) => tagged!(o),
+            Object::ClusterVersion(o) => tagged!(o),
+            Object::MachineConfigPool(o) => tagged!(o),
             Object::Unjudged(o) => tagged!(o),
         }
     }

@@ -27,6 +27,7 @@ static INFO: CheckInfo = CheckInfo {
     kinds: &["Deployment", "StatefulSet"],
     thresholds: &[],
     cluster_scoped: None,
+    per_object: None,
     needs: &["Deployment", "StatefulSet", "HorizontalPodAutoscaler"],
 };
 

@@ -20,6 +20,7 @@ static INFO: CheckInfo = CheckInfo {
     kinds: &["PodDisruptionBudget"],
     thresholds: &[],
     cluster_scoped: None,
+    per_object: None,
     needs: &["PodDisruptionBudget", "Deployment", "StatefulSet", "DaemonSet", "HorizontalPodAutoscaler"],
 };
 

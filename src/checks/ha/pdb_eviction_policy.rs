@@ -18,6 +18,7 @@ static INFO: CheckInfo = CheckInfo {
     kinds: &["PodDisruptionBudget"],
     thresholds: &[],
     cluster_scoped: None,
+    per_object: None,
     needs: &["PodDisruptionBudget"],
 };
 

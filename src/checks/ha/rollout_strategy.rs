@@ -29,6 +29,7 @@ static INFO: CheckInfo = CheckInfo {
     kinds: WORKLOAD_KINDS,
     thresholds: &[],
     cluster_scoped: None,
+    per_object: None,
     needs: &["Deployment", "StatefulSet", "DaemonSet", "HorizontalPodAutoscaler"],
 };
 

@@ -60,6 +60,7 @@ static INFO: CheckInfo = CheckInfo {
     kinds: &["Namespace"],
     thresholds: &[],
     cluster_scoped: None,
+    per_object: None,
     needs: &["Namespace"],
 };
 

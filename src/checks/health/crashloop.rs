@@ -29,6 +29,7 @@ static INFO: CheckInfo = CheckInfo {
         help: "with vigil watch: minutes a container may crash-loop during the run (0: any)",
     }],
     cluster_scoped: None,
+    per_object: None,
     needs: &["Pod"],
 };
 

@@ -33,6 +33,7 @@ static INFO: CheckInfo = CheckInfo {
     kinds: &["Service"],
     thresholds: &[],
     cluster_scoped: None,
+    per_object: None,
     needs: &[
         "Service",
         "EndpointSlice|Endpoints",

@@ -37,6 +37,7 @@ static INFO: CheckInfo = CheckInfo {
         },
     ],
     cluster_scoped: None,
+    per_object: None,
     needs: &["Event"],
 };
 

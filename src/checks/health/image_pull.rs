@@ -23,6 +23,7 @@ static INFO: CheckInfo = CheckInfo {
         help: "with vigil watch: minutes a container may fail to pull its image during the run",
     }],
     cluster_scoped: None,
+    per_object: None,
     needs: &["Pod"],
 };
 

@@ -9,10 +9,13 @@ use crate::checks::{CheckInfo, Finding, Severity};
 use crate::model::objects::{ContainerStatus, Pod, Str};
 use crate::model::{Cluster, Index};
 
+pub mod cluster_operators;
+pub mod cluster_version;
 pub mod crashloop;
 pub mod endpoints;
 pub mod events;
 pub mod image_pull;
+pub mod machine_config_pools;
 pub mod namespaces;
 pub mod nodes;
 pub mod not_ready;

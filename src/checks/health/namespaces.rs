@@ -29,6 +29,7 @@ static INFO: CheckInfo = CheckInfo {
         help: "how long a namespace may take to be deleted",
     }],
     cluster_scoped: None,
+    per_object: None,
     needs: &["Namespace"],
 };
 

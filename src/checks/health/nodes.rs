@@ -26,6 +26,7 @@ static INFO: CheckInfo = CheckInfo {
     }],
     // A registered OpenShift Jira component (ci-test-mapping ignores tags that are not).
     cluster_scoped: Some("Node / Kubelet"),
+    per_object: None,
     needs: &["Node"],
 };
 

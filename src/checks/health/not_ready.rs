@@ -45,6 +45,7 @@ static INFO: CheckInfo = CheckInfo {
         help: "with vigil watch: minutes a running pod may be unready during the run",
     }],
     cluster_scoped: None,
+    per_object: None,
     // The workloads only name a pod's owner and say whether it was
     // replaced: without them the pods are still judged.
     needs: &["Pod"],

@@ -17,6 +17,7 @@ static INFO: CheckInfo = CheckInfo {
     kinds: &["Pod", "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job", "Node"],
     thresholds: &[],
     cluster_scoped: None,
+    per_object: None,
     needs: &["Pod"],
 };
 

@@ -23,6 +23,7 @@ static INFO: CheckInfo = CheckInfo {
         help: "how long a pod may stay Pending",
     }],
     cluster_scoped: None,
+    per_object: None,
     needs: &["Pod"],
 };
 

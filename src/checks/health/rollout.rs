@@ -25,6 +25,7 @@ static INFO: CheckInfo = CheckInfo {
     kinds: &["Deployment", "StatefulSet", "DaemonSet"],
     thresholds: &[],
     cluster_scoped: None,
+    per_object: None,
     needs: &["Deployment", "StatefulSet", "DaemonSet", "Pod"],
 };
 
