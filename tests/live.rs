@@ -508,3 +508,75 @@ fn protobuf_and_json_listings_read_the_same_objects() {
         "{series}"
     );
 }
+
+/// OpenShift's health reports, served as on OpenShift (their CRDs loaded),
+/// read live with the shipped RBAC: one test per operator and pool, as
+/// from files.
+#[test]
+#[ignore = "needs the test control plane (kube-apiserver, etcd): scripts/test runs it"]
+fn openshift_health_reports_are_read_live_with_the_shipped_rbac() {
+    let cp = start();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    load_into(&cp, &[root.join("testdata/openshift-crds.yaml")]);
+    // A CRD is served once it is established: the first objects may wait.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    let health = root.join("testdata/states/openshift-platform/openshift-health.yaml");
+    loop {
+        let objects = vigil::devtools::load::read_raw(std::slice::from_ref(&health)).unwrap();
+        let opts = vigil::sources::live::LiveOptions {
+            kubeconfig: Some(cp.admin_kubeconfig().unwrap()),
+            ..Default::default()
+        };
+        let r = vigil::devtools::load::load_into(&opts, objects, 8).unwrap();
+        if r.failed.is_empty() {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{:?}", r.failed);
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let bindings = cp.dir.path().join("bindings.yaml");
+    std::fs::write(&bindings, BINDINGS).unwrap();
+    load_into(&cp, &[root.join("deploy/rbac.yaml"), bindings]);
+    let kubeconfig = cp.kubeconfig("vigil", VIGIL_TOKEN).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let out = vigil(&[
+        "run",
+        "--kubeconfig",
+        kubeconfig.to_str().unwrap(),
+        "--profile",
+        "openshift",
+        "--now",
+        NOW,
+        "--junit-dir",
+        dir.path().to_str().unwrap(),
+    ]);
+    let xml = std::fs::read_to_string(junit_file(dir.path())).unwrap();
+    let o = sippy_outcomes(&parse_junit(&xml)[0]);
+    let of = |needle: &str| {
+        o.iter()
+            .find(|(n, _)| n.contains(needle))
+            .map(|(_, r)| *r)
+            .unwrap_or_else(|| panic!("no test {needle}: {}", stdout(&out)))
+    };
+    assert_eq!(
+        of("clusteroperator/kube-apiserver should be available"),
+        "fail"
+    );
+    assert_eq!(of("clusteroperator/network should be available"), "flake");
+    assert_eq!(of("clusteroperator/etcd should be available"), "pass");
+    assert_eq!(of("clusterversion/version should run its release"), "fail");
+    assert_eq!(
+        of("machineconfigpool/worker should have every machine"),
+        "fail"
+    );
+    assert_eq!(
+        of("machineconfigpool/master should have every machine"),
+        "pass"
+    );
+    assert_eq!(
+        of("cluster state should be collected"),
+        "pass",
+        "{}",
+        stdout(&out)
+    );
+}

@@ -69,6 +69,42 @@ const KINDS: &[(&str, &str, bool, &str, bool)] = &[
         "rbac.authorization.k8s.io/v1",
         false,
     ),
+    // OpenShift's kinds, served once testdata/openshift-crds.yaml is loaded.
+    (
+        "CustomResourceDefinition",
+        "customresourcedefinitions",
+        false,
+        "apiextensions.k8s.io/v1",
+        false,
+    ),
+    (
+        "Infrastructure",
+        "infrastructures",
+        false,
+        "config.openshift.io/v1",
+        false,
+    ),
+    (
+        "ClusterOperator",
+        "clusteroperators",
+        false,
+        "config.openshift.io/v1",
+        false,
+    ),
+    (
+        "ClusterVersion",
+        "clusterversions",
+        false,
+        "config.openshift.io/v1",
+        false,
+    ),
+    (
+        "MachineConfigPool",
+        "machineconfigpools",
+        false,
+        "machineconfiguration.openshift.io/v1",
+        false,
+    ),
 ];
 
 /// API versions retired from current servers, and what replaced them.

@@ -272,7 +272,13 @@ pub fn renames(ex: &Exceptions, before: &super::Owners, base: &str) -> Vec<Diagn
                     format!("    {new:?}: {old:?},")
                 })
                 .collect();
-            rename(&owners_path, base, &format!("ns/{}", c.namespace), &c, lines)
+            rename(
+                &owners_path,
+                base,
+                &format!("ns/{}", c.namespace),
+                &c,
+                lines,
+            )
         });
     let by_operator = super::owners::operator_changes(before, &ex.owners)
         .into_iter()
@@ -287,7 +293,13 @@ pub fn renames(ex: &Exceptions, before: &super::Owners, base: &str) -> Vec<Diagn
                     format!("    {new:?}: {old:?},")
                 })
                 .collect();
-            rename(&owners_path, base, &format!("clusteroperator/{}", c.namespace), &c, lines)
+            rename(
+                &owners_path,
+                base,
+                &format!("clusteroperator/{}", c.namespace),
+                &c,
+                lines,
+            )
         });
     by_namespace.chain(by_operator).collect()
 }

@@ -308,7 +308,12 @@ pub fn test_names(ex: &Exceptions, e: &super::Entry) -> Vec<String> {
     let info = check.info();
     if info.per_object.is_some() {
         // One test per object: the entry's object names it, when it names one.
-        let Some(name) = e.object.as_deref().and_then(|o| o.split_once('/')).map(|(_, n)| n) else {
+        let Some(name) = e
+            .object
+            .as_deref()
+            .and_then(|o| o.split_once('/'))
+            .map(|(_, n)| n)
+        else {
             return Vec::new();
         };
         if name.contains(['*', '?', '[', '{']) {
