@@ -131,7 +131,7 @@ pub struct Scope<'a> {
 }
 
 /// Kinds only OpenShift serves.
-const OPENSHIFT_KINDS: &[&str] = &["ClusterOperator", "ClusterVersion", "MachineConfigPool"];
+pub const OPENSHIFT_KINDS: &[&str] = &["ClusterOperator", "ClusterVersion", "MachineConfigPool"];
 
 /// Kinds whose absence means "there are none": a cluster that does not
 /// serve HPAs has no HPA scaling anything.

@@ -168,7 +168,14 @@ fn kinds_the_server_does_not_serve_are_skipped() {
     let json: serde_json::Value = serde_json::from_str(text.lines().next().unwrap()).unwrap();
     assert_eq!(
         json["vigilSnapshot"]["skipped"],
-        serde_json::json!(["DeploymentConfig", "Rollout", "Infrastructure"])
+        serde_json::json!([
+            "DeploymentConfig",
+            "Rollout",
+            "Infrastructure",
+            "ClusterOperator",
+            "ClusterVersion",
+            "MachineConfigPool"
+        ])
     );
     assert_eq!(json["vigilSnapshot"]["server"], "v1.34.4");
     assert!(json["vigilSnapshot"].get("missing").is_none());

@@ -275,3 +275,166 @@ fn a_broken_intervals_file_is_a_usage_error_naming_the_line() {
     let xml = std::fs::read_to_string(junit_file(&junit)).unwrap();
     assert!(xml.contains("i.jsonl:1: not an interval"));
 }
+
+/// On OpenShift (its CRDs loaded), the watch follows ClusterOperators and
+/// MachineConfigPools too: an operator that was unavailable and degraded for
+/// a few seconds mid-run fails its test though it recovered; a pool left
+/// half-updated fails on the final state.
+#[test]
+#[ignore = "needs the test control plane (kube-apiserver, etcd): scripts/test runs it"]
+fn watch_records_operators_that_degraded_and_recovered() {
+    use kube::api::{ApiResource, DynamicObject};
+    let cp = start();
+    let admin = cp.admin_kubeconfig().unwrap();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+    load_into(&cp, &[root.join("testdata/openshift-crds.yaml")]);
+    let (rt, c) = client(&admin);
+    let resource = |group: &str, kind: &str, plural: &str| ApiResource {
+        group: group.into(),
+        version: "v1".into(),
+        api_version: format!("{group}/v1"),
+        kind: kind.into(),
+        plural: plural.into(),
+    };
+    let ops = Api::<DynamicObject>::all_with(
+        c.clone(),
+        &resource("config.openshift.io", "ClusterOperator", "clusteroperators"),
+    );
+    let pools = Api::<DynamicObject>::all_with(
+        c.clone(),
+        &resource(
+            "machineconfiguration.openshift.io",
+            "MachineConfigPool",
+            "machineconfigpools",
+        ),
+    );
+    let operator = |available: &str, degraded: &str| {
+        json!({"apiVersion": "config.openshift.io/v1", "kind": "ClusterOperator", "metadata": {"name": "dns"},
+               "status": {"conditions": [
+                   {"type": "Available", "status": available, "reason": if available == "True" {"AsExpected"} else {"DNSUnavailable"}, "message": "DNS default is unavailable"},
+                   {"type": "Degraded", "status": degraded, "reason": "AsExpected"}]}})
+    };
+    let pool = |updated: i64, config: &str| {
+        json!({"apiVersion": "machineconfiguration.openshift.io/v1", "kind": "MachineConfigPool", "metadata": {"name": "worker"},
+               "spec": {"configuration": {"name": "rendered-worker-new"}},
+               "status": {"machineCount": 2, "updatedMachineCount": updated, "configuration": {"name": config},
+                          "conditions": [{"type": "Updating", "status": "False"}, {"type": "Degraded", "status": "False"}]}})
+    };
+    rt.block_on(async {
+        // A CRD is served once established.
+        for _ in 0..120 {
+            let created = ops
+                .create(
+                    &PostParams::default(),
+                    &serde_json::from_value(operator("True", "False")).unwrap(),
+                )
+                .await;
+            if created.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+        for _ in 0..120 {
+            let created = pools
+                .create(
+                    &PostParams::default(),
+                    &serde_json::from_value(pool(2, "rendered-worker-new")).unwrap(),
+                )
+                .await;
+            if created.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(500)).await;
+        }
+    });
+
+    let work = tempfile::tempdir().unwrap();
+    let stop = work.path().join("e2e-done");
+    let intervals = work.path().join("intervals.jsonl");
+    let junit = work.path().join("junit");
+    let no_exceptions = work.path().join("exceptions");
+    std::fs::create_dir(&no_exceptions).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+        .args(["watch", "--kubeconfig"])
+        .arg(&admin)
+        .arg("--stop-file")
+        .arg(&stop)
+        .arg("--intervals-out")
+        .arg(&intervals)
+        .arg("--junit-dir")
+        .arg(&junit)
+        .arg("--exceptions")
+        .arg(&no_exceptions)
+        .args(["--profile", "openshift"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let lines = lines_of(child.stderr.take().unwrap());
+    wait_line(&lines, "watching pods and nodes");
+    std::thread::sleep(Duration::from_secs(2));
+    let ps = PatchParams::default();
+    rt.block_on(async {
+        ops.patch("dns", &ps, &Patch::Merge(operator("False", "True")))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        ops.patch("dns", &ps, &Patch::Merge(operator("True", "False")))
+            .await
+            .unwrap();
+        pools
+            .patch("worker", &ps, &Patch::Merge(pool(1, "rendered-worker-old")))
+            .await
+            .unwrap();
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    });
+    std::fs::write(&stop, "").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let recorded: Vec<serde_json::Value> = std::fs::read_to_string(&intervals)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let reasons: Vec<(&str, &str, bool)> = recorded
+        .iter()
+        .filter(|i| i["kind"] == "ClusterOperator")
+        .map(|i| {
+            (
+                i["name"].as_str().unwrap(),
+                i["reason"].as_str().unwrap(),
+                i["ongoing"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert!(
+        reasons.contains(&("dns", "OperatorUnavailable", false)),
+        "{recorded:?}"
+    );
+    assert!(
+        reasons.contains(&("dns", "OperatorDegraded", false)),
+        "{recorded:?}"
+    );
+    assert!(
+        !recorded.iter().any(|i| i["reason"] == "NotWatched"),
+        "{recorded:?}"
+    );
+    let xml = std::fs::read_to_string(junit_file(&junit)).unwrap();
+    let o = sippy_outcomes(&parse_junit(&xml)[0]);
+    let of = |needle: &str| o.iter().find(|(n, _)| n.contains(needle)).map(|(_, r)| *r);
+    assert_eq!(
+        of("clusteroperator/dns should be available"),
+        Some("fail"),
+        "{o:?}"
+    );
+    assert_eq!(
+        of("machineconfigpool/worker should have every machine"),
+        Some("fail")
+    );
+    assert_eq!(of("cluster should be watched during the run"), Some("pass"));
+}

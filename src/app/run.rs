@@ -238,7 +238,9 @@ fn assess_collection(loaded: &Loaded, paths: &[PathBuf]) -> Collection {
                 .iter()
                 .any(|c| c.info().needs.iter().any(|n| n.split('|').any(|x| x == k)))
         };
-        for k in info.skipped.iter().filter(|k| needed(k)) {
+        // A cluster without OpenShift's own kinds is not OpenShift: not news.
+        let openshift = |k: &str| crate::outcomes::OPENSHIFT_KINDS.contains(&k);
+        for k in info.skipped.iter().filter(|k| needed(k) && !openshift(k)) {
             c.notes.push(format!(
                 "{k}: not served by this cluster; the checks that need it are skipped"
             ));

@@ -71,8 +71,10 @@ pub fn judge(info: &CheckInfo, ctx: &Context, out: &mut Vec<Finding>) {
         for i in mine {
             // Every OOM kill counts; states count from `during-minutes` on.
             let counts = match i.reason {
-                Reason::OOMKilled => true,
-                Reason::ContainerRestart => false,
+                // As origin's monitor judges an operator: any moment
+                // unavailable counts; progressing is what updates do.
+                Reason::OOMKilled | Reason::OperatorUnavailable => true,
+                Reason::ContainerRestart | Reason::OperatorProgressing => false,
                 _ => i.seconds() >= minutes * 60,
             };
             if counts {
@@ -97,6 +99,9 @@ fn describe(i: &Interval) -> String {
         Reason::NodeNotReady => "NotReady",
         Reason::NodePressure => "under pressure",
         Reason::NodeCordoned => "cordoned",
+        Reason::OperatorUnavailable => "unavailable",
+        Reason::OperatorDegraded | Reason::PoolDegraded => "degraded",
+        Reason::OperatorProgressing => "progressing",
         Reason::NotWatched => "not watched",
     };
     let mut s = if i.reason.is_instant() {
@@ -190,6 +195,67 @@ mod tests {
             message: None,
             count: None,
         }
+    }
+
+    #[test]
+    fn an_operator_unavailable_for_a_moment_fails_degraded_briefly_does_not() {
+        let mut c = cluster(
+            "---\nkind: ClusterOperator\nmetadata: {name: dns}\nstatus: {conditions: [{type: Available, status: 'True'}]}\n",
+        );
+        let op = |reason, start, end| Interval {
+            kind: "ClusterOperator".into(),
+            namespace: String::new(),
+            name: "dns".into(),
+            owner: None,
+            container: None,
+            reason,
+            start: t(start),
+            end: t(end),
+            ongoing: false,
+            message: Some("DNSUnavailable: No DNS pods are available.".into()),
+            count: None,
+        };
+        c.intervals = vec![
+            op(
+                Reason::OperatorUnavailable,
+                "2026-11-21T10:00:00Z",
+                "2026-11-21T10:00:40Z",
+            ),
+            op(
+                Reason::OperatorDegraded,
+                "2026-11-21T10:10:00Z",
+                "2026-11-21T10:12:00Z",
+            ),
+            op(
+                Reason::OperatorProgressing,
+                "2026-11-21T10:20:00Z",
+                "2026-11-21T11:20:00Z",
+            ),
+        ];
+        let f = run_check(
+            &crate::checks::health::cluster_operators::ClusterOperators,
+            &c,
+        );
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(
+            (f[0].kind.as_str(), f[0].name.as_str()),
+            ("ClusterOperator", "dns")
+        );
+        assert!(
+            f[0].detail.starts_with("unavailable during the run for 40s, 10:00:00Z to 10:00:40Z (recovered): DNSUnavailable"),
+            "{}",
+            f[0].detail
+        );
+        // Degraded for ten minutes counts.
+        c.intervals[1].end = t("2026-11-21T10:20:00Z");
+        assert_eq!(
+            run_check(
+                &crate::checks::health::cluster_operators::ClusterOperators,
+                &c
+            )
+            .len(),
+            2
+        );
     }
 
     #[test]

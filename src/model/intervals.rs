@@ -11,11 +11,15 @@
 //!  "ongoing":false,"message":"back-off 5m0s restarting failed container"}
 //! ```
 //!
-//! `kind`, `namespace` (empty for nodes), `name`: the object. `owner`: the
+//! `kind`, `namespace` (empty for nodes and OpenShift's cluster-scoped
+//! ClusterOperators and MachineConfigPools), `name`: the object. `owner`: the
 //! pod's controller as `Kind/name` when it had one. `container`: for
 //! container reasons. `reason`: one of [`Reason`]'s names. `start`, `end`:
 //! RFC 3339, when the watch saw the state begin and end (equal for events
-//! that happen at an instant: an OOM kill, a restart). `ongoing`: the state
+//! that happen at an instant: an OOM kill, a restart). On OpenShift the watch
+//! also records `OperatorUnavailable`, `OperatorDegraded` and
+//! `OperatorProgressing` for ClusterOperators and `PoolDegraded` for
+//! MachineConfigPools, with the condition's reason and message. `ongoing`: the state
 //! had not ended when the watch stopped (`end` is then the stop time).
 //! `message`: what the object said, when it said something.
 
@@ -44,6 +48,15 @@ pub enum Reason {
     NodePressure,
     /// A node was cordoned (spec.unschedulable).
     NodeCordoned,
+    /// A ClusterOperator's Available condition was not True (OpenShift).
+    OperatorUnavailable,
+    /// A ClusterOperator reported Degraded=True.
+    OperatorDegraded,
+    /// A ClusterOperator reported Progressing=True (recorded, not judged:
+    /// operators progress through every update).
+    OperatorProgressing,
+    /// A MachineConfigPool reported Degraded, NodeDegraded or RenderDegraded.
+    PoolDegraded,
     /// vigil could not watch this kind (`kind` names it): watching was
     /// forbidden, or the server failed. What happened meanwhile was not seen.
     NotWatched,
@@ -59,6 +72,10 @@ impl Reason {
             Reason::OOMKilled => "health/oom",
             Reason::ContainerRestart => "health/restarts",
             Reason::NodeNotReady | Reason::NodePressure | Reason::NodeCordoned => "health/nodes",
+            Reason::OperatorUnavailable
+            | Reason::OperatorDegraded
+            | Reason::OperatorProgressing => "health/cluster-operators",
+            Reason::PoolDegraded => "health/machine-config-pools",
             Reason::NotWatched => "vigil",
         }
     }

@@ -198,6 +198,36 @@ impl Recorder {
         self.apply(key, states, now);
     }
 
+    /// A ClusterOperator or MachineConfigPool: the bad states its
+    /// conditions report.
+    fn reported(&mut self, kind: &'static str, r: &Reported, now: DateTime<Utc>) {
+        let key: ObjKey = (
+            kind,
+            String::new(),
+            r.metadata.name.clone().unwrap_or_default(),
+        );
+        let mut states = States::new();
+        for c in &r.status.conditions {
+            let reason = match (kind, c.type_.as_str(), c.status.as_str()) {
+                ("ClusterOperator", "Available", s) if s != "True" => Reason::OperatorUnavailable,
+                ("ClusterOperator", "Degraded", "True") => Reason::OperatorDegraded,
+                ("ClusterOperator", "Progressing", "True") => Reason::OperatorProgressing,
+                ("MachineConfigPool", "Degraded" | "NodeDegraded" | "RenderDegraded", "True") => {
+                    Reason::PoolDegraded
+                }
+                _ => continue,
+            };
+            let said = match (&c.reason, &c.message) {
+                (Some(r), Some(m)) if !m.is_empty() => Some(format!("{r}: {m}")),
+                (Some(r), _) => Some(r.clone()),
+                (None, m) => m.clone().filter(|m| !m.is_empty()),
+            };
+            states.insert((reason, None), said);
+        }
+        self.objects.entry(key.clone()).or_default();
+        self.apply(key, states, now);
+    }
+
     pub fn pod_deleted(&mut self, pod: &Pod, now: DateTime<Utc>) {
         self.delete(pod_key(pod), now);
     }
@@ -397,31 +427,75 @@ pub struct Recording {
 struct Watched {
     kind: &'static str,
     path: &'static str,
+    /// Served only by some clusters (OpenShift's kinds): where the server
+    /// does not know it, it is not watched, and that is no gap.
+    optional: bool,
 }
 
 const WATCHED: &[Watched] = &[
     Watched {
         kind: "Pod",
         path: "/api/v1/pods",
+        optional: false,
     },
     Watched {
         kind: "Node",
         path: "/api/v1/nodes",
+        optional: false,
+    },
+    Watched {
+        kind: "ClusterOperator",
+        path: "/apis/config.openshift.io/v1/clusteroperators",
+        optional: true,
+    },
+    Watched {
+        kind: "MachineConfigPool",
+        path: "/apis/machineconfiguration.openshift.io/v1/machineconfigpools",
+        optional: true,
     },
 ];
+
+/// What the watch reads of an OpenShift object that reports its health in
+/// conditions (a ClusterOperator, a MachineConfigPool).
+#[derive(serde::Deserialize)]
+struct Reported {
+    metadata: k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta,
+    #[serde(default)]
+    status: ReportedStatus,
+}
+
+#[derive(serde::Deserialize, Default)]
+struct ReportedStatus {
+    #[serde(default)]
+    conditions: Vec<ReportedCondition>,
+}
+
+#[derive(serde::Deserialize)]
+struct ReportedCondition {
+    #[serde(rename = "type", default)]
+    type_: String,
+    #[serde(default)]
+    status: String,
+    #[serde(default)]
+    reason: Option<String>,
+    #[serde(default)]
+    message: Option<String>,
+}
 
 /// An object a watch delivered.
 enum Obj {
     Pod(Box<Pod>),
     Node(Box<Node>),
+    Reported(&'static str, Box<Reported>),
 }
 
 impl Obj {
-    fn decode(kind: &str, raw: &serde_json::value::RawValue) -> Result<Obj, String> {
+    fn decode(kind: &'static str, raw: &serde_json::value::RawValue) -> Result<Obj, String> {
         let e = |e: serde_json::Error| format!("a {kind} that does not decode: {e}");
         Ok(match kind {
             "Pod" => Obj::Pod(Box::new(serde_json::from_str(raw.get()).map_err(e)?)),
-            _ => Obj::Node(Box::new(serde_json::from_str(raw.get()).map_err(e)?)),
+            "Node" => Obj::Node(Box::new(serde_json::from_str(raw.get()).map_err(e)?)),
+            _ => Obj::Reported(kind, Box::new(serde_json::from_str(raw.get()).map_err(e)?)),
         })
     }
 
@@ -429,6 +503,7 @@ impl Obj {
         match self {
             Obj::Pod(p) => p.metadata.resource_version.as_deref(),
             Obj::Node(n) => n.metadata.resource_version.as_deref(),
+            Obj::Reported(_, r) => r.metadata.resource_version.as_deref(),
         }
     }
 }
@@ -462,11 +537,24 @@ impl Recorder {
                 self.listed("Node", "", n.metadata.name.as_deref().unwrap_or(""));
                 self.node(&n, Utc::now());
             }
+            Msg::Listed(Obj::Reported(kind, r)) => {
+                self.listed(kind, "", r.metadata.name.as_deref().unwrap_or(""));
+                self.reported(kind, &r, Utc::now());
+            }
             Msg::RelistDone(kind, at) => self.relist_done(kind, at),
             Msg::Apply(Obj::Pod(p), at) => self.pod(&p, at),
             Msg::Apply(Obj::Node(n), at) => self.node(&n, at),
+            Msg::Apply(Obj::Reported(kind, r), at) => self.reported(kind, &r, at),
             Msg::Delete(Obj::Pod(p), at) => self.pod_deleted(&p, at),
             Msg::Delete(Obj::Node(n), at) => self.node_deleted(&n, at),
+            Msg::Delete(Obj::Reported(kind, r), at) => self.delete(
+                (
+                    kind,
+                    String::new(),
+                    r.metadata.name.clone().unwrap_or_default(),
+                ),
+                at,
+            ),
             Msg::Gap(kind, at, why) => {
                 crate::term::eprint_line(format_args!(
                     "vigil watch: cannot watch {kind}s ({why}); trying again, and recording the gap"
@@ -537,7 +625,7 @@ async fn watch_async(
     // bounds itself (the server ends it after `timeoutSeconds`).
     let conn = super::live::connect_with(opts, None).await?;
     crate::term::eprint_line(format_args!(
-        "vigil watch: watching pods and nodes on {}",
+        "vigil watch: watching pods and nodes (and OpenShift's operators and machine config pools where served) on {}",
         conn.url
     ));
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Msg>(1024);
@@ -608,6 +696,9 @@ async fn watch_kind(
             }
         }
     };
+    if w.optional && !served(&conn, w, &opts).await {
+        return;
+    }
     loop {
         if tx.is_closed() {
             return;
@@ -641,6 +732,20 @@ async fn watch_kind(
             WatchEnd::Done => return,
         }
     }
+}
+
+/// Whether the server knows an optional kind: only a 404 says it does not
+/// (any other failure is the watch's to retry and record).
+async fn served(
+    conn: &super::live::Connection,
+    w: Watched,
+    opts: &super::live::LiveOptions,
+) -> bool {
+    let path = format!("{}?limit=1", w.path);
+    !matches!(
+        super::live::fetch(conn, &path, opts, super::live::JSON, |_| Ok(())).await,
+        Err(super::live::Failure::Status(404, _))
+    )
 }
 
 /// A list page as the API sends it.
@@ -840,7 +945,7 @@ enum Event {
     Error(String),
 }
 
-fn event(kind: &str, line: &[u8]) -> Result<Event, String> {
+fn event(kind: &'static str, line: &[u8]) -> Result<Event, String> {
     #[derive(serde::Deserialize)]
     struct Raw<'a> {
         #[serde(rename = "type")]
@@ -918,6 +1023,74 @@ mod tests {
                        "containerStatuses": [{"name": "web", "ready": status == "True", "restartCount": restarts,
                                               "image": "i", "imageID": "", "state": state}]}
         }))
+    }
+
+    fn operator(available: &str, degraded: &str) -> Reported {
+        serde_json::from_value(serde_json::json!({
+            "metadata": {"name": "kube-apiserver", "resourceVersion": "7"},
+            "status": {"conditions": [
+                {"type": "Available", "status": available, "reason": "AsExpected"},
+                {"type": "Degraded", "status": degraded, "reason": "NodeInstaller_InstallerPodFailed", "message": "installer pod failed"},
+            ]}
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn an_operator_that_degraded_and_recovered_gives_its_intervals() {
+        let mut r = Recorder::default();
+        r.reported("ClusterOperator", &operator("True", "False"), t(0));
+        r.reported("ClusterOperator", &operator("True", "True"), t(3));
+        r.reported("ClusterOperator", &operator("False", "True"), t(10));
+        r.reported("ClusterOperator", &operator("True", "False"), t(12));
+        r.reported("ClusterOperator", &operator("False", "False"), t(20));
+        let iv = r.finish(t(30));
+        let summary: Vec<_> = iv
+            .iter()
+            .map(|i| {
+                (
+                    i.kind.as_str(),
+                    i.name.as_str(),
+                    i.reason,
+                    i.start,
+                    i.end,
+                    i.ongoing,
+                )
+            })
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                (
+                    "ClusterOperator",
+                    "kube-apiserver",
+                    Reason::OperatorDegraded,
+                    t(3),
+                    t(12),
+                    false
+                ),
+                (
+                    "ClusterOperator",
+                    "kube-apiserver",
+                    Reason::OperatorUnavailable,
+                    t(10),
+                    t(12),
+                    false
+                ),
+                (
+                    "ClusterOperator",
+                    "kube-apiserver",
+                    Reason::OperatorUnavailable,
+                    t(20),
+                    t(30),
+                    true
+                ),
+            ]
+        );
+        assert_eq!(
+            iv[0].message.as_deref(),
+            Some("NodeInstaller_InstallerPodFailed: installer pod failed")
+        );
     }
 
     #[test]

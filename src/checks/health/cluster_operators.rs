@@ -19,16 +19,24 @@ static INFO: CheckInfo = CheckInfo {
     should: "be available and not degraded",
     rule: "OpenShift, under --profile openshift, one test per ClusterOperator: Available=False (or no Available condition) \
            and Degraded=True fail, naming the condition's reason, message and since when; Progressing=True for longer \
-           than `progressing-minutes` flakes; Upgradeable=False is not judged (it only holds back the next update)",
+           than `progressing-minutes` flakes; Upgradeable=False is not judged (it only holds back the next update). With vigil watch, \
+           as origin's monitor judges a run: any moment of Available=False during it fails, Degraded for `during-minutes` fails",
     default_mode: Mode::Blocking,
     default_lifecycle: Lifecycle::Blocking,
     multi_node: false,
     kinds: &["ClusterOperator"],
-    thresholds: &[Threshold {
-        name: "progressing-minutes",
-        default: 30,
-        help: "how long an operator may report Progressing=True before its test flakes",
-    }],
+    thresholds: &[
+        Threshold {
+            name: "progressing-minutes",
+            default: 30,
+            help: "how long an operator may report Progressing=True before its test flakes",
+        },
+        Threshold {
+            name: "during-minutes",
+            default: 5,
+            help: "with vigil watch: minutes an operator may be Degraded during the run (any Available=False fails)",
+        },
+    ],
     cluster_scoped: None,
     per_object: Some("clusteroperator"),
     needs: &["ClusterOperator"],

@@ -19,16 +19,24 @@ static INFO: CheckInfo = CheckInfo {
     rule: "OpenShift, under --profile openshift, one test per MachineConfigPool: Degraded, NodeDegraded or RenderDegraded \
            True fails; fewer updated machines than machines, or a status configuration other than the one the spec \
            wants, fails when the pool is not Updating (nothing will roll it out) or has been Updating for longer than \
-           `updating-minutes`; a paused pool is not judged on its update (pausing holds updates back on purpose)",
+           `updating-minutes`; a paused pool is not judged on its update (pausing holds updates back on purpose). With vigil \
+           watch, degraded for `during-minutes` during the run fails",
     default_mode: Mode::Blocking,
     default_lifecycle: Lifecycle::Blocking,
     multi_node: false,
     kinds: &["MachineConfigPool"],
-    thresholds: &[Threshold {
-        name: "updating-minutes",
-        default: 90,
-        help: "how long a pool may be Updating before its test fails",
-    }],
+    thresholds: &[
+        Threshold {
+            name: "updating-minutes",
+            default: 90,
+            help: "how long a pool may be Updating before its test fails",
+        },
+        Threshold {
+            name: "during-minutes",
+            default: 5,
+            help: "with vigil watch: minutes a pool may be degraded during the run",
+        },
+    ],
     cluster_scoped: Some("Machine Config Operator"),
     per_object: Some("machineconfigpool"),
     needs: &["MachineConfigPool"],
