@@ -158,17 +158,40 @@ fn github_step_and_prow_periodic_run_against_a_real_api_server() {
     );
     assert!(String::from_utf8_lossy(&stopped.stdout).contains("vigil watch: stopped"));
     assert_eq!(junit_suite(&out_dir.join("junit")), "vigil");
-    // The workflow calls the script that was just run.
+    // The workflow uses the action, whose steps run the script just run.
     let wf = std::fs::read_to_string(script("deploy/ci/github/vigil-kind.yaml")).unwrap();
     let v: serde_json::Value = serde_saphyr::from_str(&wf).unwrap();
-    let runs: Vec<&str> = v["jobs"]["e2e"]["steps"]
+    let commands: Vec<&str> = v["jobs"]["e2e"]["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("vigil-ci/vigil@")))
+        .filter_map(|s| s["with"]["command"].as_str())
+        .collect();
+    assert_eq!(commands, ["lint", "start", "stop"]);
+    let action: serde_json::Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(script("action.yml")).unwrap()).unwrap();
+    assert_eq!(action["runs"]["using"], "composite");
+    let runs: Vec<&str> = action["runs"]["steps"]
         .as_array()
         .unwrap()
         .iter()
         .filter_map(|s| s["run"].as_str())
         .collect();
-    assert!(runs.contains(&"deploy/ci/github/vigil-step.sh start"));
-    assert!(runs.contains(&"deploy/ci/github/vigil-step.sh stop"));
+    assert!(runs.iter().any(|r| r.contains("deploy/ci/github/action.sh\" \"$VIGIL_COMMAND\"")), "{runs:?}");
+    let action_step = |what: &str| {
+        Command::new("bash")
+            .arg(script("deploy/ci/github/action.sh"))
+            .arg(what)
+            .env("VIGIL", env!("CARGO_BIN_EXE_vigil"))
+            .env("OUT", &out_dir)
+            .env("KUBECONFIG", &admin)
+            .output()
+            .unwrap()
+    };
+    assert_eq!(action_step("start").status.code(), Some(0));
+    let stopped = action_step("stop");
+    assert_eq!(stopped.status.code(), Some(0), "{}", String::from_utf8_lossy(&stopped.stdout));
 
     // The periodic's container command, with Prow's $(ARTIFACTS) and the
     // in-cluster credentials replaced by this API server.
@@ -294,3 +317,66 @@ fn kubectl_plugin_completions_and_man_page() {
     let nope = vigil(&["man", "nope"]);
     assert_eq!(nope.status.code(), Some(2));
 }
+
+/// The action's steps outside GitHub, with the environment it gives them:
+/// install (from the cache the action keeps: no network), run on a state,
+/// lint into SARIF.
+#[test]
+fn github_action_installs_from_its_cache_runs_and_lints() {
+    let work = tempfile::tempdir().unwrap();
+    let home = work.path().join("tool-cache/vigil/v1");
+    std::fs::create_dir_all(home.join("bin")).unwrap();
+    std::os::unix::fs::symlink(env!("CARGO_BIN_EXE_vigil"), home.join("bin/vigil")).unwrap();
+    let github_path = work.path().join("github-path");
+    let out_dir = work.path().join("vigil-results");
+    let action = |what: &str, env: &[(&str, &str)]| {
+        let mut c = Command::new("bash");
+        c.arg(script("deploy/ci/github/action.sh"))
+            .arg(what)
+            .env("VIGIL_HOME", &home)
+            .env("VIGIL_VERSION", "v1")
+            .env("GITHUB_PATH", &github_path)
+            .env("OUT", &out_dir)
+            .env("VIGIL", env!("CARGO_BIN_EXE_vigil"))
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        c.output().unwrap()
+    };
+    let installed = action("install", &[]);
+    assert_eq!(installed.status.code(), Some(0), "{}", String::from_utf8_lossy(&installed.stderr));
+    assert_eq!(
+        std::fs::read_to_string(&github_path).unwrap().trim(),
+        home.join("bin").to_str().unwrap()
+    );
+    let ran = action(
+        "run",
+        &[("VIGIL_ARGS", "--from testdata/states/ha-cluster --now 2026-11-21T12:00:00Z"), ("VIGIL_EXCEPTIONS", "testdata/exceptions/demo")],
+    );
+    assert_eq!(ran.status.code(), Some(1), "the sample has new violations: {}", String::from_utf8_lossy(&ran.stderr));
+    assert_eq!(junit_suite(&out_dir.join("junit")), "vigil");
+    let bad = work.path().join("bad-exceptions");
+    std::fs::create_dir_all(&bad).unwrap();
+    std::fs::write(bad.join("team.yaml"), "component: Team\nnamespaces: [ns]\nexceptions:\n  - check: ha/nope\n    jira: OCPBUGS-1\n").unwrap();
+    let linted = action("lint", &[("VIGIL_EXCEPTIONS", bad.to_str().unwrap())]);
+    assert_eq!(linted.status.code(), Some(1));
+    let sarif: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("vigil-lint.sarif")).unwrap()).unwrap();
+    assert_eq!(sarif["version"], "2.1.0");
+    assert!(String::from_utf8_lossy(&linted.stdout).contains("unknown check id"), "{}", String::from_utf8_lossy(&linted.stdout));
+}
+
+/// The workflow example passes actionlint (scripts/test builds it).
+#[test]
+#[ignore = "needs actionlint: scripts/test builds it (scripts/build-actionlint)"]
+fn the_github_workflow_passes_actionlint() {
+    let actionlint = std::env::var("VIGIL_ACTIONLINT").expect("VIGIL_ACTIONLINT names actionlint (scripts/build-actionlint)");
+    let o = Command::new(actionlint)
+        .arg("-no-color")
+        .arg(script("deploy/ci/github/vigil-kind.yaml"))
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+}
+
