@@ -168,11 +168,15 @@ pub struct ManArgs {
 }
 
 const WATCH_AFTER: &str = "\
-Starts before the e2e run and watches pods and nodes (Kubernetes watches with bookmarks,
-resumed after disconnects and 410 Gone without recording anything twice). It records
-intervals: pods not ready, containers in CrashLoopBackOff or failing to pull their image,
-restarts and OOM kills; nodes NotReady, under pressure or cordoned. Only transitions are
-kept, never copies of objects.
+Starts before the e2e run and watches pods, nodes, Deployments, StatefulSets, EndpointSlices
+and Warning events (Kubernetes watches with bookmarks, resumed after disconnects and 410 Gone
+without recording anything twice; on OpenShift also ClusterOperators and MachineConfigPools).
+It records intervals: pods not ready, containers in CrashLoopBackOff or failing to pull their
+image, restarts and OOM kills; nodes NotReady, under pressure or cordoned; Deployments past
+their progress deadline, Deployments and StatefulSets short of available replicas; Services
+with endpoints and none ready; Warning events repeated during the run (from the watch's start,
+not the event's lifetime); operators unavailable, degraded or progressing, pools degraded.
+Only transitions are kept, never copies of objects.
 
 It stops on SIGTERM, SIGINT or SIGHUP, when --stop-file appears, or after --duration. Then it
 writes the intervals (JSON lines, --intervals-out) and does exactly what `vigil run` does on

@@ -165,7 +165,11 @@ fn github_step_and_prow_periodic_run_against_a_real_api_server() {
         .as_array()
         .unwrap()
         .iter()
-        .filter(|s| s["uses"].as_str().is_some_and(|u| u.starts_with("vigil-ci/vigil@")))
+        .filter(|s| {
+            s["uses"]
+                .as_str()
+                .is_some_and(|u| u.starts_with("vigil-ci/vigil@"))
+        })
         .filter_map(|s| s["with"]["command"].as_str())
         .collect();
     assert_eq!(commands, ["lint", "start", "stop"]);
@@ -178,7 +182,11 @@ fn github_step_and_prow_periodic_run_against_a_real_api_server() {
         .iter()
         .filter_map(|s| s["run"].as_str())
         .collect();
-    assert!(runs.iter().any(|r| r.contains("deploy/ci/github/action.sh\" \"$VIGIL_COMMAND\"")), "{runs:?}");
+    assert!(
+        runs.iter()
+            .any(|r| r.contains("deploy/ci/github/action.sh\" \"$VIGIL_COMMAND\"")),
+        "{runs:?}"
+    );
     let action_step = |what: &str| {
         Command::new("bash")
             .arg(script("deploy/ci/github/action.sh"))
@@ -191,7 +199,12 @@ fn github_step_and_prow_periodic_run_against_a_real_api_server() {
     };
     assert_eq!(action_step("start").status.code(), Some(0));
     let stopped = action_step("stop");
-    assert_eq!(stopped.status.code(), Some(0), "{}", String::from_utf8_lossy(&stopped.stdout));
+    assert_eq!(
+        stopped.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&stopped.stdout)
+    );
 
     // The periodic's container command, with Prow's $(ARTIFACTS) and the
     // in-cluster credentials replaced by this API server.
@@ -345,38 +358,68 @@ fn github_action_installs_from_its_cache_runs_and_lints() {
         c.output().unwrap()
     };
     let installed = action("install", &[]);
-    assert_eq!(installed.status.code(), Some(0), "{}", String::from_utf8_lossy(&installed.stderr));
+    assert_eq!(
+        installed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&installed.stderr)
+    );
     assert_eq!(
         std::fs::read_to_string(&github_path).unwrap().trim(),
         home.join("bin").to_str().unwrap()
     );
     let ran = action(
         "run",
-        &[("VIGIL_ARGS", "--from testdata/states/ha-cluster --now 2026-11-21T12:00:00Z"), ("VIGIL_EXCEPTIONS", "testdata/exceptions/demo")],
+        &[
+            (
+                "VIGIL_ARGS",
+                "--from testdata/states/ha-cluster --now 2026-11-21T12:00:00Z",
+            ),
+            ("VIGIL_EXCEPTIONS", "testdata/exceptions/demo"),
+        ],
     );
-    assert_eq!(ran.status.code(), Some(1), "the sample has new violations: {}", String::from_utf8_lossy(&ran.stderr));
+    assert_eq!(
+        ran.status.code(),
+        Some(1),
+        "the sample has new violations: {}",
+        String::from_utf8_lossy(&ran.stderr)
+    );
     assert_eq!(junit_suite(&out_dir.join("junit")), "vigil");
     let bad = work.path().join("bad-exceptions");
     std::fs::create_dir_all(&bad).unwrap();
-    std::fs::write(bad.join("team.yaml"), "component: Team\nnamespaces: [ns]\nexceptions:\n  - check: ha/nope\n    jira: OCPBUGS-1\n").unwrap();
+    std::fs::write(
+        bad.join("team.yaml"),
+        "component: Team\nnamespaces: [ns]\nexceptions:\n  - check: ha/nope\n    jira: OCPBUGS-1\n",
+    )
+    .unwrap();
     let linted = action("lint", &[("VIGIL_EXCEPTIONS", bad.to_str().unwrap())]);
     assert_eq!(linted.status.code(), Some(1));
     let sarif: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out_dir.join("vigil-lint.sarif")).unwrap()).unwrap();
+        serde_json::from_str(&std::fs::read_to_string(out_dir.join("vigil-lint.sarif")).unwrap())
+            .unwrap();
     assert_eq!(sarif["version"], "2.1.0");
-    assert!(String::from_utf8_lossy(&linted.stdout).contains("unknown check id"), "{}", String::from_utf8_lossy(&linted.stdout));
+    assert!(
+        String::from_utf8_lossy(&linted.stdout).contains("unknown check id"),
+        "{}",
+        String::from_utf8_lossy(&linted.stdout)
+    );
 }
 
 /// The workflow example passes actionlint (scripts/test builds it).
 #[test]
 #[ignore = "needs actionlint: scripts/test builds it (scripts/build-actionlint)"]
 fn the_github_workflow_passes_actionlint() {
-    let actionlint = std::env::var("VIGIL_ACTIONLINT").expect("VIGIL_ACTIONLINT names actionlint (scripts/build-actionlint)");
+    let actionlint = std::env::var("VIGIL_ACTIONLINT")
+        .expect("VIGIL_ACTIONLINT names actionlint (scripts/build-actionlint)");
     let o = Command::new(actionlint)
         .arg("-no-color")
         .arg(script("deploy/ci/github/vigil-kind.yaml"))
         .output()
         .unwrap();
-    assert!(o.status.success(), "{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
-

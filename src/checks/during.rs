@@ -7,7 +7,10 @@
 //! check itself; only what the final state no longer shows is added here,
 //! saying when it began and how long it lasted. Thresholds: each check's
 //! `during-minutes` (`health/restarts` counts restarts during the run against
-//! its own `flake-at` / `fail-above`; every OOM kill counts).
+//! its own `flake-at` / `fail-above`, `health/events` counts warnings during
+//! the run against its `flake-above` / `fail-above`; every OOM kill, every
+//! moment an operator is unavailable and every Deployment past its progress
+//! deadline counts).
 
 use std::collections::{BTreeMap, HashSet};
 
@@ -34,55 +37,131 @@ pub fn judge(info: &CheckInfo, ctx: &Context, out: &mut Vec<Finding>) {
     let mine = intervals.iter().filter(|i| {
         i.reason.check() == info.id && !shown.contains(&(i.namespace.as_str(), i.name.as_str()))
     });
+    let mine: Vec<&Interval> = mine.collect();
+    let added = match info.id {
+        "health/restarts" => restarts(info, ctx, owners, &mine),
+        "health/events" => warnings(info, ctx, owners, &mine),
+        _ => states(info, ctx, owners, &mine),
+    };
+    out.extend(added);
+}
+
+/// Restarts during the run, counted per container against the restart
+/// thresholds.
+fn restarts(
+    info: &CheckInfo,
+    ctx: &Context,
+    owners: &PodOwners,
+    mine: &[&Interval],
+) -> Vec<Finding> {
+    let flake_at = (ctx.thresholds)(info.id, "flake-at");
+    let fail_above = (ctx.thresholds)(info.id, "fail-above");
+    let mut per: BTreeMap<(&str, &str, Option<&str>), Vec<&Interval>> = BTreeMap::new();
+    for i in mine.iter().filter(|i| i.reason == Reason::ContainerRestart) {
+        per.entry((&i.namespace, &i.name, i.container.as_deref()))
+            .or_default()
+            .push(i);
+    }
     let mut added = Vec::new();
-    if info.id == "health/restarts" {
-        let flake_at = (ctx.thresholds)(info.id, "flake-at");
-        let fail_above = (ctx.thresholds)(info.id, "fail-above");
-        let mut per: BTreeMap<(&str, &str, Option<&str>), Vec<&Interval>> = BTreeMap::new();
-        for i in mine.filter(|i| i.reason == Reason::ContainerRestart) {
-            per.entry((&i.namespace, &i.name, i.container.as_deref()))
-                .or_default()
-                .push(i);
+    for list in per.values() {
+        let n = total(list);
+        if n < flake_at {
+            continue;
         }
-        for list in per.values() {
-            let n = list
-                .iter()
-                .map(|i| i.instants())
-                .sum::<u64>()
-                .min(i64::MAX as u64) as i64;
-            if n < flake_at {
-                continue;
-            }
-            let severity = if n > fail_above {
-                Severity::Fail
-            } else {
-                Severity::Flake
-            };
-            let (first, last) = (list[0], list[list.len() - 1]);
-            let detail = format!(
-                "restarted {n} times during the run, first at {}, last at {}",
-                clock(first.start),
-                clock(last.start)
-            );
-            added.push(finding(info, owners, first, detail, severity));
+        let severity = if n > fail_above {
+            Severity::Fail
+        } else {
+            Severity::Flake
+        };
+        let (first, last) = (list[0], list[list.len() - 1]);
+        let detail = format!(
+            "restarted {n} times during the run, first at {}, last at {}",
+            clock(first.start),
+            clock(last.start)
+        );
+        added.push(finding(info, owners, first, detail, severity));
+    }
+    added
+}
+
+/// The instants `list` stands for.
+fn total(list: &[&Interval]) -> i64 {
+    list.iter()
+        .map(|i| i.instants())
+        .fold(0u64, u64::saturating_add)
+        .min(i64::MAX as u64) as i64
+}
+
+/// Warning events during the run, counted per object and event reason
+/// against the events check's own `flake-above` / `fail-above`: what was
+/// repeated while the run went on, not over the event's lifetime.
+fn warnings(
+    info: &CheckInfo,
+    ctx: &Context,
+    owners: &PodOwners,
+    mine: &[&Interval],
+) -> Vec<Finding> {
+    let flake_above = (ctx.thresholds)(info.id, "flake-above");
+    let fail_above = (ctx.thresholds)(info.id, "fail-above");
+    let mut per: BTreeMap<(&str, &str, &str, &str), Vec<&Interval>> = BTreeMap::new();
+    for i in mine.iter().filter(|i| i.reason == Reason::WarningEvent) {
+        let message = i.message.as_deref().unwrap_or("");
+        let reason = message.split_once(':').map_or(message, |(r, _)| r);
+        per.entry((&i.namespace, &i.kind, &i.name, reason))
+            .or_default()
+            .push(i);
+    }
+    let mut added = Vec::new();
+    for list in per.values() {
+        let n = total(list);
+        if n <= flake_above {
+            continue;
         }
-    } else {
-        let minutes = (ctx.thresholds)(info.id, "during-minutes");
-        for i in mine {
-            // Every OOM kill counts; states count from `during-minutes` on.
-            let counts = match i.reason {
-                // As origin's monitor judges an operator: any moment
-                // unavailable counts; progressing is what updates do.
-                Reason::OOMKilled | Reason::OperatorUnavailable => true,
-                Reason::ContainerRestart | Reason::OperatorProgressing => false,
-                _ => i.seconds() >= minutes * 60,
-            };
-            if counts {
-                added.push(finding(info, owners, i, describe(i), Severity::Fail));
+        let severity = if n > fail_above {
+            Severity::Fail
+        } else {
+            Severity::Flake
+        };
+        let first = list.iter().map(|i| i.start).min().expect("a warning");
+        let last = list.iter().map(|i| i.end).max().expect("a warning");
+        let minutes = ((last - first).num_seconds() as f64 / 60.0).max(1.0);
+        let latest = list.iter().max_by_key(|i| i.end).expect("a warning");
+        let mut detail = format!(
+            "warned {n} times during the run ({:.1} per minute), {} to {}",
+            n as f64 / minutes,
+            clock(first),
+            clock(last)
+        );
+        if let Some(m) = &latest.message {
+            detail.push_str(&format!(": {}", crate::redact::text(m)));
+        }
+        added.push(finding(info, owners, latest, detail, severity));
+    }
+    added
+}
+
+/// States with a length: each counts from the check's `during-minutes` on,
+/// except those that count at once.
+fn states(info: &CheckInfo, ctx: &Context, owners: &PodOwners, mine: &[&Interval]) -> Vec<Finding> {
+    let minutes = (ctx.thresholds)(info.id, "during-minutes");
+    let mut added = Vec::new();
+    for i in mine {
+        let counts = match i.reason {
+            // As origin's monitor judges an operator: any moment
+            // unavailable counts; progressing is what updates do. A
+            // Deployment that reports Progressing=False has already run
+            // out its own progress deadline.
+            Reason::OOMKilled | Reason::OperatorUnavailable | Reason::WorkloadNotProgressing => {
+                true
             }
+            Reason::ContainerRestart | Reason::OperatorProgressing | Reason::WarningEvent => false,
+            _ => i.seconds() >= minutes * 60,
+        };
+        if counts {
+            added.push(finding(info, owners, i, describe(i), Severity::Fail));
         }
     }
-    out.extend(added);
+    added
 }
 
 fn clock(t: chrono::DateTime<chrono::Utc>) -> String {
@@ -102,6 +181,10 @@ fn describe(i: &Interval) -> String {
         Reason::OperatorUnavailable => "unavailable",
         Reason::OperatorDegraded | Reason::PoolDegraded => "degraded",
         Reason::OperatorProgressing => "progressing",
+        Reason::WorkloadNotProgressing => "not progressing",
+        Reason::WorkloadUnavailable => "short of available replicas",
+        Reason::ServiceNoReadyEndpoints => "without a ready endpoint",
+        Reason::WarningEvent => "warned",
         Reason::NotWatched => "not watched",
     };
     let mut s = if i.reason.is_instant() {
@@ -366,5 +449,87 @@ mod tests {
             "{}",
             f[0].detail
         );
+    }
+
+    #[test]
+    fn workloads_services_and_warnings_during_the_run_are_judged() {
+        let mut c = cluster(
+            "---\nkind: Deployment\nmetadata: {name: web, namespace: shop, uid: d1}\nspec: {replicas: 2}\n\
+             status: {replicas: 2, updatedReplicas: 2, availableReplicas: 2, readyReplicas: 2}\n\
+             ---\nkind: Service\nmetadata: {name: web, namespace: shop}\nspec: {selector: {app: web}}\n\
+             ---\nkind: Pod\nmetadata: {name: web-1, namespace: shop}\nstatus: {phase: Running}\n",
+        );
+        let obj = |kind: &str, reason, start: &str, end: &str| Interval {
+            kind: kind.into(),
+            owner: None,
+            container: None,
+            ..iv(reason, "web", start, end)
+        };
+        c.intervals = vec![
+            // Short of replicas for 4 minutes: a rollout, not a finding.
+            obj(
+                "Deployment",
+                Reason::WorkloadUnavailable,
+                "2026-11-21T10:00:00Z",
+                "2026-11-21T10:04:00Z",
+            ),
+            // Past its progress deadline: counts at once.
+            obj(
+                "Deployment",
+                Reason::WorkloadNotProgressing,
+                "2026-11-21T10:10:00Z",
+                "2026-11-21T10:11:00Z",
+            ),
+            obj(
+                "Service",
+                Reason::ServiceNoReadyEndpoints,
+                "2026-11-21T10:00:00Z",
+                "2026-11-21T10:06:00Z",
+            ),
+        ];
+        let f = run_check(&crate::checks::health::rollout::Rollout, &c);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert!(
+            f[0].detail
+                .starts_with("not progressing during the run for 1m"),
+            "{}",
+            f[0].detail
+        );
+        let f = run_check(&crate::checks::health::endpoints::Endpoints, &c);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!((f[0].kind.as_str(), f[0].name.as_str()), ("Service", "web"));
+
+        // Warnings: 10 repetitions pass, 11 flake, 21 fail (the check's
+        // own flake-above 10 / fail-above 20), counted across records.
+        let warned = |n: u64| {
+            let mut w = iv(
+                Reason::WarningEvent,
+                "web-1",
+                "2026-11-21T10:00:00Z",
+                "2026-11-21T10:10:00Z",
+            );
+            w.owner = None;
+            w.container = None;
+            w.count = Some(n);
+            w.message = Some("BackOff: Back-off restarting failed container".into());
+            w
+        };
+        let mut events = |records: Vec<Interval>| {
+            c.intervals = records;
+            run_check(&crate::checks::health::events::Events, &c)
+        };
+        assert!(events(vec![warned(10)]).is_empty());
+        let f = events(vec![warned(5), warned(6)]);
+        assert_eq!(f.len(), 1, "{f:?}");
+        assert_eq!(f[0].severity, Severity::Flake);
+        assert_eq!((f[0].kind.as_str(), f[0].name.as_str()), ("Pod", "web-1"));
+        assert!(
+            f[0].detail.starts_with(
+                "warned 11 times during the run (1.1 per minute), 10:00:00Z to 10:10:00Z: BackOff"
+            ),
+            "{}",
+            f[0].detail
+        );
+        assert_eq!(events(vec![warned(21)])[0].severity, Severity::Fail);
     }
 }

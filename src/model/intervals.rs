@@ -19,7 +19,12 @@
 //! that happen at an instant: an OOM kill, a restart). On OpenShift the watch
 //! also records `OperatorUnavailable`, `OperatorDegraded` and
 //! `OperatorProgressing` for ClusterOperators and `PoolDegraded` for
-//! MachineConfigPools, with the condition's reason and message. `ongoing`: the state
+//! MachineConfigPools, with the condition's reason and message. Everywhere it
+//! records `WorkloadNotProgressing` and `WorkloadUnavailable` for Deployments
+//! and StatefulSets, `ServiceNoReadyEndpoints` for Services (kind `Service`,
+//! from their EndpointSlices), and `WarningEvent` instants for Warning events
+//! (kind and name of the object the event is about; `count`: how many times
+//! during the run). `ongoing`: the state
 //! had not ended when the watch stopped (`end` is then the stop time).
 //! `message`: what the object said, when it said something.
 
@@ -57,6 +62,15 @@ pub enum Reason {
     OperatorProgressing,
     /// A MachineConfigPool reported Degraded, NodeDegraded or RenderDegraded.
     PoolDegraded,
+    /// A Deployment reported Progressing=False (its progress deadline passed).
+    WorkloadNotProgressing,
+    /// A Deployment or StatefulSet had fewer available replicas than it wants.
+    WorkloadUnavailable,
+    /// A Service's endpoints were all unready (it had some).
+    ServiceNoReadyEndpoints,
+    /// A Warning event was emitted (an instant; `count` holds how many
+    /// times during the run, `message` its reason and text).
+    WarningEvent,
     /// vigil could not watch this kind (`kind` names it): watching was
     /// forbidden, or the server failed. What happened meanwhile was not seen.
     NotWatched,
@@ -76,13 +90,19 @@ impl Reason {
             | Reason::OperatorDegraded
             | Reason::OperatorProgressing => "health/cluster-operators",
             Reason::PoolDegraded => "health/machine-config-pools",
+            Reason::WorkloadNotProgressing | Reason::WorkloadUnavailable => "health/rollout",
+            Reason::ServiceNoReadyEndpoints => "health/endpoints",
+            Reason::WarningEvent => "health/events",
             Reason::NotWatched => "vigil",
         }
     }
 
     /// Whether the reason marks an instant rather than a state with a length.
     pub fn is_instant(self) -> bool {
-        matches!(self, Reason::OOMKilled | Reason::ContainerRestart)
+        matches!(
+            self,
+            Reason::OOMKilled | Reason::ContainerRestart | Reason::WarningEvent
+        )
     }
 }
 

@@ -25,6 +25,8 @@ use k8s_openapi::api::core::v1::{Node, Pod};
 
 use crate::model::intervals::{Interval, Reason};
 
+mod more;
+
 /// One bad state of one object: the reason, and the container it is about.
 type StateKey = (Reason, Option<String>);
 
@@ -56,6 +58,10 @@ pub struct Recorder {
     relisting: HashMap<&'static str, HashSet<ObjKey>>,
     /// Kinds not being watched now: since when, and why.
     gaps: HashMap<&'static str, (DateTime<Utc>, String)>,
+    /// Kinds listed completely at least once.
+    listed_once: HashSet<&'static str>,
+    /// Services' slices and Warning events' counts.
+    more: more::More,
     stats: Stats,
 }
 
@@ -217,12 +223,7 @@ impl Recorder {
                 }
                 _ => continue,
             };
-            let said = match (&c.reason, &c.message) {
-                (Some(r), Some(m)) if !m.is_empty() => Some(format!("{r}: {m}")),
-                (Some(r), _) => Some(r.clone()),
-                (None, m) => m.clone().filter(|m| !m.is_empty()),
-            };
-            states.insert((reason, None), said);
+            states.insert((reason, None), c.said());
         }
         self.objects.entry(key.clone()).or_default();
         self.apply(key, states, now);
@@ -245,8 +246,7 @@ impl Recorder {
 
     /// A (re-)list of `kind` begins.
     pub fn relist_started(&mut self, kind: &'static str) {
-        if self.relisting.insert(kind, HashSet::new()).is_none()
-            && self.objects.keys().any(|k| k.0 == kind)
+        if self.relisting.insert(kind, HashSet::new()).is_none() && self.listed_once.contains(kind)
         {
             self.stats.relists += 1;
         }
@@ -273,6 +273,8 @@ impl Recorder {
         for k in gone {
             self.delete(k, now);
         }
+        self.prune(kind, &seen, now);
+        self.listed_once.insert(kind);
     }
 
     fn delete(&mut self, key: ObjKey, now: DateTime<Utc>) {
@@ -314,8 +316,9 @@ impl Recorder {
                 }
             }
         }
-        // Healthy objects keep only their restart counts: small.
-        if t.open.is_empty() && t.restarts.is_empty() && key.0 == "Node" {
+        // Healthy objects keep only their restart counts: small. Only pods
+        // have them.
+        if t.open.is_empty() && t.restarts.is_empty() && key.0 != "Pod" {
             self.objects.remove(&key);
         }
     }
@@ -335,6 +338,8 @@ impl Recorder {
         for (kind, (start, why)) in std::mem::take(&mut self.gaps) {
             self.done.push(gap_interval(kind, start, now, why, true));
         }
+        let warnings = self.warnings();
+        self.done.extend(warnings);
         let keys: BTreeSet<ObjKey> = self.objects.keys().cloned().collect();
         for key in keys {
             let t = self.objects.get_mut(&key).expect("tracked");
@@ -427,6 +432,8 @@ pub struct Recording {
 struct Watched {
     kind: &'static str,
     path: &'static str,
+    /// Added to the path's query: a selector.
+    query: &'static str,
     /// Served only by some clusters (OpenShift's kinds): where the server
     /// does not know it, it is not watched, and that is no gap.
     optional: bool,
@@ -436,24 +443,59 @@ const WATCHED: &[Watched] = &[
     Watched {
         kind: "Pod",
         path: "/api/v1/pods",
+        query: "",
         optional: false,
     },
     Watched {
         kind: "Node",
         path: "/api/v1/nodes",
+        query: "",
         optional: false,
     },
     Watched {
         kind: "ClusterOperator",
         path: "/apis/config.openshift.io/v1/clusteroperators",
+        query: "",
         optional: true,
     },
     Watched {
         kind: "MachineConfigPool",
         path: "/apis/machineconfiguration.openshift.io/v1/machineconfigpools",
+        query: "",
         optional: true,
     },
+    Watched {
+        kind: "Deployment",
+        path: "/apis/apps/v1/deployments",
+        query: "",
+        optional: false,
+    },
+    Watched {
+        kind: "StatefulSet",
+        path: "/apis/apps/v1/statefulsets",
+        query: "",
+        optional: false,
+    },
+    Watched {
+        kind: "EndpointSlice",
+        path: "/apis/discovery.k8s.io/v1/endpointslices",
+        query: "",
+        optional: false,
+    },
+    Watched {
+        kind: "Event",
+        path: "/api/v1/events",
+        query: "fieldSelector=type%3DWarning&",
+        optional: false,
+    },
 ];
+
+impl Watched {
+    /// The kind's path with `query` (`name=value&...`) and the selector.
+    fn url(&self, query: &str) -> String {
+        format!("{}?{}{query}", self.path, self.query)
+    }
+}
 
 /// What the watch reads of an OpenShift object that reports its health in
 /// conditions (a ClusterOperator, a MachineConfigPool).
@@ -471,7 +513,7 @@ struct ReportedStatus {
 }
 
 #[derive(serde::Deserialize)]
-struct ReportedCondition {
+pub(super) struct ReportedCondition {
     #[serde(rename = "type", default)]
     type_: String,
     #[serde(default)]
@@ -487,6 +529,9 @@ enum Obj {
     Pod(Box<Pod>),
     Node(Box<Node>),
     Reported(&'static str, Box<Reported>),
+    Rollout(&'static str, Box<more::Rollout>),
+    Slice(Box<more::Slice>),
+    Event(Box<more::Event>),
 }
 
 impl Obj {
@@ -495,6 +540,11 @@ impl Obj {
         Ok(match kind {
             "Pod" => Obj::Pod(Box::new(serde_json::from_str(raw.get()).map_err(e)?)),
             "Node" => Obj::Node(Box::new(serde_json::from_str(raw.get()).map_err(e)?)),
+            "Deployment" | "StatefulSet" => {
+                Obj::Rollout(kind, Box::new(serde_json::from_str(raw.get()).map_err(e)?))
+            }
+            "EndpointSlice" => Obj::Slice(Box::new(serde_json::from_str(raw.get()).map_err(e)?)),
+            "Event" => Obj::Event(Box::new(serde_json::from_str(raw.get()).map_err(e)?)),
             _ => Obj::Reported(kind, Box::new(serde_json::from_str(raw.get()).map_err(e)?)),
         })
     }
@@ -504,6 +554,24 @@ impl Obj {
             Obj::Pod(p) => p.metadata.resource_version.as_deref(),
             Obj::Node(n) => n.metadata.resource_version.as_deref(),
             Obj::Reported(_, r) => r.metadata.resource_version.as_deref(),
+            Obj::Rollout(_, w) => w.metadata.resource_version.as_deref(),
+            Obj::Slice(s) => s.metadata.resource_version.as_deref(),
+            Obj::Event(e) => e.metadata.resource_version.as_deref(),
+        }
+    }
+
+    /// The kind, namespace and name a list marks seen.
+    fn key(&self) -> (&'static str, &str, &str) {
+        fn name(m: &Option<String>) -> &str {
+            m.as_deref().unwrap_or("")
+        }
+        match self {
+            Obj::Pod(p) => ("Pod", name(&p.metadata.namespace), name(&p.metadata.name)),
+            Obj::Node(n) => ("Node", "", name(&n.metadata.name)),
+            Obj::Reported(kind, r) => (kind, "", name(&r.metadata.name)),
+            Obj::Rollout(kind, w) => (kind, &w.metadata.namespace, &w.metadata.name),
+            Obj::Slice(s) => ("EndpointSlice", &s.metadata.namespace, &s.metadata.name),
+            Obj::Event(e) => ("Event", &e.metadata.namespace, &e.metadata.name),
         }
     }
 }
@@ -525,36 +593,15 @@ impl Recorder {
     fn take(&mut self, m: Msg) {
         match m {
             Msg::Relist(kind) => self.relist_started(kind),
-            Msg::Listed(Obj::Pod(p)) => {
-                let (ns, name) = (
-                    p.metadata.namespace.clone().unwrap_or_default(),
-                    p.metadata.name.clone().unwrap_or_default(),
-                );
-                self.listed("Pod", &ns, &name);
-                self.pod(&p, Utc::now());
-            }
-            Msg::Listed(Obj::Node(n)) => {
-                self.listed("Node", "", n.metadata.name.as_deref().unwrap_or(""));
-                self.node(&n, Utc::now());
-            }
-            Msg::Listed(Obj::Reported(kind, r)) => {
-                self.listed(kind, "", r.metadata.name.as_deref().unwrap_or(""));
-                self.reported(kind, &r, Utc::now());
+            Msg::Listed(o) => {
+                let (kind, ns, name) = o.key();
+                let (ns, name) = (ns.to_owned(), name.to_owned());
+                self.listed(kind, &ns, &name);
+                self.object(o, false, Utc::now());
             }
             Msg::RelistDone(kind, at) => self.relist_done(kind, at),
-            Msg::Apply(Obj::Pod(p), at) => self.pod(&p, at),
-            Msg::Apply(Obj::Node(n), at) => self.node(&n, at),
-            Msg::Apply(Obj::Reported(kind, r), at) => self.reported(kind, &r, at),
-            Msg::Delete(Obj::Pod(p), at) => self.pod_deleted(&p, at),
-            Msg::Delete(Obj::Node(n), at) => self.node_deleted(&n, at),
-            Msg::Delete(Obj::Reported(kind, r), at) => self.delete(
-                (
-                    kind,
-                    String::new(),
-                    r.metadata.name.clone().unwrap_or_default(),
-                ),
-                at,
-            ),
+            Msg::Apply(o, at) => self.object(o, false, at),
+            Msg::Delete(o, at) => self.object(o, true, at),
             Msg::Gap(kind, at, why) => {
                 crate::term::eprint_line(format_args!(
                     "vigil watch: cannot watch {kind}s ({why}); trying again, and recording the gap"
@@ -567,6 +614,31 @@ impl Recorder {
                     self.done.push(gap_interval(kind, start, at, why, false));
                 }
             }
+        }
+    }
+}
+
+impl Recorder {
+    /// An object as a list or watch delivered it (`deleted`: gone now).
+    fn object(&mut self, o: Obj, deleted: bool, at: DateTime<Utc>) {
+        match (o, deleted) {
+            (Obj::Pod(p), false) => self.pod(&p, at),
+            (Obj::Pod(p), true) => self.pod_deleted(&p, at),
+            (Obj::Node(n), false) => self.node(&n, at),
+            (Obj::Node(n), true) => self.node_deleted(&n, at),
+            (Obj::Reported(kind, r), false) => self.reported(kind, &r, at),
+            (Obj::Reported(kind, r), true) => {
+                let name = r.metadata.name.clone().unwrap_or_default();
+                self.delete((kind, String::new(), name), at)
+            }
+            (Obj::Rollout(kind, w), false) => self.rollout(kind, &w, at),
+            (Obj::Rollout(kind, w), true) => {
+                let (ns, name) = (w.metadata.namespace.clone(), w.metadata.name.clone());
+                self.delete((kind, ns, name), at)
+            }
+            (Obj::Slice(s), deleted) => self.slice(&s, deleted, at),
+            (Obj::Event(e), false) => self.event(&e, at),
+            (Obj::Event(e), true) => self.event_deleted(&e),
         }
     }
 }
@@ -625,7 +697,7 @@ async fn watch_async(
     // bounds itself (the server ends it after `timeoutSeconds`).
     let conn = super::live::connect_with(opts, None).await?;
     crate::term::eprint_line(format_args!(
-        "vigil watch: watching pods and nodes (and OpenShift's operators and machine config pools where served) on {}",
+        "vigil watch: watching pods and nodes, Deployments, StatefulSets, Services' endpoints and Warning events (and OpenShift's operators and machine config pools where served) on {}",
         conn.url
     ));
     let (tx, mut rx) = tokio::sync::mpsc::channel::<Msg>(1024);
@@ -741,7 +813,7 @@ async fn served(
     w: Watched,
     opts: &super::live::LiveOptions,
 ) -> bool {
-    let path = format!("{}?limit=1", w.path);
+    let path = w.url("limit=1");
     !matches!(
         super::live::fetch(conn, &path, opts, super::live::JSON, |_| Ok(())).await,
         Err(super::live::Failure::Status(404, _))
@@ -781,7 +853,7 @@ async fn list_kind(
     let mut rv: Option<String> = None;
     let mut objects: Vec<Obj> = Vec::new();
     loop {
-        let mut path = format!("{}?limit={WATCH_PAGE}", w.path);
+        let mut path = w.url(&format!("limit={WATCH_PAGE}"));
         if let Some(t) = &token {
             path.push_str("&continue=");
             path.push_str(&super::live::percent_encode(t));
@@ -852,11 +924,10 @@ async fn watch_once(
 ) -> WatchEnd {
     use http_body_util::BodyExt;
     use std::time::Duration;
-    let path = format!(
-        "{}?watch=1&allowWatchBookmarks=true&timeoutSeconds={WATCH_SECONDS}&resourceVersion={}",
-        w.path,
+    let path = w.url(&format!(
+        "watch=1&allowWatchBookmarks=true&timeoutSeconds={WATCH_SECONDS}&resourceVersion={}",
         super::live::percent_encode(rv)
-    );
+    ));
     let request = match http::Request::get(&path)
         .header(http::header::ACCEPT, super::live::JSON)
         .body(kube::client::Body::empty())

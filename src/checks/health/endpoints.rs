@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use crate::model::Index;
 
 use super::*;
-use crate::checks::{Check, Context, Lifecycle, Mode, Monitor};
+use crate::checks::{Check, Context, Lifecycle, Mode, Monitor, Threshold};
 use crate::model::selector::{format_labels, Labels};
 
 pub struct Endpoints;
@@ -26,12 +26,17 @@ static INFO: CheckInfo = CheckInfo {
     should: "have ready endpoints",
     rule:
         "a Service with a selector has a ready address in its EndpointSlices (else its Endpoints) \
-           whenever pods exist that the selector matches, or workloads whose pods it should match",
+           whenever pods exist that the selector matches, or workloads whose pods it should match; \
+           with vigil watch, a Service whose EndpointSlices held endpoints and none ready for `during-minutes` during the run",
     default_mode: Mode::Blocking,
     default_lifecycle: Lifecycle::Blocking,
     multi_node: false,
     kinds: &["Service"],
-    thresholds: &[],
+    thresholds: &[Threshold {
+        name: "during-minutes",
+        default: 5,
+        help: "with vigil watch: minutes a Service may have endpoints and none ready during the run",
+    }],
     cluster_scoped: None,
     per_object: None,
     needs: &[

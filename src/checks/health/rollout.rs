@@ -4,7 +4,9 @@
 use std::collections::BTreeMap;
 
 use super::*;
-use crate::checks::{workload_finding, Check, Context, Lifecycle, Mode, Monitor, ALL_WORKLOADS};
+use crate::checks::{
+    workload_finding, Check, Context, Lifecycle, Mode, Monitor, Threshold, ALL_WORKLOADS,
+};
 use crate::model::objects::{condition, Workload, WorkloadKind};
 
 pub struct Rollout;
@@ -18,12 +20,18 @@ static INFO: CheckInfo = CheckInfo {
            and no old replica left (status.replicas = updatedReplicas); \
            StatefulSets: currentRevision = updateRevision and every pod at updateRevision, or with a partitioned rolling \
            update, updatedReplicas >= replicas - partition and every pod from the partition's ordinal on at updateRevision; \
-           DaemonSets: no pod unavailable or not updated",
+           DaemonSets: no pod unavailable or not updated; \
+           with vigil watch, a Deployment that reported Progressing=False during the run, or a Deployment or StatefulSet \
+           short of available replicas for `during-minutes`",
     default_mode: Mode::Blocking,
     default_lifecycle: Lifecycle::Blocking,
     multi_node: false,
     kinds: &["Deployment", "StatefulSet", "DaemonSet"],
-    thresholds: &[],
+    thresholds: &[Threshold {
+        name: "during-minutes",
+        default: 10,
+        help: "with vigil watch: minutes a Deployment or StatefulSet may run short of available replicas during the run",
+    }],
     cluster_scoped: None,
     per_object: None,
     needs: &["Deployment", "StatefulSet", "DaemonSet", "Pod"],
