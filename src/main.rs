@@ -11,6 +11,16 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 /// pages at once lowers the peak at 150k pods by 40-85 MiB for about 0.1 s
 /// (BENCHMARKS.md, round five). `MIMALLOC_PURGE_DELAY` still wins.
 fn tune_allocator() {
+    // glibc's malloc still serves C code (name resolution, TLS setup) and
+    // gives each new thread its own 64 MiB arena reservation: five threads
+    // cost 320 MiB of address space, and under a CI pod's address-space
+    // limit the watch could not start its disruption pollers. One arena
+    // is plenty for what little C code allocates. `MALLOC_ARENA_MAX` wins.
+    #[cfg(target_env = "gnu")]
+    if std::env::var_os("MALLOC_ARENA_MAX").is_none() {
+        // SAFETY: a plain C call before any other thread exists.
+        unsafe { libc::mallopt(libc::M_ARENA_MAX, 1) };
+    }
     // SAFETY: plain C calls, made before any other thread exists.
     if unsafe { libmimalloc_sys::mi_version() } / 100 != MIMALLOC_MINOR {
         return; // another mimalloc: its option numbers may differ
@@ -57,7 +67,15 @@ fn main() -> std::process::ExitCode {
                     | ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
             ) {
                 let args: Vec<_> = std::env::args_os().collect();
-                vigil::app::guard::usage_error(&args, &e.render().to_string());
+                let message = e.render().to_string();
+                vigil::app::guard::usage_error(&args, &message);
+                // clap quotes the value it refused: printed as every other
+                // line, credentials masked and terminal controls shown,
+                // never obeyed.
+                for line in message.trim_end().lines() {
+                    vigil::term::eprint_line(format_args!("{}", vigil::redact::text(line)));
+                }
+                std::process::exit(2);
             }
             e.exit()
         }
