@@ -186,6 +186,14 @@ saying when and for how long. Thresholds: each check's `during-minutes` in polic
 Exceptions apply unchanged. A watch that could not record (watching forbidden, the server
 failing) fails `[Monitor:vigil] cluster should be watched during the run`, naming when and why.
 
+With --disruption it also measures availability, as origin's backend-disruption monitor does:
+the API server's /readyz (and on OpenShift its other APIs and the oauth, console and
+image-registry routes), plus each --disruption-target, asked once a second on a new and on a
+kept-alive connection. Every outage is an interval with its cause; `disruption/<backend>
+connection/<new|reused> should be available throughout the run` fails above the allowance
+(policy.yaml: disruption/backends allowed-seconds, or allowed-seconds/<backend>; default 0).
+  vigil watch --stop-file done --disruption --disruption-target 'shop=https://shop.example/healthz'
+
 After a signal the final judgement has --grace seconds (keep it below the time your CI gives
 a step between SIGTERM and SIGKILL); a second signal, or the grace running out, writes the
 JUnit at once, saying so. Whatever happens, the JUnit is written. Exit status: as `vigil run`.
@@ -232,6 +240,25 @@ pub struct WatchArgs {
     #[arg(long, value_name = "SECONDS", default_value_t = 240,
           value_parser = clap::value_parser!(u64).range(1..=86_400))]
     pub grace: u64,
+
+    /// Measure disruption: ask the API server's /readyz once a second on a new
+    /// and on a kept-alive connection (and, on OpenShift, its other APIs and
+    /// the oauth, console and image-registry routes), recording every outage
+    #[arg(long, help_heading = "Disruption")]
+    pub disruption: bool,
+
+    /// Another backend to measure (implies --disruption; repeatable):
+    /// NAME=URL, or NAME=service:NAMESPACE/SERVICE:PORT/PATH through the API
+    /// server's service proxy; NAME@COMPONENT=... tags its test with a Jira
+    /// component
+    #[arg(long, value_name = "NAME=WHERE", help_heading = "Disruption",
+          value_parser = crate::sources::disruption::parse_target)]
+    pub disruption_target: Vec<crate::sources::disruption::Target>,
+
+    /// Seconds one disruption sample may take before it counts as an outage
+    #[arg(long, value_name = "SECONDS", default_value_t = 3, help_heading = "Disruption",
+          value_parser = clap::value_parser!(u64).range(1..=30))]
+    pub disruption_timeout: u64,
 
     #[command(flatten)]
     pub common: CommonRunArgs,

@@ -84,6 +84,10 @@ pub struct TestResult {
     /// Why the check did not apply, e.g. on a single-node cluster.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Disruption tests: the outages' total in seconds, outage or not, so
+    /// that `vigil report` can suggest allowances from history.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub measured_seconds: Option<f64>,
     pub findings: Vec<Judged>,
 }
 
@@ -327,6 +331,7 @@ pub fn evaluate(cluster: &Cluster, exceptions: &Exceptions, scope: &Scope) -> Ev
         topology: scope.topology,
         profile: scope.profile,
         thresholds: &thresholds,
+        allowances: exceptions.policy.allowances(),
         owners: Default::default(),
     };
     let plan = plan(&ctx, scope);
@@ -382,6 +387,20 @@ fn plan(ctx: &Context, scope: &Scope) -> Vec<(bool, Option<String>)> {
             (exempt, blind)
         })
         .collect()
+}
+
+/// A polled backend's component: the one recorded (OpenShift's backends, a
+/// `NAME@COMPONENT` target), else the owner of a `service:` target's
+/// namespace.
+fn backend_component(ctx: &Context, exceptions: &Exceptions, object: &str) -> Option<String> {
+    let polled = ctx.cluster.intervals.iter().find(|i| {
+        i.reason == crate::model::intervals::Reason::DisruptionPolled
+            && checks::disruption::backends::object_name(i) == object
+    })?;
+    polled
+        .component
+        .clone()
+        .or_else(|| exceptions.component(&polled.namespace).map(str::to_owned))
 }
 
 /// One check with what the plan says of it.
@@ -452,11 +471,15 @@ impl JudgedCheck<'_> {
             .object_names(kind)
             .into_iter()
             .map(|name| {
-                let component = exceptions
-                    .owners
-                    .operator_component(&name)
-                    .or(info.cluster_scoped)
-                    .map(str::to_owned);
+                let component = if kind == crate::model::intervals::BACKEND_KIND {
+                    backend_component(ctx, exceptions, &name)
+                } else {
+                    exceptions
+                        .owners
+                        .operator_component(&name)
+                        .or(info.cluster_scoped)
+                        .map(str::to_owned)
+                };
                 let judged = by_object
                     .remove(&name)
                     .unwrap_or_default()
@@ -465,6 +488,12 @@ impl JudgedCheck<'_> {
                     .collect();
                 let mut t = self.test(ctx, exceptions, scope, None, component.clone(), judged);
                 t.name = info.object_test_name(component.as_deref(), &name);
+                if kind == crate::model::intervals::BACKEND_KIND {
+                    t.measured_seconds = Some(checks::disruption::backends::total_seconds(
+                        &ctx.cluster.intervals,
+                        &name,
+                    ));
+                }
                 t
             })
             .collect()
@@ -533,6 +562,7 @@ impl JudgedCheck<'_> {
                 })
                 .or_else(|| self.blind.map(str::to_owned))
                 .or(elsewhere),
+            measured_seconds: None,
             findings: judged,
         }
     }

@@ -635,7 +635,7 @@ fn readme_documents_every_check() {
     assert_eq!(out.status.code(), Some(0));
     let checks: serde_json::Value = serde_json::from_str(&stdout(&out)).unwrap();
     let checks = checks.as_array().unwrap();
-    assert_eq!(checks.len(), 27);
+    assert_eq!(checks.len(), 28);
     for c in checks {
         let id = c["id"].as_str().unwrap();
         assert!(

@@ -124,6 +124,27 @@ fn summary(
             a.stale_runs
         )?;
     }
+    if !a.disruption.is_empty() {
+        writeln!(
+            out,
+            "disruption allowances history suggests (P99 of outage totals; policy.yaml disruption/backends allowed-seconds/NAME):"
+        )?;
+        for d in &a.disruption {
+            let object = d
+                .test
+                .split_once("disruption/")
+                .map_or(d.test.as_str(), |(_, rest)| rest);
+            let object = object.split(" should ").next().unwrap_or(object);
+            writeln!(
+                out,
+                "  {:>6.1}s  {}  (max {:.1}s over {})",
+                d.p99_seconds,
+                crate::term::one_line(object),
+                d.max_seconds,
+                plural(d.runs, "run")
+            )?;
+        }
+    }
     if let Some(p) = page {
         writeln!(out, "page: {}", p.display())?;
     }

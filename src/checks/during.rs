@@ -24,7 +24,8 @@ use crate::model::time::human;
 /// holds the findings the check made on the final state.
 pub fn judge(info: &CheckInfo, ctx: &Context, out: &mut Vec<Finding>) {
     let intervals = &ctx.cluster.intervals;
-    if !intervals.iter().any(|i| i.reason.check() == info.id) {
+    // Disruption is its own check's whole subject: it judges it itself.
+    if info.id == "disruption/backends" || !intervals.iter().any(|i| i.reason.check() == info.id) {
         return;
     }
     let owners = ctx.pod_owners();
@@ -185,6 +186,8 @@ fn describe(i: &Interval) -> String {
         Reason::WorkloadUnavailable => "short of available replicas",
         Reason::ServiceNoReadyEndpoints => "without a ready endpoint",
         Reason::WarningEvent => "warned",
+        Reason::Disruption => "unavailable",
+        Reason::DisruptionPolled => "polled",
         Reason::NotWatched => "not watched",
     };
     let mut s = if i.reason.is_instant() {
@@ -277,6 +280,8 @@ mod tests {
             ongoing: false,
             message: None,
             count: None,
+            connection: None,
+            component: None,
         }
     }
 
@@ -297,6 +302,8 @@ mod tests {
             ongoing: false,
             message: Some("DNSUnavailable: No DNS pods are available.".into()),
             count: None,
+            connection: None,
+            component: None,
         };
         c.intervals = vec![
             op(

@@ -11,6 +11,7 @@ use std::fmt;
 use crate::model::objects::{Str, Workload, WorkloadKind};
 use crate::model::{Cluster, Topology};
 
+pub mod disruption;
 pub mod during;
 pub mod ha;
 pub mod health;
@@ -25,6 +26,9 @@ pub enum Monitor {
     HaCompliance,
     #[serde(rename = "infra-health")]
     InfraHealth,
+    /// Availability measured during the run (`vigil watch --disruption`).
+    #[serde(rename = "disruption")]
+    Disruption,
 }
 
 impl Monitor {
@@ -32,6 +36,7 @@ impl Monitor {
         match self {
             Monitor::HaCompliance => "ha-compliance",
             Monitor::InfraHealth => "infra-health",
+            Monitor::Disruption => "disruption",
         }
     }
 }
@@ -288,12 +293,20 @@ pub struct Context<'a> {
     pub profile: Profile,
     /// Threshold values by name for the check being run (defaults applied).
     pub thresholds: &'a (dyn Fn(&'static str, &'static str) -> i64 + Sync),
+    /// Per-backend disruption allowances (policy.yaml's
+    /// `allowed-seconds/NAME` of disruption/backends), in seconds.
+    pub allowances: &'a std::collections::BTreeMap<String, i64>,
     /// Pods and workloads by name, built once when a check first asks
     /// ([`Context::pod_owners`]): `Default::default()` here.
     pub owners: std::sync::OnceLock<health::PodOwners<'a>>,
 }
 
 impl<'a> Context<'a> {
+    /// The disruption allowance policy.yaml sets for backend `name`.
+    pub fn allowance(&self, name: &str) -> Option<i64> {
+        self.allowances.get(name).copied()
+    }
+
     /// The name indexes that health/events and the intervals of a watch use
     /// to report a pod on its owner: one build per run, shared by the checks.
     pub fn pod_owners(&self) -> &health::PodOwners<'a> {
@@ -437,7 +450,12 @@ pub static ALL: &[&dyn Check] = &[
     &health::cluster_operators::ClusterOperators,
     &health::cluster_version::ClusterVersion,
     &health::machine_config_pools::MachineConfigPools,
+    &disruption::backends::Backends,
 ];
+
+/// No per-backend disruption allowances (tests, defaults).
+pub static NO_ALLOWANCES: std::collections::BTreeMap<String, i64> =
+    std::collections::BTreeMap::new();
 
 /// Looks a check up by id.
 pub fn find(id: &str) -> Option<&'static dyn Check> {
@@ -487,9 +505,9 @@ mod tests {
     #[test]
     fn ids_are_unique_and_namespaced() {
         let mut ids: Vec<_> = ALL.iter().map(|c| c.info().id).collect();
-        assert!(ids
+        assert!(ids.iter().all(|id| ["ha/", "health/", "disruption/"]
             .iter()
-            .all(|id| id.starts_with("ha/") || id.starts_with("health/")));
+            .any(|p| id.starts_with(p))));
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), ALL.len());
@@ -516,7 +534,10 @@ mod tests {
             .map(|l| l.kind)
             .collect();
         for c in ALL {
-            assert!(!c.info().needs.is_empty(), "{}", c.info().id);
+            // Disruption reads only what the watch measured: its tests
+            // exist only for backends that were polled.
+            let measured = c.info().id.starts_with("disruption/");
+            assert_eq!(c.info().needs.is_empty(), measured, "{}", c.info().id);
             for need in c.info().needs {
                 for kind in need.split('|') {
                     assert!(

@@ -31,6 +31,7 @@ pub fn run_check(check: &dyn Check, c: &Cluster) -> Vec<Finding> {
         topology: &topology,
         profile: Profile::Generic,
         thresholds: &defaults,
+        allowances: &crate::checks::NO_ALLOWANCES,
         owners: Default::default(),
     };
     super::during::judge(check.info(), &ctx, &mut out);
@@ -60,6 +61,7 @@ fn run_cluster(
         topology: &topology,
         profile,
         thresholds: &defaults,
+        allowances: &crate::checks::NO_ALLOWANCES,
         owners: Default::default(),
     };
     let mut out = Vec::new();

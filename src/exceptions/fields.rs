@@ -19,6 +19,11 @@ pub(crate) struct Fields<'a> {
 }
 
 impl<'a> Fields<'a> {
+    /// Every key with its value, in the file's order.
+    pub(crate) fn entries(&self) -> impl Iterator<Item = (&'a str, &'a Spanned<Node>)> {
+        self.map.iter().map(|(k, v)| (k.value.as_str(), v))
+    }
+
     /// Reports a node that is not a mapping, and every unknown key.
     pub(crate) fn new(
         path: &'a Path,

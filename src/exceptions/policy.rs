@@ -30,6 +30,8 @@ pub struct Policy {
     modes: HashMap<&'static str, Mode>,
     lifecycles: HashMap<&'static str, Lifecycle>,
     thresholds: HashMap<(&'static str, &'static str), i64>,
+    /// `allowed-seconds/NAME` of disruption/backends: per backend.
+    allowances: std::collections::BTreeMap<String, i64>,
 }
 
 impl Policy {
@@ -47,6 +49,11 @@ impl Policy {
                 .map(|c| c.info().default_lifecycle)
                 .unwrap_or(Lifecycle::Blocking)
         })
+    }
+
+    /// Per-backend disruption allowances, in seconds.
+    pub fn allowances(&self) -> &std::collections::BTreeMap<String, i64> {
+        &self.allowances
     }
 
     pub fn threshold(&self, check: &'static str, name: &'static str) -> i64 {
@@ -195,6 +202,32 @@ fn read_lifecycle(f: &Fields, id: &'static str, policy: &mut Policy, diags: &mut
     }
 }
 
+const ALLOWANCE_PREFIX: &str = "allowed-seconds/";
+
+/// `allowed-seconds/NAME: N` of disruption/backends.
+fn read_allowances(path: &Path, tf: &Fields, policy: &mut Policy, diags: &mut Vec<Diagnostic>) {
+    for (key, v) in tf.entries() {
+        let Some(backend) = key.strip_prefix(ALLOWANCE_PREFIX) else {
+            continue;
+        };
+        match &v.value {
+            Node::Scalar(serde_json::Value::Number(n)) if n.as_i64().is_some_and(|n| n >= 0) => {
+                policy
+                    .allowances
+                    .insert(backend.to_owned(), n.as_i64().unwrap_or(0));
+            }
+            other => diags.push(Diagnostic::error(
+                path,
+                Some(v.referenced),
+                format!(
+                    "threshold `{key}` must be a whole number of seconds >= 0, found {}",
+                    other.describe()
+                ),
+            )),
+        }
+    }
+}
+
 /// A check's `thresholds:`: whole numbers, and never a failure before a flake.
 fn read_thresholds(
     path: &Path,
@@ -203,7 +236,17 @@ fn read_thresholds(
     policy: &mut Policy,
     diags: &mut Vec<Diagnostic>,
 ) {
-    let known: Vec<&str> = info.thresholds.iter().map(|t| t.name).collect();
+    let mut known: Vec<&str> = info.thresholds.iter().map(|t| t.name).collect();
+    // Disruption allowances may name a backend: `allowed-seconds/console`.
+    if info.id == crate::checks::disruption::backends::ID {
+        if let Node::Map(map) = &thresholds.value {
+            known.extend(
+                map.iter()
+                    .map(|(k, _)| k.value.as_str())
+                    .filter(|k| k.starts_with(ALLOWANCE_PREFIX)),
+            );
+        }
+    }
     let Some(tf) = Fields::new(
         path,
         thresholds,
@@ -232,6 +275,7 @@ fn read_thresholds(
             )),
         }
     }
+    read_allowances(path, &tf, policy, diags);
     // A failure must never come before a flake: `fail-above` below the
     // flake threshold would fail counts that do not even flake.
     let value = |name: &str| {

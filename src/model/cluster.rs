@@ -207,6 +207,13 @@ impl Cluster {
                 .iter()
                 .map(|o| o.metadata.name.to_string())
                 .collect(),
+            // Backends polled during the run: one per backend and connection.
+            crate::model::intervals::BACKEND_KIND => self
+                .intervals
+                .iter()
+                .filter(|i| i.reason == crate::model::intervals::Reason::DisruptionPolled)
+                .map(crate::model::intervals::backend_object)
+                .collect(),
             _ => Vec::new(),
         };
         names.sort_unstable();

@@ -27,6 +27,16 @@
 //! during the run). `ongoing`: the state
 //! had not ended when the watch stopped (`end` is then the stop time).
 //! `message`: what the object said, when it said something.
+//!
+//! With `--disruption`, kind `Backend` records are the disruption polling
+//! ([`crate::sources::disruption`]): `name` the backend (`kube-api`,
+//! `console`, a `--disruption-target` NAME), `connection` `new` or
+//! `reused`, `component` its Jira component when known, `namespace` a
+//! `service:` target's namespace. `Disruption`: an outage from the first
+//! failing sample to the next good one, `message` the cause (`connection
+//! refused`, `timeout after 3s`, `HTTP 503`); `DisruptionPolled`: one per
+//! backend and connection, the polling itself (`count` samples, `message`
+//! how many were unknown because vigil itself was starved).
 
 use std::io::{BufRead, Read};
 use std::path::Path;
@@ -71,6 +81,13 @@ pub enum Reason {
     /// A Warning event was emitted (an instant; `count` holds how many
     /// times during the run, `message` its reason and text).
     WarningEvent,
+    /// A backend did not answer during `vigil watch --disruption` (kind
+    /// `Backend`, `connection` new or reused, `message` the cause).
+    Disruption,
+    /// A backend was polled (kind `Backend`, from the first sample to the
+    /// last, `count` samples, `message` how many were unknown): its test
+    /// exists because of this record, outage or not.
+    DisruptionPolled,
     /// vigil could not watch this kind (`kind` names it): watching was
     /// forbidden, or the server failed. What happened meanwhile was not seen.
     NotWatched,
@@ -93,6 +110,7 @@ impl Reason {
             Reason::WorkloadNotProgressing | Reason::WorkloadUnavailable => "health/rollout",
             Reason::ServiceNoReadyEndpoints => "health/endpoints",
             Reason::WarningEvent => "health/events",
+            Reason::Disruption | Reason::DisruptionPolled => "disruption/backends",
             Reason::NotWatched => "vigil",
         }
     }
@@ -127,6 +145,12 @@ pub struct Interval {
     /// restartCount that jumped by 40 is one record of 40); absent means 1.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub count: Option<u64>,
+    /// Disruption only: the connection kind, `new` or `reused`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub connection: Option<String>,
+    /// Disruption only: the Jira component the backend's test is tagged with.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub component: Option<String>,
 }
 
 impl Interval {
@@ -138,6 +162,47 @@ impl Interval {
     pub fn seconds(&self) -> i64 {
         (self.end - self.start).num_seconds().max(0)
     }
+
+    /// The length in milliseconds (sums of short outages need them).
+    pub fn millis(&self) -> i64 {
+        (self.end - self.start).num_milliseconds().max(0)
+    }
+}
+
+/// The kind of disruption records: a backend polled during the run.
+pub const BACKEND_KIND: &str = "Backend";
+
+/// A disruption record's object, as its test names it: `kube-api connection/new`.
+pub fn backend_object(i: &Interval) -> String {
+    format!(
+        "{} connection/{}",
+        i.name,
+        i.connection.as_deref().unwrap_or("new")
+    )
+}
+
+/// Sorts intervals as the file holds them: by start, then object.
+pub fn sort(intervals: &mut [Interval]) {
+    intervals.sort_by(|a, b| {
+        (
+            a.start,
+            &a.kind,
+            &a.namespace,
+            &a.name,
+            a.reason,
+            &a.container,
+            &a.connection,
+        )
+            .cmp(&(
+                b.start,
+                &b.kind,
+                &b.namespace,
+                &b.name,
+                b.reason,
+                &b.container,
+                &b.connection,
+            ))
+    });
 }
 
 /// Writes intervals as JSON lines, atomically.
@@ -210,6 +275,8 @@ mod tests {
             ongoing: false,
             message: None,
             count: None,
+            connection: None,
+            component: None,
         };
         write(&p, std::slice::from_ref(&iv)).unwrap();
         let limit = crate::input::Limit::files(1 << 20);

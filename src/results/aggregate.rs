@@ -179,6 +179,28 @@ pub struct Aggregate {
     /// Entries stale in each of the last `stale_runs` runs: safe to remove.
     pub safe_to_remove: Vec<StaleEntry>,
     pub stale_runs: usize,
+    /// Per disruption test measured in the runs (JSON reports): the P99 of
+    /// its outage totals, a suggested `allowed-seconds`.
+    pub disruption: Vec<Allowance>,
+}
+
+/// What history says a disruption test's allowance could be, as origin
+/// sets its own from the P99 of past runs.
+#[derive(Debug, Serialize)]
+pub struct Allowance {
+    pub test: String,
+    /// Runs that measured it.
+    pub runs: usize,
+    /// The 99th percentile of the totals (nearest rank), in seconds.
+    pub p99_seconds: f64,
+    pub max_seconds: f64,
+}
+
+/// The nearest-rank P99 of `v` (not empty), and its maximum.
+fn p99(v: &mut [f64]) -> (f64, f64) {
+    v.sort_by(f64::total_cmp);
+    let rank = ((v.len() as f64) * 0.99).ceil() as usize;
+    (v[rank.clamp(1, v.len()) - 1], v[v.len() - 1])
 }
 
 pub const NO_COMPONENT: &str = "(no component)";
@@ -270,6 +292,8 @@ pub struct Accumulator {
     /// The stale sets of the last `stale_runs` runs that say (JSON reports).
     stale_window: std::collections::VecDeque<std::collections::HashSet<StaleKey>>,
     latest: Option<RunResult>,
+    /// Per disruption test, the outage totals of the runs that measured it.
+    disruption: BTreeMap<String, Vec<f64>>,
 }
 
 impl Accumulator {
@@ -284,6 +308,7 @@ impl Accumulator {
             comp_flaked: Vec::new(),
             stale_window: Default::default(),
             latest: None,
+            disruption: BTreeMap::new(),
         }
     }
 
@@ -319,6 +344,14 @@ impl Accumulator {
                 flaked_runs: 0,
             });
             e.counts.add(t.outcome);
+            if let Some(s) = t.measured_seconds {
+                match self.disruption.get_mut(&t.name) {
+                    Some(v) => v.push(s),
+                    None => {
+                        self.disruption.insert(t.name.clone(), vec![s]);
+                    }
+                }
+            }
             if t.outcome == Outcome::Fail {
                 e.first_failed.get_or_insert(ri);
                 e.last_failed = Some(ri);
@@ -368,11 +401,23 @@ impl Accumulator {
         self.latest = Some(r);
     }
 
-    pub fn finish(self) -> Aggregate {
+    pub fn finish(mut self) -> Aggregate {
         let (summaries, spend_tests) = self.test_summaries();
         let by_component = self.component_summaries();
         let flake_budget = self.flake_budget(spend_tests);
         let (stale_exceptions, safe_to_remove) = self.stale_and_safe_to_remove();
+        let disruption = std::mem::take(&mut self.disruption)
+            .into_iter()
+            .map(|(test, mut v)| {
+                let (p, max) = p99(&mut v);
+                Allowance {
+                    test,
+                    runs: v.len(),
+                    p99_seconds: p,
+                    max_seconds: max,
+                }
+            })
+            .collect();
         let d = self
             .latest
             .as_ref()
@@ -394,6 +439,7 @@ impl Accumulator {
             stale_exceptions,
             safe_to_remove,
             stale_runs: self.opts.stale_runs,
+            disruption,
         }
     }
 
@@ -666,6 +712,7 @@ mod tests {
                             outcome: *o,
                             informing: false,
                             note: None,
+                            measured_seconds: None,
                             violations: Vec::new(),
                         },
                     )
@@ -794,5 +841,32 @@ mod tests {
         assert!(aggregate(&runs, &Options::default())
             .safe_to_remove
             .is_empty());
+    }
+
+    #[test]
+    fn disruption_totals_suggest_their_p99_as_the_allowance() {
+        let name = "[Monitor:disruption][Jira:\"kube-apiserver\"] disruption/kube-api connection/new should be available throughout the run";
+        let mut acc = Accumulator::new(Options::default());
+        for i in 0..200 {
+            let mut r = run(
+                i,
+                &[(name, "disruption", Some("kube-apiserver"), Outcome::Pass)],
+                &[],
+            );
+            r.tests.get_mut(name).unwrap().measured_seconds = Some(i as f64);
+            acc.add(r);
+        }
+        // A run that did not measure it (an older report) adds nothing.
+        acc.add(run(
+            200,
+            &[(name, "disruption", Some("kube-apiserver"), Outcome::Pass)],
+            &[],
+        ));
+        let a = acc.finish();
+        assert_eq!(a.disruption.len(), 1);
+        let d = &a.disruption[0];
+        assert_eq!((d.runs, d.p99_seconds, d.max_seconds), (200, 197.0, 199.0));
+        let mut one = vec![4.5];
+        assert_eq!(p99(&mut one), (4.5, 4.5));
     }
 }

@@ -183,6 +183,7 @@ mod tests {
                             outcome: *o,
                             informing: false,
                             note: None,
+                            measured_seconds: None,
                             violations: v
                                 .iter()
                                 .map(|obj| Violation {

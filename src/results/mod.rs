@@ -56,6 +56,9 @@ pub struct TestRecord {
     /// Why it was skipped, when it was.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
+    /// Disruption tests of JSON reports: the outages' total, in seconds.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub measured_seconds: Option<f64>,
     pub violations: Vec<Violation>,
 }
 
@@ -334,6 +337,7 @@ mod report_json {
         pub lifecycle: Option<String>,
         pub outcome: Option<String>,
         pub note: Option<String>,
+        pub measured_seconds: Option<f64>,
         #[serde(default)]
         pub findings: Vec<Finding>,
     }
@@ -362,6 +366,7 @@ mod report_json {
         pub lifecycle: Option<String>,
         pub outcome: Option<String>,
         pub note: Option<String>,
+        pub measured_seconds: Option<f64>,
     }
 
     impl From<Lean> for Report {
@@ -382,6 +387,7 @@ mod report_json {
                             lifecycle: t.lifecycle,
                             outcome: t.outcome,
                             note: t.note,
+                            measured_seconds: t.measured_seconds,
                             findings: Vec::new(),
                         })
                         .collect()
@@ -466,6 +472,7 @@ fn parse_json(path: &Path, text: &str, detail: Detail) -> Result<RunResult, Stri
                 outcome: outcome_of(&m.outcome),
                 informing: false,
                 note: m.details,
+                measured_seconds: None,
                 violations: Vec::new(),
                 name: m.name,
             },
@@ -547,6 +554,9 @@ fn test_record(t: report_json::Test) -> TestRecord {
         outcome: outcome_of(&t.outcome),
         informing: t.lifecycle.as_deref() == Some("informing"),
         note: t.note,
+        // Finite and not negative, or not read: a forged report cannot
+        // poison the suggestion.
+        measured_seconds: t.measured_seconds.filter(|s| s.is_finite() && *s >= 0.0),
         violations,
         name,
     }
@@ -640,6 +650,7 @@ fn load_junit(
                 outcome,
                 informing: s.informing,
                 note: s.note,
+                measured_seconds: None,
                 violations,
                 name,
             },

@@ -8,6 +8,7 @@
 
 mod archive;
 pub mod decode;
+pub mod disruption;
 mod files;
 #[cfg(any(test, feature = "devtools"))]
 #[doc(hidden)]

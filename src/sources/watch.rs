@@ -170,6 +170,8 @@ impl Recorder {
                 ongoing: false,
                 message,
                 count: (count > 1).then_some(count),
+                connection: None,
+                component: None,
             });
         }
         self.apply(key, states, now);
@@ -348,24 +350,7 @@ impl Recorder {
                 self.done.push(interval(&key, owner, k, o, now, true));
             }
         }
-        self.done.sort_by(|a, b| {
-            (
-                a.start,
-                &a.kind,
-                &a.namespace,
-                &a.name,
-                a.reason,
-                &a.container,
-            )
-                .cmp(&(
-                    b.start,
-                    &b.kind,
-                    &b.namespace,
-                    &b.name,
-                    b.reason,
-                    &b.container,
-                ))
-        });
+        crate::model::intervals::sort(&mut self.done);
         self.done
     }
 }
@@ -403,6 +388,8 @@ fn interval(
         end,
         ongoing,
         count: None,
+        connection: None,
+        component: None,
         message: match (key.0, container, o.message) {
             ("Node", Some(cond), Some(m)) => Some(format!("{cond}: {m}")),
             ("Node", Some(cond), None) => Some(cond),
@@ -662,6 +649,8 @@ fn gap_interval(
         ongoing,
         message: Some(why),
         count: None,
+        connection: None,
+        component: None,
     }
 }
 

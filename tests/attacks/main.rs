@@ -26,6 +26,7 @@ mod always_a_result;
 mod artifacts;
 mod bounded;
 mod credentials;
+mod disruption;
 mod no_data;
 mod terminal;
 

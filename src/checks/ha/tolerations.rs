@@ -258,6 +258,7 @@ mod tests {
             topology: &topology,
             profile: Profile::Openshift,
             thresholds: &thresholds,
+            allowances: &crate::checks::NO_ALLOWANCES,
             owners: Default::default(),
         };
         assert!(Tolerations
@@ -282,6 +283,7 @@ mod tests {
             topology: &topology,
             profile: Profile::Generic,
             thresholds: &thresholds,
+            allowances: &crate::checks::NO_ALLOWANCES,
             owners: Default::default(),
         };
         assert!(Tolerations

@@ -319,6 +319,8 @@ impl Recorder {
                 ongoing: false,
                 message: Some(w.message).filter(|m| !m.is_empty()),
                 count: Some(w.times),
+                connection: None,
+                component: None,
             })
             .collect()
     }
