@@ -260,7 +260,7 @@ fn stale_key(e: &StaleEntry) -> StaleKey {
 /// Strings seen many times (component and monitor names), kept once.
 #[derive(Default)]
 struct Interner {
-    ids: std::collections::HashMap<String, u32>,
+    ids: std::collections::HashMap<String, u32, foldhash::fast::RandomState>,
     names: Vec<String>,
 }
 
@@ -282,7 +282,7 @@ impl Interner {
 pub struct Accumulator {
     opts: Options,
     runs: Vec<RunInfo>,
-    tests: std::collections::HashMap<String, PerTest>,
+    tests: std::collections::HashMap<String, PerTest, foldhash::fast::RandomState>,
     strings: Interner,
     /// Per component id: counts over all runs and the fail share per run.
     components: Vec<(Counts, Vec<Option<f32>>)>,
@@ -331,18 +331,29 @@ impl Accumulator {
         let mut infra_flakes = 0usize;
         for t in r.tests.values() {
             counts.add(t.outcome);
-            let comp = self.strings.id(&component(t));
+            let comp = match &t.component {
+                Some(c) => self.strings.id(c),
+                None => self.strings.id(&component(t)),
+            };
             let monitor = self.strings.id(&t.monitor);
             this.entry(comp).or_default().add(t.outcome);
-            let e = self.tests.entry(t.name.clone()).or_insert(PerTest {
-                counts: Counts::default(),
-                first_failed: None,
-                last_failed: None,
-                last_seen: ri,
-                component: comp,
-                monitor,
-                flaked_runs: 0,
-            });
+            // The name is copied once, when the test is first seen: a year
+            // of runs repeats the same names.
+            if !self.tests.contains_key(&t.name) {
+                self.tests.insert(
+                    t.name.clone(),
+                    PerTest {
+                        counts: Counts::default(),
+                        first_failed: None,
+                        last_failed: None,
+                        last_seen: ri,
+                        component: comp,
+                        monitor,
+                        flaked_runs: 0,
+                    },
+                );
+            }
+            let e = self.tests.get_mut(&t.name).expect("just inserted");
             e.counts.add(t.outcome);
             if let Some(s) = t.measured_seconds {
                 match self.disruption.get_mut(&t.name) {
