@@ -393,6 +393,19 @@ pub enum DevCommand {
         )]
         out: PathBuf,
     },
+    /// Change pod and node statuses at a steady rate (crash loops, unready spells, recoveries, node flaps), to measure a long watch
+    Churn {
+        #[command(flatten)]
+        cluster: ClusterArgs,
+        /// Status updates a second
+        #[arg(long, default_value_t = 20.0)]
+        rate: f64,
+        /// How long, in seconds
+        #[arg(long, default_value_t = 60)]
+        duration: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
     /// Create every object of a state (files, must-gather) in a cluster, statuses included
     Load {
         /// The state to load: files, directories, must-gathers (repeatable)

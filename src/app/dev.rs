@@ -25,7 +25,40 @@ pub fn dev(cmd: DevCommand) -> Result {
             cluster,
             parallel,
         } => load_state(&from, &cluster, parallel),
+        DevCommand::Churn {
+            cluster,
+            rate,
+            duration,
+            seed,
+        } => churn(&cluster, rate, duration, seed),
     }
+}
+
+fn churn(cluster: &crate::cli::ClusterArgs, rate: f64, duration: u64, seed: u64) -> Result {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Config(format!("cannot start the async runtime: {e}")))?;
+    let opts = super::args::live_options(cluster);
+    let done = rt.block_on(async {
+        let (client, _) = crate::sources::live::connect(&opts)
+            .await
+            .map_err(|e| Error::Unreachable(e.message().to_owned()))?;
+        crate::devtools::churn::churn(client, rate, std::time::Duration::from_secs(duration), seed)
+            .await
+            .map_err(|e| Error::Unreachable(e.to_string()))
+    })?;
+    println!(
+        "churned {} pods and {} nodes: {} updates ({} failed) in {:.0}s, {:.1}/s",
+        done.pods,
+        done.nodes,
+        done.updates,
+        done.failed,
+        done.seconds,
+        done.updates as f64 / done.seconds.max(1e-9)
+    );
+    Ok(Status::Passed)
 }
 
 fn control_plane_until_eof(control_plane: &std::path::Path) -> Result {
