@@ -65,6 +65,89 @@ fn wait_line(lines: &mpsc::Receiver<String>, what: &str) -> String {
     }
 }
 
+/// A `vigil watch` of ns/shop started in the background, with its files:
+/// it has listed everything and watches when `start` returns.
+struct Watch {
+    work: tempfile::TempDir,
+    stop: std::path::PathBuf,
+    intervals: std::path::PathBuf,
+    snapshot: std::path::PathBuf,
+    junit: std::path::PathBuf,
+    child: Option<std::process::Child>,
+    lines: mpsc::Receiver<String>,
+}
+
+impl Watch {
+    fn start(admin: &Path) -> Watch {
+        let work = tempfile::tempdir().unwrap();
+        let at = |name: &str| work.path().join(name);
+        let (stop, intervals, snapshot, junit) = (
+            at("e2e-done"),
+            at("intervals.jsonl"),
+            at("state.json"),
+            at("junit"),
+        );
+        std::fs::create_dir(at("exceptions")).unwrap();
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
+            .args(["watch", "--kubeconfig"])
+            .arg(admin)
+            .arg("--stop-file")
+            .arg(&stop)
+            .arg("--intervals-out")
+            .arg(&intervals)
+            .arg("--save-snapshot")
+            .arg(&snapshot)
+            .arg("--junit-dir")
+            .arg(&junit)
+            .arg("--exceptions")
+            .arg(at("exceptions"))
+            .args(["--namespace", "shop", "-o", "json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let lines = lines_of(child.stderr.take().unwrap());
+        wait_line(&lines, "watching pods and nodes");
+        std::thread::sleep(Duration::from_secs(2));
+        Watch {
+            work,
+            stop,
+            intervals,
+            snapshot,
+            junit,
+            child: Some(child),
+            lines,
+        }
+    }
+
+    /// Touches the stop file and waits for the watch to end.
+    fn stop(&mut self) -> std::process::Output {
+        std::fs::write(&self.stop, "").unwrap();
+        self.child.take().unwrap().wait_with_output().unwrap()
+    }
+
+    /// `run --from SNAPSHOT --intervals FILE` on what the watch saved: it
+    /// fails as the watch did; its report.
+    fn replay(&self) -> serde_json::Value {
+        let again = vigil(&[
+            "run",
+            "--from",
+            self.snapshot.to_str().unwrap(),
+            "--intervals",
+            self.intervals.to_str().unwrap(),
+            "--exceptions",
+            self.work.path().join("exceptions").to_str().unwrap(),
+            "--namespace",
+            "shop",
+            "--no-junit",
+            "-o",
+            "json",
+        ]);
+        assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
+        serde_json::from_str(&stdout(&again)).unwrap()
+    }
+}
+
 #[test]
 #[ignore = "needs the test control plane (kube-apiserver, etcd): scripts/test runs it"]
 fn watch_records_what_recovered_survives_an_api_server_restart_and_replays_exactly() {
@@ -102,34 +185,8 @@ fn watch_records_what_recovered_survives_an_api_server_restart_and_replays_exact
             .unwrap();
     });
 
-    let work = tempfile::tempdir().unwrap();
-    let stop = work.path().join("e2e-done");
-    let intervals = work.path().join("intervals.jsonl");
-    let snapshot = work.path().join("state.json");
-    let junit = work.path().join("junit");
-    let no_exceptions = work.path().join("exceptions");
-    std::fs::create_dir(&no_exceptions).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(["watch", "--kubeconfig"])
-        .arg(&admin)
-        .arg("--stop-file")
-        .arg(&stop)
-        .arg("--intervals-out")
-        .arg(&intervals)
-        .arg("--save-snapshot")
-        .arg(&snapshot)
-        .arg("--junit-dir")
-        .arg(&junit)
-        .arg("--exceptions")
-        .arg(&no_exceptions)
-        .args(["--namespace", "shop", "-o", "json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = lines_of(child.stderr.take().unwrap());
-    wait_line(&lines, "watching pods and nodes");
-    std::thread::sleep(Duration::from_secs(2));
+    let mut w = Watch::start(&admin);
+    let (intervals, junit) = (w.intervals.clone(), w.junit.clone());
 
     rt.block_on(async {
         let pods = Api::<Pod>::namespaced(c.clone(), "shop");
@@ -153,8 +210,8 @@ fn watch_records_what_recovered_survives_an_api_server_restart_and_replays_exact
     cp.restart_apiserver().unwrap();
     // The watches break, cannot be resumed while it is down (a gap, said
     // and recorded), and are resumed once it is back.
-    wait_line(&lines, "cannot watch");
-    wait_line(&lines, "watching");
+    wait_line(&w.lines, "cannot watch");
+    wait_line(&w.lines, "watching");
     let (rt, c) = client(&admin);
     rt.block_on(async {
         // Give the watcher time to re-list before the node recovers.
@@ -165,8 +222,7 @@ fn watch_records_what_recovered_survives_an_api_server_restart_and_replays_exact
             .unwrap();
         tokio::time::sleep(Duration::from_secs(1)).await;
     });
-    std::fs::write(&stop, "").unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = w.stop();
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -227,23 +283,7 @@ fn watch_records_what_recovered_survives_an_api_server_restart_and_replays_exact
     assert!(xml.contains("in CrashLoopBackOff during the run"));
 
     // Judged again offline: the same tests, the same outcomes, the same findings.
-    let again = vigil(&[
-        "run",
-        "--from",
-        snapshot.to_str().unwrap(),
-        "--intervals",
-        intervals.to_str().unwrap(),
-        "--exceptions",
-        no_exceptions.to_str().unwrap(),
-        "--namespace",
-        "shop",
-        "--no-junit",
-        "-o",
-        "json",
-    ]);
-    assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
-    let replay: serde_json::Value = serde_json::from_str(&stdout(&again)).unwrap();
-    assert_eq!(replay["tests"], report["tests"]);
+    assert_eq!(w.replay()["tests"], report["tests"]);
 }
 
 #[test]
@@ -502,34 +542,8 @@ fn watch_records_workloads_services_and_warnings() {
             .unwrap();
     });
 
-    let work = tempfile::tempdir().unwrap();
-    let stop = work.path().join("e2e-done");
-    let intervals = work.path().join("intervals.jsonl");
-    let snapshot = work.path().join("state.json");
-    let junit = work.path().join("junit");
-    let no_exceptions = work.path().join("exceptions");
-    std::fs::create_dir(&no_exceptions).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_vigil"))
-        .args(["watch", "--kubeconfig"])
-        .arg(&admin)
-        .arg("--stop-file")
-        .arg(&stop)
-        .arg("--intervals-out")
-        .arg(&intervals)
-        .arg("--save-snapshot")
-        .arg(&snapshot)
-        .arg("--junit-dir")
-        .arg(&junit)
-        .arg("--exceptions")
-        .arg(&no_exceptions)
-        .args(["--namespace", "shop", "-o", "json"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let lines = lines_of(child.stderr.take().unwrap());
-    wait_line(&lines, "watching pods and nodes");
-    std::thread::sleep(Duration::from_secs(2));
+    let mut w = Watch::start(&admin);
+    let intervals = w.intervals.clone();
     rt.block_on(async {
         deployments
             .patch_status("web", &ps, &Patch::Merge(deployment_status(0, "False")))
@@ -579,8 +593,7 @@ fn watch_records_workloads_services_and_warnings() {
             .unwrap();
         tokio::time::sleep(Duration::from_secs(2)).await;
     });
-    std::fs::write(&stop, "").unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = w.stop();
     assert_eq!(
         out.status.code(),
         Some(1),
@@ -644,21 +657,5 @@ fn watch_records_workloads_services_and_warnings() {
         .unwrap()
         .starts_with("warned 25 times during the run"));
 
-    let again = vigil(&[
-        "run",
-        "--from",
-        snapshot.to_str().unwrap(),
-        "--intervals",
-        intervals.to_str().unwrap(),
-        "--exceptions",
-        no_exceptions.to_str().unwrap(),
-        "--namespace",
-        "shop",
-        "--no-junit",
-        "-o",
-        "json",
-    ]);
-    assert_eq!(again.status.code(), Some(1), "{}", stderr(&again));
-    let replay: serde_json::Value = serde_json::from_str(&stdout(&again)).unwrap();
-    assert_eq!(replay["tests"], report["tests"]);
+    assert_eq!(w.replay()["tests"], report["tests"]);
 }
