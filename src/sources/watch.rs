@@ -26,6 +26,7 @@ use k8s_openapi::api::core::v1::{Node, Pod};
 use crate::model::intervals::{Interval, Reason};
 
 mod more;
+mod spill;
 
 /// One bad state of one object: the reason, and the container it is about.
 type StateKey = (Reason, Option<String>);
@@ -53,7 +54,8 @@ type ObjKey = (&'static str, String, String);
 #[derive(Debug, Default)]
 pub struct Recorder {
     objects: HashMap<ObjKey, Tracked>,
-    done: Vec<Interval>,
+    /// Closed intervals (spilled to a temporary file in a long watch).
+    done: spill::Done,
     /// Objects seen during a re-list, per kind.
     relisting: HashMap<&'static str, HashSet<ObjKey>>,
     /// Kinds not being watched now: since when, and why.
@@ -340,8 +342,9 @@ impl Recorder {
         for (kind, (start, why)) in std::mem::take(&mut self.gaps) {
             self.done.push(gap_interval(kind, start, now, why, true));
         }
-        let warnings = self.warnings();
-        self.done.extend(warnings);
+        for w in self.warnings() {
+            self.done.push(w);
+        }
         let keys: BTreeSet<ObjKey> = self.objects.keys().cloned().collect();
         for key in keys {
             let t = self.objects.get_mut(&key).expect("tracked");
@@ -350,8 +353,13 @@ impl Recorder {
                 self.done.push(interval(&key, owner, k, o, now, true));
             }
         }
-        crate::model::intervals::sort(&mut self.done);
-        self.done
+        let (mut all, lost) = self.done.into_vec();
+        if let Some(why) = lost {
+            // Not silently fewer: the watch's own test fails, saying so.
+            all.push(gap_interval("Interval", now, now, why, false));
+        }
+        crate::model::intervals::sort(&mut all);
+        all
     }
 }
 
