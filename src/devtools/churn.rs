@@ -46,8 +46,42 @@ where
     }
 }
 
+/// Every pod's namespace, name and first container: the churn writes
+/// that container's status, as a kubelet would (a made-up container
+/// would add one to every pod it touches, which no real run does).
+async fn pods(api: &Api<k8s_openapi::api::core::v1::Pod>) -> Result<Vec<Churnable>, kube::Error> {
+    let mut out = Vec::new();
+    let mut lp = ListParams::default().limit(1000);
+    loop {
+        let page = api.list(&lp).await?;
+        for p in &page.items {
+            let container = p
+                .spec
+                .as_ref()
+                .and_then(|s| s.containers.first())
+                .map_or_else(|| "main".to_owned(), |c| c.name.clone());
+            out.push(Churnable {
+                namespace: p.metadata.namespace.clone().unwrap_or_default(),
+                name: p.metadata.name.clone().unwrap_or_default(),
+                container,
+            });
+        }
+        match page.metadata.continue_.filter(|c| !c.is_empty()) {
+            Some(c) => lp = lp.continue_token(&c),
+            None => return Ok(out),
+        }
+    }
+}
+
+/// A pod the churn may change.
+struct Churnable {
+    namespace: String,
+    name: String,
+    container: String,
+}
+
 /// A pod status for one of the churn's moves.
-fn pod_status(kind: u32, restarts: i32) -> serde_json::Value {
+fn pod_status(kind: u32, container: &str, restarts: i32) -> serde_json::Value {
     let (ready, state) = match kind {
         0 => (
             false,
@@ -66,7 +100,7 @@ fn pod_status(kind: u32, restarts: i32) -> serde_json::Value {
     json!({"status": {
         "phase": "Running",
         "conditions": [{"type": "Ready", "status": s}],
-        "containerStatuses": [{"name": "main", "ready": ready, "restartCount": restarts,
+        "containerStatuses": [{"name": container, "ready": ready, "restartCount": restarts,
                                "image": "registry.example/app:1", "imageID": "", "state": state}]
     }})
 }
@@ -90,7 +124,7 @@ pub async fn churn(
     seed: u64,
 ) -> Result<Churned, kube::Error> {
     use k8s_openapi::api::core::v1::{Node, Pod};
-    let pods = names(&Api::<Pod>::all(client.clone())).await?;
+    let pods = pods(&Api::<Pod>::all(client.clone())).await?;
     let nodes = names(&Api::<Node>::all(client.clone())).await?;
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let period = Duration::from_secs_f64(1.0 / rate.max(0.01));
@@ -116,8 +150,9 @@ pub async fn churn(
                 if kind == 0 {
                     *r += 1;
                 }
-                let body = pod_status(kind, *r);
-                let (ns, name) = pods[i].clone();
+                let p = &pods[i];
+                let body = pod_status(kind, &p.container, *r);
+                let (ns, name) = (p.namespace.clone(), p.name.clone());
                 let api = Api::<Pod>::namespaced(client.clone(), &ns);
                 Box::pin(async move {
                     api.patch_status(&name, &pp, &Patch::Merge(body))

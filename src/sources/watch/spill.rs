@@ -9,7 +9,7 @@ use std::io::{BufRead, BufWriter, Seek, Write};
 use crate::model::intervals::Interval;
 
 /// Intervals held in memory before they are written out.
-pub(super) const SPILL_AT: usize = 4096;
+pub(super) const SPILL_AT: usize = 1024;
 
 #[derive(Debug, Default)]
 pub(super) struct Done {
