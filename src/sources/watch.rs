@@ -106,7 +106,11 @@ impl Recorder {
             }
         }
         let tracked = self.objects.entry(key.clone()).or_default();
-        tracked.owner = owner;
+        // Long-lived strings are replaced only when they change, not
+        // copied again on every event among its short-lived allocations.
+        if tracked.owner != owner {
+            tracked.owner = owner;
+        }
         let mut instants = Vec::new();
         let all = status.into_iter().flat_map(|s| {
             s.init_container_statuses
@@ -305,7 +309,7 @@ impl Recorder {
         for (k, message) in states {
             match t.open.get_mut(&k) {
                 Some(o) => {
-                    if message.is_some() {
+                    if message.is_some() && o.message != message {
                         o.message = message;
                     }
                 }
