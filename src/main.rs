@@ -73,7 +73,8 @@ fn main() -> std::process::ExitCode {
                 // line, credentials masked and terminal controls shown,
                 // never obeyed.
                 for line in message.trim_end().lines() {
-                    vigil::term::eprint_line(format_args!("{}", vigil::redact::text(line)));
+                    let line = vigil::redact::text(line);
+                    vigil::term::eprint_line(format_args!("{}", vigil::term::printable(&line)));
                 }
                 std::process::exit(2);
             }

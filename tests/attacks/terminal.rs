@@ -330,3 +330,51 @@ fn sarif_names_a_file_by_a_uri_that_reads_back_as_that_file() {
         .to_owned();
     assert!(uri.ends_with("/a%23frag%20100%25.yaml"), "{uri}");
 }
+
+/// The commands that read only their command line (`checks`,
+/// `completions`, `man`): a refused value is shown, never obeyed (a
+/// carriage return that would overwrite the line, an escape sequence), and
+/// what they print holds no control character.
+#[test]
+fn checks_completions_and_man_show_hostile_arguments_and_print_clean_text() {
+    for args in [
+        &["checks", "-o", "json\rFAKE: all checks passed"][..],
+        &["completions", "ba\rsh"][..],
+        &["man", "ru\rn"][..],
+        &["man", "no\u{1b}[2Jsuch"][..],
+    ] {
+        let o = vigil_cmd(args).output().unwrap();
+        assert_eq!(o.status.code(), Some(2), "{args:?}: {}", printed(&o));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(
+            !err.contains('\r') && !err.contains('\u{1b}'),
+            "{args:?}: {err:?}"
+        );
+        assert!(err.starts_with("error: "), "{args:?}: {err:?}");
+    }
+    for args in [
+        &["checks"][..],
+        &["checks", "-o", "json"][..],
+        &["completions", "bash"][..],
+        &["man"][..],
+        &["man", "watch"][..],
+    ] {
+        let o = vigil_cmd(args).output().unwrap();
+        assert_eq!(o.status.code(), Some(0), "{args:?}: {}", printed(&o));
+        let out = String::from_utf8_lossy(&o.stdout);
+        assert!(!out.is_empty(), "{args:?}");
+        assert!(
+            !out.chars()
+                .any(|c| c.is_control() && c != '\n' && c != '\t'),
+            "{args:?} prints a control character"
+        );
+    }
+    // `checks -o json` is the list of every check, parseable.
+    let o = vigil_cmd(&["checks", "-o", "json"]).output().unwrap();
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
+    assert!(v
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|c| c["id"] == "disruption/backends"));
+}
