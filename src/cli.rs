@@ -752,8 +752,9 @@ pub struct JunitArgs {
     #[arg(long, conflicts_with = "junit_dir")]
     pub no_junit: bool,
 
-    /// The JUnit test suite name Sippy groups the tests under
-    #[arg(long, value_name = "NAME", default_value = "vigil")]
+    /// The JUnit test suite name Sippy groups the tests under (Sippy stores
+    /// only the suites on its allowlist)
+    #[arg(long, value_name = "NAME", default_value = crate::reports::junit::DEFAULT_SUITE)]
     pub suite_name: String,
 }
 

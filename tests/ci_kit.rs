@@ -66,7 +66,7 @@ fn openshift_step_and_observer_write_junit_where_sippy_reads_it() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(junit_suite(&artifacts.join("junit")), "vigil");
+    assert_eq!(junit_suite(&artifacts.join("junit")), "Symptom Detection");
     assert!(artifacts.join("vigil-state.json.gz").exists());
 
     // The observer: started before the cluster's kubeconfig exists, stopped by SIGTERM.
@@ -104,7 +104,7 @@ fn openshift_step_and_observer_write_junit_where_sippy_reads_it() {
         Some(0),
         "SIGTERM ends the watch, not the judging"
     );
-    assert_eq!(junit_suite(&artifacts.join("junit")), "vigil");
+    assert_eq!(junit_suite(&artifacts.join("junit")), "Symptom Detection");
     assert!(artifacts.join("vigil-intervals.jsonl").exists());
 
     // The ref and observer name scripts that exist.
@@ -157,7 +157,7 @@ fn github_step_and_prow_periodic_run_against_a_real_api_server() {
         String::from_utf8_lossy(&stopped.stdout)
     );
     assert!(String::from_utf8_lossy(&stopped.stdout).contains("vigil watch: stopped"));
-    assert_eq!(junit_suite(&out_dir.join("junit")), "vigil");
+    assert_eq!(junit_suite(&out_dir.join("junit")), "Symptom Detection");
     // The workflow uses the action, whose steps run the script just run.
     let wf = std::fs::read_to_string(script("deploy/ci/github/vigil-kind.yaml")).unwrap();
     let v: serde_json::Value = serde_saphyr::from_str(&wf).unwrap();
@@ -243,7 +243,7 @@ fn github_step_and_prow_periodic_run_against_a_real_api_server() {
         "{}",
         String::from_utf8_lossy(&o.stderr)
     );
-    assert_eq!(junit_suite(&artifacts.join("junit")), "vigil");
+    assert_eq!(junit_suite(&artifacts.join("junit")), "Symptom Detection");
 }
 
 #[test]
@@ -384,7 +384,7 @@ fn github_action_installs_from_its_cache_runs_and_lints() {
         "the sample has new violations: {}",
         String::from_utf8_lossy(&ran.stderr)
     );
-    assert_eq!(junit_suite(&out_dir.join("junit")), "vigil");
+    assert_eq!(junit_suite(&out_dir.join("junit")), "Symptom Detection");
     let bad = work.path().join("bad-exceptions");
     std::fs::create_dir_all(&bad).unwrap();
     std::fs::write(

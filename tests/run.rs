@@ -40,7 +40,7 @@ fn demo_cluster_pass_flake_fail() {
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
     assert_eq!(suites.len(), 1);
     let suite = &suites[0];
-    assert_eq!(suite.name, "vigil");
+    assert_eq!(suite.name, "Symptom Detection");
     assert_flakes_are_adjacent_pairs(suite);
     let o = sippy_outcomes(suite);
     // 23 namespaced checks x 5 namespaces, the cluster-scoped nodes test,

@@ -11,8 +11,10 @@ use common::*;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// Sippy's `pkg/db/suites.go` allowlist (literal names). vigil's suite is
-/// not in it until the upstream line the README gives lands.
+/// vigil's default suite.
+const SUITE: &str = "Symptom Detection";
+
+/// Sippy's `pkg/db/suites.go` allowlist (literal names, at 3839c92).
 const SIPPY_SUITES: &[&str] = &[
     "openshift-tests",
     "openshift-tests-upgrade",
@@ -26,6 +28,18 @@ const SIPPY_SUITES: &[&str] = &[
     "cluster install",
     "hypershift-e2e",
     "telco-verification",
+];
+
+/// ci-test-mapping's `includeSuites` (config/openshift-eng.yaml at d90bede), in part.
+const CTM_SUITES: &[&str] = &[
+    "openshift-tests",
+    "openshift-tests-upgrade",
+    "Cluster upgrade",
+    "hypershift-e2e",
+    "cluster install",
+    "Operator results",
+    "Symptom Detection",
+    "E2E Suite",
 ];
 
 /// Every file of a job run that Sippy reads: path contains `junit`, ends in `.xml`.
@@ -140,7 +154,7 @@ fn vigil_outcomes(json: &serde_json::Value) -> BTreeMap<String, (String, String)
 }
 
 #[test]
-fn the_suite_is_dropped_until_sippy_lists_it_and_the_readme_says_how() {
+fn the_default_suite_is_one_sippy_stores_and_ci_test_mapping_reads() {
     let job = tempfile::tempdir().unwrap();
     let junit = job.path().join("artifacts/e2e/junit");
     let json = run_into(
@@ -153,11 +167,11 @@ fn the_suite_is_dropped_until_sippy_lists_it_and_the_readme_says_how() {
             "testdata/exceptions/demo",
         ],
     );
-    assert_eq!(json["suite"], "vigil");
-    assert!(
-        sippy(job.path(), SIPPY_SUITES).is_empty(),
-        "dropped without the upstream line"
-    );
+    assert_eq!(json["suite"], SUITE);
+    assert!(SIPPY_SUITES.contains(&SUITE) && CTM_SUITES.contains(&SUITE));
+    // Not openshift-tests: its synthetic test and pass rate would read
+    // every HA violation as a failed e2e run.
+    assert_ne!(SUITE, "openshift-tests");
     let readme =
         std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("README.md")).unwrap();
     let section = readme
@@ -165,22 +179,16 @@ fn the_suite_is_dropped_until_sippy_lists_it_and_the_readme_says_how() {
         .nth(1)
         .expect("the README section");
     assert!(
-        section.contains("\t\"vigil\","),
-        "the pkg/db/suites.go line"
+        section.contains("`Symptom Detection`"),
+        "the README names the suite"
     );
-    assert!(
-        section.contains("includeSuites:\n  - vigil"),
-        "the ci-test-mapping line"
-    );
-    // With that line, every test that ran is stored, with vigil's own verdict.
-    let mut allow = SIPPY_SUITES.to_vec();
-    allow.push("vigil");
-    let stored = sippy(job.path(), &allow);
+    // Every test that ran is stored, with vigil's own verdict.
+    let stored = sippy(job.path(), SIPPY_SUITES);
     let want = vigil_outcomes(&json);
     let ran: Vec<_> = want.iter().filter(|(_, (o, _))| o != "skip").collect();
     assert_eq!(stored.len(), ran.len());
     for (name, (outcome, lifecycle)) in ran {
-        let (status, l) = &stored[&("vigil".to_owned(), name.clone())];
+        let (status, l) = &stored[&(SUITE.to_owned(), name.clone())];
         let status = match status {
             Status::Pass => "pass",
             Status::Flake => "flake",
@@ -227,7 +235,7 @@ fn skipped_cases_are_not_runs() {
         &job.path().join("junit"),
         &["run", "--from", "testdata/states/single-node"],
     );
-    let stored = sippy(job.path(), &["vigil"]);
+    let stored = sippy(job.path(), &[SUITE]);
     let skipped: Vec<&str> = json["tests"]
         .as_array()
         .unwrap()
@@ -242,7 +250,7 @@ fn skipped_cases_are_not_runs() {
     );
     for name in skipped {
         assert!(
-            !stored.contains_key(&("vigil".to_owned(), name.to_owned())),
+            !stored.contains_key(&(SUITE.to_owned(), name.to_owned())),
             "{name}"
         );
     }

@@ -305,7 +305,7 @@ pub fn usage_error(args: &[std::ffi::OsString], message: &str) {
     let dir = value("--junit-dir")
         .map(std::path::PathBuf::from)
         .unwrap_or_else(reports::junit::default_dir);
-    let suite = value("--suite-name").unwrap_or_else(|| "vigil".into());
+    let suite = value("--suite-name").unwrap_or_else(|| reports::junit::DEFAULT_SUITE.into());
     let target = Target::new(dir, suite, chrono::Utc::now());
     let first = message
         .lines()

@@ -286,6 +286,12 @@ pub fn build(run: &RunReport) -> Report {
     report
 }
 
+/// The suite vigil's tests go in unless `--suite-name` says otherwise:
+/// one Sippy stores (its `pkg/db/suites.go`) and ci-test-mapping reads (its
+/// `includeSuites`) today, and not `openshift-tests`, whose synthetic test
+/// and pass rate would read every HA violation as a failed e2e run.
+pub const DEFAULT_SUITE: &str = "Symptom Detection";
+
 /// `junit_<suite>_<UTC yyyymmdd-hhmmss>_<6 hex>.xml`: inside Sippy's
 /// `**junit**.xml` glob, and never the same for two runs (same second,
 /// other suite name, or both), so one run never overwrites another's.
